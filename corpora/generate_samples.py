@@ -1,0 +1,57 @@
+"""Regenerate the shipped sample corpora (deterministic).
+
+    python3 corpora/generate_samples.py
+
+Writes corpora/book_review.txt (one review per line), corpora/book_review_bert.txt (one sentence per line,
+blank line between reviews) and corpora/book_review_cls.txt (label<TAB>review). The reviews are synthetic,
+built from phrase templates, so that a tiny model can learn their regularities in a few hundred steps.
+"""
+import os
+import random
+
+SUBJECTS = ["这本书", "这部小说", "作者的文笔", "书中的故事", "这本传记", "这套丛书", "译者的翻译", "书里的插图",
+            "这本历史书", "这本诗集", "第二章", "结尾部分", "人物的塑造", "整体的结构"]
+POSITIVE = ["非常精彩", "很有意思", "令人感动", "值得一读", "写得很好", "十分细腻", "引人入胜", "让人深思",
+            "清新自然", "很有深度"]
+NEGATIVE = ["非常无聊", "让人失望", "不值得买", "写得很差", "过于啰嗦", "十分平淡", "逻辑混乱", "看不下去",
+            "错字很多", "没有新意"]
+OPENERS = ["我觉得", "说实话", "总的来说", "读完以后", "坦白讲", "在我看来", "毫无疑问", "朋友推荐说"]
+POS_ENDS = ["推荐给大家。", "我会再读一遍。", "五星好评！", "下次还会买他的书。", "送给朋友了。"]
+NEG_ENDS = ["不推荐购买。", "浪费时间。", "一星差评！", "不会再买了。", "已经退货了。"]
+EN_POS = ["The story is great.", "I really love this book.", "Highly recommended!", "A wonderful read."]
+EN_NEG = ["The plot is boring.", "I do not like this book.", "Not recommended.", "A waste of money."]
+CONNECT = ["而且", "但是", "另外", "同时", "不过"]
+
+
+def sentence(rng, good):
+    adj = rng.choice(POSITIVE if good else NEGATIVE)
+    s = f"{rng.choice(OPENERS)}，{rng.choice(SUBJECTS)}{adj}"
+    if rng.random() < 0.5:
+        adj2 = rng.choice(POSITIVE if good else NEGATIVE)
+        s += f"，{rng.choice(CONNECT)}{rng.choice(SUBJECTS)}也{adj2}"
+    return s + "。"
+
+
+def review(rng):
+    good = rng.random() < 0.5
+    sents = [sentence(rng, good) for _ in range(rng.randint(1, 4))]
+    if rng.random() < 0.3:
+        sents.append(rng.choice(EN_POS if good else EN_NEG))
+    sents.append(rng.choice(POS_ENDS if good else NEG_ENDS))
+    return int(good), sents
+
+
+def main(n=3000, seed=2020):
+    rng = random.Random(seed)
+    here = os.path.dirname(os.path.abspath(__file__))
+    reviews = [review(rng) for _ in range(n)]
+    with open(os.path.join(here, "book_review.txt"), "w", encoding="utf-8") as f:
+        f.writelines("".join(s) + "\n" for _, s in reviews)
+    with open(os.path.join(here, "book_review_bert.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join("\n".join(s) + "\n" for _, s in reviews))
+    with open(os.path.join(here, "book_review_cls.txt"), "w", encoding="utf-8") as f:
+        f.writelines(f"{label}\t{''.join(s)}\n" for label, s in reviews)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Turn a corpus into dataset.pt for pretrain.py."""
+import argparse
+import time
+
+from uer.opts import tokenizer_opts, masking_opts
+from uer.utils.cli import run_main
+from uer.utils.instances import str2data
+from uer.utils.tokenizers import load_vocab_and_tokenizer
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--corpus_path", required=True, help="Corpus (UTF-8).")
+    tokenizer_opts(parser)
+    parser.add_argument("--dataset_path", default="dataset.pt", help="Output dataset.")
+    parser.add_argument("--processes_num", type=int, default=1, help="Worker processes.")
+    parser.add_argument("--target", choices=sorted(str2data), default="bert",
+                        help="Pre-training target the dataset is made for.")
+    parser.add_argument("--docs_buffer_size", type=int, default=100000,
+                        help="Documents per block; bounds memory and the pool of random next sentences.")
+    parser.add_argument("--seq_length", type=int, default=128, help="Sequence length of instances.")
+    parser.add_argument("--dup_factor", type=int, default=None,
+                        help="Copies of the corpus with fresh random masks and sentence pairs (default 5).")
+    parser.add_argument("--short_seq_prob", type=float, default=0.1,
+                        help="Probability of a shorter target length (bert/albert).")
+    parser.add_argument("--full_sentences", action="store_true", help="Pack instances across documents.")
+    parser.add_argument("--seed", type=int, default=7, help="Random seed.")
+    parser.add_argument("--dynamic_masking", action="store_true", help="Mask when batches are drawn (RoBERTa).")
+    masking_opts(parser)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from uer.utils import preprocessing
+    vocab, _ = load_vocab_and_tokenizer(args)
+    data = str2data[args.target]
+    if args.dup_factor is None:
+        args.dup_factor = 5 if data.duplicates else 1
+    if args.dup_factor > 1 and not data.duplicates:
+        print(f"note: --target {args.target} has no random choices; --dup_factor {args.dup_factor} "
+              "would write identical copies, so one copy is written")
+    start = time.time()
+    header = preprocessing.run(args, vocab)
+    print(f"wrote {args.dataset_path}: {header['instances']} instances of target {header['target']}, "
+          f"seq_length {header['seq_length']}, vocab {header['vocab_size']} ({time.time() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    run_main(main)

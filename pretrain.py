@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Pre-train an embedding + encoder + target model on a dataset.pt made by preprocess.py."""
+import argparse
+
+from uer.opts import vocab_opts, model_opts, masking_opts, optimization_opts, distributed_opts, parse
+from uer.utils.cli import run_main
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--dataset_path", default="dataset.pt", help="Dataset made by preprocess.py.")
+    vocab_opts(parser)
+    parser.add_argument("--pretrained_model_path", default=None, help="Model to start from.")
+    parser.add_argument("--output_model_path", required=True,
+                        help="Checkpoints are written as OUTPUT_MODEL_PATH-STEP.")
+    parser.add_argument("--total_steps", type=int, default=100000, help="Training steps (batches).")
+    parser.add_argument("--save_checkpoint_steps", type=int, default=10000, help="Checkpoint interval.")
+    parser.add_argument("--report_steps", type=int, default=100, help="Report interval.")
+    parser.add_argument("--accumulation_steps", type=int, default=1, help="Batches per optimizer update.")
+    parser.add_argument("--batch_size", type=int, default=32, help="Batch size per process.")
+    parser.add_argument("--instances_buffer_size", type=int, default=25600,
+                        help="Instances are shuffled within windows of this many.")
+    parser.add_argument("--seed", type=int, default=7, help="Random seed.")
+    model_opts(parser)
+    masking_opts(parser)
+    optimization_opts(parser, learning_rate=2e-5)
+    distributed_opts(parser)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parse(parser, argv)
+    from uer.utils.errors import UserInputError
+    for name in ("total_steps", "save_checkpoint_steps", "report_steps", "batch_size"):
+        if getattr(args, name) < 1:
+            raise UserInputError(f"--{name} must be at least 1")
+    from uer.trainer import launch
+    return launch(args)
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,41 @@
+import torch.nn as nn
+
+from uer.layers.transformer import TransformerLayer
+
+
+class BertEncoder(nn.Module):
+    """Stack of transformer layers over a padding mask derived from `seg > 0`.
+
+    --factorized_embedding_parameterization adds `linear` (emb_size -> hidden_size);
+    --parameter_sharing applies one `transformer` block layers_num times (ALBERT).
+    """
+
+    causal = False
+    accepted_flags = ("factorized_embedding_parameterization", "parameter_sharing")
+
+    def __init__(self, args):
+        super().__init__()
+        self.layers_num = args.layers_num
+        self.factorized = getattr(args, "factorized_embedding_parameterization", False)
+        self.parameter_sharing = getattr(args, "parameter_sharing", False)
+        if self.factorized:
+            self.linear = nn.Linear(args.emb_size, args.hidden_size)
+        if self.parameter_sharing:
+            self.transformer = TransformerLayer(args)
+        else:
+            self.transformer = nn.ModuleList([TransformerLayer(args) for _ in range(self.layers_num)])
+
+    def layer(self, i):
+        return self.transformer if self.parameter_sharing else self.transformer[i]
+
+    def attention_mask(self, seg):
+        if self.causal:
+            return None
+        return (seg > 0)[:, None, None, :]
+
+    def forward(self, emb, seg):
+        hidden = self.linear(emb) if self.factorized else emb
+        mask = self.attention_mask(seg)
+        for i in range(self.layers_num):
+            hidden = self.layer(i)(hidden, mask, self.causal)
+        return hidden

@@ -1,0 +1,4 @@
+from uer.layers.embeddings import BertEmbedding, WordEmbedding
+
+# Adding an embedding: one file under uer/layers/ and one line here.
+str2embedding = {"bert": BertEmbedding, "word": WordEmbedding}

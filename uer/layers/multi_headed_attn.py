@@ -1,0 +1,33 @@
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MultiHeadedAttention(nn.Module):
+    """Multi-head attention on PyTorch's fused scaled_dot_product_attention.
+
+    `linear_layers` 0/1/2 are the query/key/value projections and `final_linear` the output projection
+    (the UER checkpoint names).
+    """
+
+    def __init__(self, hidden_size, heads_num, dropout):
+        super().__init__()
+        if hidden_size % heads_num:
+            raise ValueError(f"hidden_size {hidden_size} is not divisible by heads_num {heads_num}")
+        self.heads_num = heads_num
+        self.per_head_size = hidden_size // heads_num
+        self.dropout = dropout
+        self.linear_layers = nn.ModuleList([nn.Linear(hidden_size, hidden_size) for _ in range(3)])
+        self.final_linear = nn.Linear(hidden_size, hidden_size)
+
+    def forward(self, key, value, query, mask=None, is_causal=False):
+        """mask: bool [batch, 1, 1|seq, seq], True where attention is allowed."""
+        batch, seq, hidden = query.shape
+
+        def heads(x):
+            return x.view(batch, -1, self.heads_num, self.per_head_size).transpose(1, 2)
+
+        q, k, v = (heads(layer(x)) for layer, x in zip(self.linear_layers, (query, key, value)))
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                             dropout_p=self.dropout if self.training else 0.0,
+                                             is_causal=is_causal and mask is None)
+        return self.final_linear(out.transpose(1, 2).reshape(batch, seq, hidden))

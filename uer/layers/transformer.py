@@ -1,0 +1,24 @@
+import torch.nn as nn
+import torch.nn.functional as F
+
+from uer.layers.layer_norm import layer_norm_from_args
+from uer.layers.multi_headed_attn import MultiHeadedAttention
+from uer.layers.position_ffn import PositionwiseFeedForward
+
+
+class TransformerLayer(nn.Module):
+    """Post-LN transformer block (BERT): attention, add & norm, feed-forward, add & norm."""
+
+    def __init__(self, args):
+        super().__init__()
+        self.dropout = args.dropout
+        self.self_attn = MultiHeadedAttention(args.hidden_size, args.heads_num, args.dropout)
+        self.layer_norm_1 = layer_norm_from_args(args, args.hidden_size)
+        self.feed_forward = PositionwiseFeedForward(args.hidden_size, args.feedforward_size)
+        self.layer_norm_2 = layer_norm_from_args(args, args.hidden_size)
+
+    def forward(self, hidden, mask, is_causal=False):
+        attn = self.self_attn(hidden, hidden, hidden, mask, is_causal)
+        inter = self.layer_norm_1(F.dropout(attn, self.dropout, self.training) + hidden)
+        out = F.dropout(self.feed_forward(inter), self.dropout, self.training)
+        return self.layer_norm_2(out + inter)

@@ -1,0 +1,19 @@
+
+import torch
+
+from uer.utils.fileutil import atomic_open
+
+
+def unwrap(model):
+    return model.module if hasattr(model, "module") else model
+
+
+def atomic_torch_save(obj, path):
+    with atomic_open(path) as f:
+        torch.save(obj, f)
+
+
+def save_model(model, path):
+    """Save the state_dict (CPU tensors, UER key names; tied weights appear under both names)."""
+    state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
+    atomic_torch_save(state, path)

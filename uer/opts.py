@@ -1,0 +1,130 @@
+"""Command-line options shared by every script. Each script adds only what is specific to it."""
+import argparse
+import json
+import os
+
+from uer.utils.errors import UserInputError
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
+
+# Hyper-parameters that a config file may set; a flag given on the command line wins over the file.
+CONFIG_KEYS = ("emb_size", "hidden_size", "feedforward_size", "heads_num", "layers_num", "dropout",
+               "kernel_size", "block_size", "layer_norm_eps", "layer_norm_unbiased", "max_seq_length",
+               "factorized_embedding_parameterization", "parameter_sharing", "bidirectional",
+               "sub_layers_num")
+MODEL_DEFAULTS = {"emb_size": 768, "hidden_size": 768, "feedforward_size": 3072, "heads_num": 12,
+                  "layers_num": 12, "dropout": 0.1, "kernel_size": 3, "block_size": 2, "layer_norm_eps": 1e-6,
+                  "layer_norm_unbiased": False, "max_seq_length": 512}
+
+
+def registry_choices():
+    from uer.layers import str2embedding
+    from uer.encoders import str2encoder
+    from uer.targets import str2target
+    return sorted(str2embedding), sorted(str2encoder), sorted(str2target)
+
+
+def vocab_opts(parser):
+    parser.add_argument("--vocab_path", default=None, help="Vocabulary file, one token per line.")
+    parser.add_argument("--spm_model_path", default=None, help="Sentencepiece model (replaces --vocab_path).")
+
+
+def tokenizer_opts(parser):
+    vocab_opts(parser)
+    parser.add_argument("--tokenizer", choices=["bert", "char", "space"], default="bert",
+                        help="bert: Google BERT basic + WordPiece; char: characters; space: split on spaces.")
+
+
+def model_opts(parser, with_target=True):
+    embeddings, encoders, targets = registry_choices()
+    parser.add_argument("--config_path", default=DEFAULT_CONFIG, help="Model hyper-parameters (JSON).")
+    parser.add_argument("--embedding", choices=embeddings, default="bert")
+    parser.add_argument("--encoder", choices=encoders, default="bert")
+    if with_target:
+        parser.add_argument("--target", choices=targets, default="bert")
+    parser.add_argument("--bidirectional", action="store_true", help="Bidirectional RNN encoders.")
+    parser.add_argument("--factorized_embedding_parameterization", action="store_true",
+                        help="ALBERT: embedding size independent of hidden size.")
+    parser.add_argument("--parameter_sharing", action="store_true", help="ALBERT: share one layer's weights.")
+    parser.add_argument("--tie_weights", action="store_true", help="Tie word embedding and softmax weights.")
+    parser.add_argument("--dropout", type=float, default=0.1)
+
+
+def masking_opts(parser):
+    parser.add_argument("--span_masking", action="store_true", help="SpanBERT: mask contiguous spans.")
+    parser.add_argument("--span_geo_prob", type=float, default=0.2, help="Geometric p of span lengths.")
+    parser.add_argument("--span_max_length", type=int, default=10, help="Longest masked span.")
+
+
+def optimization_opts(parser, learning_rate=2e-5):
+    parser.add_argument("--learning_rate", type=float, default=learning_rate)
+    parser.add_argument("--warmup", type=float, default=0.1, help="Fraction of steps with linear warm-up.")
+    parser.add_argument("--beta1", type=float, default=0.9)
+    parser.add_argument("--beta2", type=float, default=0.999)
+    parser.add_argument("--weight_decay", type=float, default=0.01)
+    parser.add_argument("--fp16", action="store_true",
+                        help="Mixed precision with torch.amp: fp16 + grad scaling on CUDA, bf16 on CPU.")
+    parser.add_argument("--fp16_opt_level", choices=["O0", "O1", "O2", "O3"], default="O1",
+                        help="apex-style level: O0 = fp32; O1/O2/O3 = torch.amp mixed precision.")
+
+
+def distributed_opts(parser):
+    parser.add_argument("--world_size", type=int, default=1, help="Total number of processes.")
+    parser.add_argument("--gpu_ranks", default=[], nargs="+", type=int,
+                        help="Global ranks of the processes on this node (one per GPU).")
+    parser.add_argument("--master_ip", default="tcp://localhost:12345", help="Rendezvous address of rank 0.")
+    parser.add_argument("--backend", choices=["nccl", "gloo"], default="nccl")
+
+
+def _explicit_keys(parser, argv):
+    """Names of options the user actually typed (so they can win over the config file)."""
+    quiet = argparse.ArgumentParser(add_help=False)
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            kwargs = {"dest": action.dest, "default": argparse.SUPPRESS}
+            if action.nargs == 0:
+                kwargs["action"] = "store_const"
+                kwargs["const"] = action.const
+            else:
+                kwargs["nargs"] = action.nargs
+            quiet.add_argument(*action.option_strings, **kwargs)
+    known, _ = quiet.parse_known_args(argv)
+    return set(vars(known))
+
+
+def load_config(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except OSError as e:
+        raise UserInputError(f"{path}: cannot read config ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        line = getattr(e, "lineno", "?")
+        raise UserInputError(f"{path}:{line}: not valid JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise UserInputError(f"{path}: expected a JSON object of hyper-parameters")
+    return config
+
+
+def apply_config(args, parser, argv=None):
+    """Fill model hyper-parameters: defaults < config file < flags typed on the command line."""
+    config = load_config(args.config_path) if getattr(args, "config_path", None) else {}
+    explicit = _explicit_keys(parser, argv)
+    for key, value in MODEL_DEFAULTS.items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
+    for key, value in config.items():
+        if key in explicit:
+            continue
+        if isinstance(getattr(args, key, None), bool) and getattr(args, key):
+            continue  # a store_true flag given on the command line stays on
+        setattr(args, key, value)
+    return args
+
+
+def parse(parser, argv=None):
+    args = parser.parse_args(argv)
+    if hasattr(args, "config_path"):
+        apply_config(args, parser, argv)
+    return args

@@ -1,0 +1,19 @@
+import torch.nn as nn
+
+from uer.targets.parts import classification_part
+
+
+class LmTarget(nn.Module):
+    """Next-token language model; the output layer runs only on non-padding positions (tgt > 0)."""
+
+    def __init__(self, args, vocab_size):
+        super().__init__()
+        self.output_layer = nn.Linear(args.hidden_size, vocab_size)
+
+    def output_layer_to_tie(self):
+        return self.output_layer
+
+    def forward(self, memory_bank, tgt):
+        labels = tgt["lm"]
+        positions = labels > 0
+        return {"lm": classification_part(self.output_layer(memory_bank[positions]), labels[positions])}

@@ -1,0 +1,26 @@
+import torch.nn as nn
+import torch.nn.functional as F
+
+from uer.layers.layer_norm import layer_norm_from_args
+from uer.targets.parts import classification_part
+
+
+class MlmTarget(nn.Module):
+    """Masked language model head; computed only at masked positions (tgt > 0)."""
+
+    def __init__(self, args, vocab_size):
+        super().__init__()
+        self.mlm_linear_1 = nn.Linear(args.hidden_size, args.emb_size)
+        self.layer_norm = layer_norm_from_args(args, args.emb_size)
+        self.mlm_linear_2 = nn.Linear(args.emb_size, vocab_size)
+
+    def output_layer_to_tie(self):
+        return self.mlm_linear_2
+
+    def mlm(self, memory_bank, tgt_mlm):
+        positions = tgt_mlm > 0
+        hidden = self.layer_norm(F.gelu(self.mlm_linear_1(memory_bank[positions])))
+        return classification_part(self.mlm_linear_2(hidden), tgt_mlm[positions])
+
+    def forward(self, memory_bank, tgt):
+        return {"mlm": self.mlm(memory_bank, tgt["mlm"])}

@@ -1,0 +1,128 @@
+"""Phase 1 of preprocessing: tokenize byte ranges of the corpus in worker processes.
+
+Each worker writes its token ids and a stream of int32 *records* to part files; concatenated in order, the
+parts are the same whatever the number of processes. Record streams by corpus mode:
+
+- "documents" (one document per line; targets mlm, lm, bilm): one record per document = its length,
+  tokens stored as [CLS] doc [SEP].
+- "sentences" (BERT format; targets bert, albert): one record per sentence = its length; -1 marks a blank
+  line (document break).
+- "labeled" (label<TAB>text_a[<TAB>text_b]; target cls): three records per line: len_a, len_b, label.
+"""
+import os
+from argparse import Namespace
+
+import numpy as np
+
+from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
+from uer.utils.errors import UserInputError, fail_at
+from uer.utils.tokenizers import load_vocab_and_tokenizer
+
+BATCH_BYTES = 4 << 20
+
+
+def split_ranges(path, pieces):
+    """Byte ranges of roughly equal size, each starting at the beginning of a line."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as f:
+        for i in range(1, pieces):
+            f.seek(max(size * i // pieces, cuts[-1]))
+            f.readline()
+            cuts.append(min(f.tell(), size))
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def line_number(path, byte_offset):
+    with open(path, "rb") as f:
+        return f.read(byte_offset).count(b"\n") + 1
+
+
+def read_lines(path, start, end):
+    """Yield (byte offset of the batch, list of lines) for the range, decoded as UTF-8."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        while pos < end:
+            raw = f.read(min(BATCH_BYTES, end - pos))
+            if pos + len(raw) < end:
+                raw += f.readline()
+            raw = raw[:end - pos]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                fail_at(path, line_number(path, pos + e.start), "invalid UTF-8 bytes; the corpus must be UTF-8 text")
+            lines = text.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            yield pos, [line.rstrip("\r") for line in lines]
+            pos += len(raw)
+
+
+def parse_labeled(path, lines, batch_offset):
+    labels, texts_a, texts_b = [], [], []
+    for i, line in enumerate(lines):
+        fields = line.split("\t")
+        if batch_offset == 0 and i == 0 and fields[0].strip().lower() == "label":
+            continue  # header row
+        if not line.strip():
+            continue
+        if len(fields) not in (2, 3) or not fields[0].strip().lstrip("-").isdigit() or int(fields[0]) < 0:
+            fail_at(path, line_number(path, batch_offset) + i,
+                    "expected 'label<TAB>text_a' or 'label<TAB>text_a<TAB>text_b' with a label 0..n-1")
+        labels.append(int(fields[0]))
+        texts_a.append(fields[1])
+        texts_b.append(fields[2] if len(fields) == 3 else "")
+    return labels, texts_a, texts_b
+
+
+def tokenize_range(job):
+    """Worker: tokenize bytes [start, end) of the corpus into part files. Returns the number of records."""
+    args = Namespace(**job["tokenizer_args"])
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
+    dtype, mode, path = np.dtype(job["token_dtype"]), job["mode"], job["path"]
+    records = 0
+    with open(job["tokens_out"], "wb") as tok_f, open(job["records_out"], "wb") as rec_f:
+        for pos, lines in read_lines(path, job["start"], job["end"]):
+            if mode == "labeled":
+                labels, texts_a, texts_b = parse_labeled(path, lines, pos)
+                ids_a, ids_b = tokenizer.encode_batch(texts_a), tokenizer.encode_batch(texts_b)
+                recs = [v for a, b, lab in zip(ids_a, ids_b, labels) for v in (len(a), len(b), lab)]
+                seqs = [s for a, b in zip(ids_a, ids_b) for s in (a, b)]
+            else:
+                content = [line for line in lines if line.strip()]
+                encoded = iter(tokenizer.encode_batch(content))
+                seqs, recs = [], []
+                for line in lines:
+                    if not line.strip():
+                        if mode == "sentences":
+                            recs.append(-1)
+                        continue
+                    ids = next(encoded)
+                    if not ids:
+                        continue
+                    if mode == "documents":
+                        ids = [cls_id] + ids + [sep_id]
+                    seqs.append(ids)
+                    recs.append(len(ids))
+            flat = [t for s in seqs for t in s]
+            np.asarray(flat, dtype=dtype).tofile(tok_f)
+            np.asarray(recs, dtype=np.int32).tofile(rec_f)
+            records += len(recs)
+    return records
+
+
+def concatenate(paths, out_path):
+    with open(out_path, "wb") as out:
+        for p in paths:
+            with open(p, "rb") as f:
+                while chunk := f.read(16 << 20):
+                    out.write(chunk)
+            os.unlink(p)
+
+
+def check_not_empty(path, token_path):
+    if os.path.getsize(token_path) == 0:
+        raise UserInputError(f"{path}: the corpus has no text to pre-train on (every line is empty)")

@@ -1,0 +1,99 @@
+"""How processes are laid out: CPU, one GPU, several processes started by us (--world_size/--gpu_ranks,
+one or several nodes) or by torchrun (its environment variables)."""
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+from uer.utils.errors import UserInputError
+
+
+@dataclass
+class Placement:
+    rank: int = 0
+    world_size: int = 1
+    device: str = "cpu"
+    init_method: str = ""
+    backend: str = ""
+
+    @property
+    def distributed(self):
+        return self.world_size > 1
+
+    @property
+    def is_master(self):
+        return self.rank == 0
+
+
+def launched_by_torchrun():
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ
+
+
+def torchrun_placement(args):
+    local = int(os.environ["LOCAL_RANK"])
+    cuda = torch.cuda.is_available()
+    return Placement(rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"]),
+                     device=f"cuda:{local}" if cuda else "cpu", init_method="env://",
+                     backend=args.backend if cuda else "gloo")
+
+
+def check_layout(args):
+    """Validate --world_size/--gpu_ranks/--backend; returns the number of local processes to start."""
+    cuda = torch.cuda.is_available()
+    if args.world_size < 1:
+        raise UserInputError("--world_size must be at least 1")
+    if args.world_size == 1 and len(args.gpu_ranks) <= 1:
+        if args.gpu_ranks and not cuda:
+            raise UserInputError(f"--gpu_ranks {args.gpu_ranks[0]} asks for a GPU but CUDA is not available; "
+                                 "drop --gpu_ranks to train on the CPU")
+        if args.gpu_ranks and args.gpu_ranks[0] >= torch.cuda.device_count():
+            raise UserInputError(f"--gpu_ranks {args.gpu_ranks[0]}: only {torch.cuda.device_count()} GPU(s) visible")
+        return 0
+    if not args.gpu_ranks:
+        raise UserInputError(f"--world_size {args.world_size} needs --gpu_ranks: the global ranks of the "
+                             "processes to start on this node")
+    bad = [r for r in args.gpu_ranks if not 0 <= r < args.world_size]
+    if bad or len(set(args.gpu_ranks)) != len(args.gpu_ranks):
+        raise UserInputError(f"--gpu_ranks {args.gpu_ranks} must be distinct ranks in 0..{args.world_size - 1}")
+    if len(args.gpu_ranks) > args.world_size:
+        raise UserInputError("more --gpu_ranks than --world_size")
+    if cuda and len(args.gpu_ranks) > torch.cuda.device_count():
+        raise UserInputError(f"{len(args.gpu_ranks)} processes requested on this node but only "
+                             f"{torch.cuda.device_count()} GPU(s) are visible (CUDA_VISIBLE_DEVICES)")
+    if not cuda and args.backend == "nccl":
+        raise UserInputError("--backend nccl needs CUDA GPUs; without them use --backend gloo "
+                             "(processes then run on the CPU)")
+    return len(args.gpu_ranks)
+
+
+def local_placement(args, proc_index):
+    """Placement of the proc_index-th process started on this node."""
+    cuda = torch.cuda.is_available()
+    if args.world_size == 1 and len(args.gpu_ranks) <= 1:
+        device = f"cuda:{args.gpu_ranks[0]}" if args.gpu_ranks else "cpu"
+        return Placement(device=device)
+    return Placement(rank=args.gpu_ranks[proc_index], world_size=args.world_size,
+                     device=f"cuda:{proc_index}" if cuda else "cpu", init_method=args.master_ip,
+                     backend=args.backend)
+
+
+def init(placement, timeout_s=1800):
+    if placement.device.startswith("cuda"):
+        torch.cuda.set_device(torch.device(placement.device))
+    if placement.distributed:
+        dist.init_process_group(backend=placement.backend, init_method=placement.init_method,
+                                world_size=placement.world_size, rank=placement.rank,
+                                timeout=timedelta(seconds=timeout_s))
+
+
+def all_reduce_sum(tensor, placement):
+    if placement.distributed:
+        dist.all_reduce(tensor)
+    return tensor
+
+
+def shutdown(placement):
+    if placement.distributed and dist.is_initialized():
+        dist.destroy_process_group()

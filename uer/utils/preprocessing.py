@@ -1,0 +1,225 @@
+"""The preprocess.py pipeline: tokenize (parallel) -> build instances per block (parallel) -> dataset file.
+
+Determinism: blocks are fixed groups of --docs_buffer_size documents, and each block draws from its own
+generator seeded by (--seed, block index), so the dataset is the same whatever --processes_num is.
+Memory: workers hold one batch of lines (tokenizing) or one block (building instances) at a time.
+"""
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+from types import SimpleNamespace
+
+import numpy as np
+
+from uer.utils import corpus
+from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, SPECIAL_TOKENS
+from uer.utils.dataset_io import DatasetWriter
+from uer.utils.errors import UserInputError
+from uer.utils.instances import str2data, assemble, python_rng
+from uer.utils.masking import mask_matrix
+
+FORMAT_VERSION = 1
+INSTANCE_FIELDS = (("a_start", np.int64), ("a_len", np.int32), ("b_start", np.int64), ("b_len", np.int32),
+                   ("label", np.int32))
+MASK_CHUNK = 4096
+
+
+def token_dtype(vocab_size):
+    return np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.uint32
+
+
+def plan_blocks(records_path, mode, docs_per_block):
+    """Yield (record_start, record_end, token_start, token_end) per block of documents."""
+    records = np.fromfile(records_path, dtype=np.int32) if os.path.getsize(records_path) else np.zeros(0, np.int32)
+    width = 3 if mode == "labeled" else 1
+    if mode == "labeled":
+        tok = (records[0::3].astype(np.int64) + records[1::3])
+        doc_ends = np.arange(1, len(tok) + 1) * 3
+    elif mode == "documents":
+        tok = records.astype(np.int64)
+        doc_ends = np.arange(1, len(records) + 1)
+    else:
+        tok = np.maximum(records, 0).astype(np.int64)
+        doc_ends = np.flatnonzero(records == -1) + 1
+        if len(records) and records[-1] != -1:
+            doc_ends = np.append(doc_ends, len(records))
+    tok_cum = np.concatenate([[0], np.cumsum(tok)])
+    cuts = np.concatenate([[0], doc_ends[docs_per_block - 1::docs_per_block]])
+    if len(doc_ends) and cuts[-1] != doc_ends[-1]:
+        cuts = np.append(cuts, doc_ends[-1])
+    for a, b in zip(cuts, cuts[1:]):
+        yield int(a), int(b), int(tok_cum[a // width]), int(tok_cum[b // width])
+
+
+def read_block(job):
+    recs = np.fromfile(job["records_path"], dtype=np.int32, count=job["rec_end"] - job["rec_start"],
+                       offset=job["rec_start"] * 4)
+    start = job["tok_start"]
+    mode = job["mode"]
+    block = {"token_start": start}
+    if mode == "documents":
+        block["doc_len"] = recs.astype(np.int64)
+        block["doc_start"] = start + np.concatenate([[0], np.cumsum(block["doc_len"])[:-1]])
+    elif mode == "labeled":
+        block["len_a"], block["len_b"], block["label"] = recs[0::3], recs[1::3], recs[2::3]
+        sizes = block["len_a"].astype(np.int64) + block["len_b"]
+        block["a_start"] = start + np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    else:
+        lens = np.maximum(recs, 0).astype(np.int64)
+        starts = start + np.cumsum(lens) - lens
+        docs, first = [], 0
+        for end in list(np.flatnonzero(recs == -1)) + [len(recs)]:
+            keep = recs[first:end] > 0
+            if keep.any():
+                docs.append((starts[first:end][keep], lens[first:end][keep]))
+            first = end + 1
+        block["docs"] = docs
+    return block
+
+
+def build_block(job):
+    """Worker: instances (and static masks) of one block."""
+    opts = SimpleNamespace(**job["opts"])
+    data = str2data[opts.target]
+    block = read_block(job)
+    if opts.target in ("bert", "albert") and not block["docs"]:
+        return None
+    inst = data.build(block, opts, python_rng(opts.seed, job["block"]))
+    n = len(inst["a_len"])
+    order = np.random.default_rng([opts.seed, job["block"], 1]).permutation(n)
+    inst = {k: v[order] for k, v in inst.items()}
+    if data.masked and not opts.dynamic_masking and n:
+        inst.update(static_masks(job, opts, inst))
+    return inst
+
+
+def static_masks(job, opts, inst):
+    store = np.fromfile(job["tokens_path"], dtype=opts.token_dtype, count=job["tok_end"] - job["tok_start"],
+                        offset=job["tok_start"] * np.dtype(opts.token_dtype).itemsize)
+    rng = np.random.default_rng([opts.seed, job["block"], 2])
+    span = (opts.span_geo_prob, opts.span_max_length) if opts.span_masking else None
+    counts, positions, replacements = [], [], []
+    for lo in range(0, len(inst["a_len"]), MASK_CHUNK):
+        part = {k: v[lo:lo + MASK_CHUNK] for k, v in inst.items()}
+        ids, _, _ = assemble(store, part, str2data[opts.target].layout, opts.cls_id, opts.sep_id, job["tok_start"])
+        candidate = ~np.isin(ids, opts.special_ids)
+        masked, chosen = mask_matrix(ids, candidate, rng, opts.vocab_size, opts.mask_id, opts.special_ids, span)
+        counts.append(chosen.sum(1).astype(np.int32))
+        positions.append(np.nonzero(chosen)[1].astype(np.uint16))
+        replacements.append(masked[chosen].astype(opts.token_dtype))
+    return {"mask_count": np.concatenate(counts), "mask_pos": np.concatenate(positions),
+            "mask_tok": np.concatenate(replacements)}
+
+
+def pool_map(func, jobs, processes):
+    if processes <= 1 or len(jobs) <= 1:
+        yield from map(func, jobs)
+        return
+    with mp.get_context("fork").Pool(min(processes, len(jobs))) as pool:
+        yield from pool.imap(func, jobs)
+
+
+def run(args, vocab):
+    data = str2data[args.target]
+    validate(args, data)
+    dtype = token_dtype(len(vocab))
+    out_dir = os.path.dirname(os.path.abspath(args.dataset_path))
+    os.makedirs(out_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".preprocess-", dir=out_dir)
+    try:
+        tokens_path, records_path = tokenize(args, data, dtype, work)
+        inst_paths, labels_max, count = build_instances(args, data, vocab, dtype, work, tokens_path, records_path)
+        header = dataset_header(args, data, vocab, dtype, count, labels_max)
+        writer = DatasetWriter(args.dataset_path)
+        writer.add_raw_file("tokens", dtype, tokens_path)
+        for name, path, dt in inst_paths:
+            writer.add_raw_file(name, dt, path)
+        writer.write(header)
+        return header
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def validate(args, data):
+    if args.seq_length < 5:
+        raise UserInputError(f"--seq_length {args.seq_length} is too short; at least 5 tokens are needed")
+    if args.dup_factor < 1:
+        raise UserInputError("--dup_factor must be at least 1")
+    if not 0 <= args.short_seq_prob <= 1:
+        raise UserInputError("--short_seq_prob must be between 0 and 1")
+    if args.span_masking and not data.masked:
+        raise UserInputError(f"--span_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
+    if args.dynamic_masking and not data.masked:
+        raise UserInputError(f"--dynamic_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
+    if not os.path.isfile(args.corpus_path):
+        raise UserInputError(f"{args.corpus_path}: corpus file not found")
+
+
+def tokenize(args, data, dtype, work):
+    ranges = corpus.split_ranges(args.corpus_path, max(1, args.processes_num) * 4)
+    tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer}
+    jobs = [{"path": args.corpus_path, "start": a, "end": b, "mode": data.mode, "token_dtype": np.dtype(dtype).str,
+             "tokenizer_args": tok_args, "tokens_out": os.path.join(work, f"tok{i}"),
+             "records_out": os.path.join(work, f"rec{i}")} for i, (a, b) in enumerate(ranges)]
+    list(pool_map(corpus.tokenize_range, jobs, args.processes_num))
+    tokens_path, records_path = os.path.join(work, "tokens"), os.path.join(work, "records")
+    corpus.concatenate([j["tokens_out"] for j in jobs], tokens_path)
+    corpus.concatenate([j["records_out"] for j in jobs], records_path)
+    if os.path.getsize(tokens_path) == 0 and data.mode != "labeled":
+        raise UserInputError(f"{args.corpus_path}: the corpus has no text to pre-train on")
+    if os.path.getsize(records_path) == 0:
+        raise UserInputError(f"{args.corpus_path}: the corpus is empty")
+    return tokens_path, records_path
+
+
+def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
+    special = sorted({vocab.get(t) for t in SPECIAL_TOKENS})
+    opts = {"target": args.target, "seq_length": args.seq_length, "dup_factor": args.dup_factor if data.duplicates else 1,
+            "short_seq_prob": args.short_seq_prob, "full_sentences": args.full_sentences, "seed": args.seed,
+            "dynamic_masking": args.dynamic_masking, "span_masking": args.span_masking,
+            "span_geo_prob": args.span_geo_prob, "span_max_length": args.span_max_length,
+            "token_dtype": np.dtype(dtype).str, "vocab_size": len(vocab), "mask_id": vocab.get(MASK_TOKEN),
+            "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special}
+    jobs = [{"block": i, "rec_start": a, "rec_end": b, "tok_start": ts, "tok_end": te, "mode": data.mode,
+             "records_path": records_path, "tokens_path": tokens_path, "opts": opts}
+            for i, (a, b, ts, te) in enumerate(plan_blocks(records_path, data.mode, args.docs_buffer_size))]
+    fields = list(INSTANCE_FIELDS)
+    if data.masked and not args.dynamic_masking:
+        fields += [("mask_count", np.int32), ("mask_pos", np.uint16), ("mask_tok", dtype)]
+    paths = [(name, os.path.join(work, name), dt) for name, dt in fields]
+    files = {name: open(path, "wb") for name, path, _ in paths}
+    count, labels_max = 0, -1
+    try:
+        for inst in pool_map(build_block, jobs, args.processes_num):
+            if inst is None:
+                continue
+            for name, _, dt in paths:
+                inst[name].astype(dt, copy=False).tofile(files[name])
+            count += len(inst["a_len"])
+            if len(inst["label"]):
+                labels_max = max(labels_max, int(inst["label"].max()))
+    finally:
+        for f in files.values():
+            f.close()
+    if count == 0:
+        raise UserInputError(f"{args.corpus_path}: no training instance could be built "
+                             f"(documents too short for --target {args.target}?)")
+    return paths, labels_max, count
+
+
+def dataset_header(args, data, vocab, dtype, count, labels_max):
+    header = {"format_version": FORMAT_VERSION, "target": args.target, "seq_length": args.seq_length,
+              "layout": data.layout, "instances": count, "vocab_size": len(vocab),
+              "vocab_fingerprint": vocab.fingerprint, "vocab_source": os.path.basename(vocab.source),
+              "tokenizer": args.tokenizer, "token_dtype": np.dtype(dtype).str,
+              "dynamic_masking": bool(args.dynamic_masking and data.masked),
+              "static_masking": bool(data.masked and not args.dynamic_masking),
+              "span_masking": bool(args.span_masking), "span_geo_prob": args.span_geo_prob,
+              "span_max_length": args.span_max_length, "full_sentences": bool(args.full_sentences),
+              "dup_factor": args.dup_factor if data.duplicates else 1, "seed": args.seed,
+              "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "mask_id": vocab.get(MASK_TOKEN),
+              "special_ids": sorted({vocab.get(t) for t in SPECIAL_TOKENS})}
+    if args.target == "cls":
+        header["labels_num"] = labels_max + 1
+    return header

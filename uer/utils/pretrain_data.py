@@ -1,0 +1,126 @@
+"""Batches for pretrain.py from a dataset.pt: padded to the longest instance of the batch, masked on the fly
+when the dataset was made with --dynamic_masking.
+
+Batch k of epoch e holds instances order_e[k*G : (k+1)*G] with G = batch_size * world_size, and rank r takes
+its r-th slice of batch_size. Dynamic masks are drawn from a generator keyed by (seed, epoch, instance), so what
+the model sees does not depend on how many processes share the work.
+"""
+import numpy as np
+import torch
+
+from uer.utils.dataset_io import DatasetFile
+from uer.utils.errors import UserInputError
+from uer.utils.instances import str2data, assemble
+from uer.utils.masking import mask_matrix
+
+
+class PretrainDataset:
+    def __init__(self, path):
+        self.file = DatasetFile(path)
+        self.header = self.file.header
+        self.arrays = self.file.arrays
+        self.data = str2data[self.header["target"]]
+        self.layout = self.header["layout"]
+        self.span = None
+        self.seed = self.header["seed"]
+
+    def __len__(self):
+        return self.header["instances"]
+
+    def check(self, target, vocab, span_masking=False, span=(0.2, 10)):
+        h, path = self.header, self.file.path
+        if h["target"] != target:
+            raise UserInputError(f"{path} was made for --target {h['target']}, but pretrain.py was asked for "
+                                 f"--target {target}; run preprocess.py with --target {target}")
+        if h["vocab_size"] != len(vocab) or h["vocab_fingerprint"] != vocab.fingerprint:
+            raise UserInputError(f"{path} was made with another vocabulary ({h['vocab_source']}, {h['vocab_size']} "
+                                 f"tokens) than {vocab.source} ({len(vocab)} tokens); use the same --vocab_path "
+                                 "or --spm_model_path for preprocess.py and pretrain.py")
+        if span_masking and h["static_masking"]:
+            raise UserInputError(f"{path} was masked at preprocessing (no --dynamic_masking); pass --span_masking "
+                                 "to preprocess.py instead, or preprocess with --dynamic_masking")
+        if h["dynamic_masking"] and (span_masking or h["span_masking"]):
+            self.span = span if span_masking else (h["span_geo_prob"], h["span_max_length"])
+
+    def instances(self, indices):
+        return {k: np.asarray(self.arrays[k][indices]) for k in ("a_start", "a_len", "b_start", "b_len", "label")}
+
+    def batch(self, indices, epoch=0):
+        """(src, tgt dict, seg) as numpy int64 arrays for instance indices."""
+        h = self.header
+        inst = self.instances(indices)
+        ids, seg, _ = assemble(self.arrays["tokens"], inst, self.layout, h["cls_id"], h["sep_id"])
+        tgt_mlm = np.zeros_like(ids)
+        if h["static_masking"]:
+            ids = self.apply_static_masks(indices, ids, tgt_mlm)
+        elif h["dynamic_masking"]:
+            ids = self.apply_dynamic_masks(indices, ids, tgt_mlm, epoch)
+        return self.data.batch(ids, seg, tgt_mlm, inst["label"].astype(np.int64))
+
+    def apply_static_masks(self, indices, ids, tgt_mlm):
+        if "mask_offsets" not in self.__dict__:
+            self.mask_offsets = np.concatenate([[0], np.cumsum(self.arrays["mask_count"], dtype=np.int64)])
+        masked = ids.copy()
+        for row, i in enumerate(indices):
+            lo, hi = self.mask_offsets[i], self.mask_offsets[i + 1]
+            pos = np.asarray(self.arrays["mask_pos"][lo:hi], dtype=np.int64)
+            tgt_mlm[row, pos] = ids[row, pos]
+            masked[row, pos] = self.arrays["mask_tok"][lo:hi]
+        return masked
+
+    def apply_dynamic_masks(self, indices, ids, tgt_mlm, epoch):
+        h = self.header
+        special = np.asarray(h["special_ids"])
+        masked = ids.copy()
+        for row, i in enumerate(indices):
+            rng = np.random.default_rng([self.seed, epoch, int(i)])
+            one = ids[row:row + 1]
+            out, chosen = mask_matrix(one, ~np.isin(one, special), rng, h["vocab_size"], h["mask_id"], special,
+                                      self.span)
+            masked[row] = out[0]
+            tgt_mlm[row, chosen[0]] = one[0, chosen[0]]
+        return masked
+
+
+def epoch_order(n, seed, epoch, window):
+    """Instance order of an epoch: shuffled within consecutive windows of `window` instances."""
+    rng = np.random.default_rng([seed, epoch, 7])
+    order = np.arange(n)
+    window = max(1, window)
+    for lo in range(0, n, window):
+        order[lo:lo + window] = lo + rng.permutation(min(window, n - lo))
+    return order
+
+
+class BatchLoader:
+    """Endless iterator of this rank's batches as torch tensors on `device`."""
+
+    def __init__(self, dataset, batch_size, rank=0, world_size=1, seed=7, buffer_size=25600, device="cpu",
+                 skip_batches=0):
+        self.dataset, self.batch_size, self.rank, self.world_size = dataset, batch_size, rank, world_size
+        self.seed, self.buffer_size, self.device = seed, buffer_size, torch.device(device)
+        self.global_batch = batch_size * world_size
+        self.per_epoch = len(dataset) // self.global_batch
+        if self.per_epoch == 0:
+            raise UserInputError(f"{dataset.file.path} has {len(dataset)} instances, fewer than one batch of "
+                                 f"{self.global_batch} (--batch_size {batch_size} x {world_size} processes)")
+        self.position = skip_batches
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        epoch, k = divmod(self.position, self.per_epoch)
+        if k == 0 or not hasattr(self, "_order") or self._epoch != epoch:
+            self._order, self._epoch = epoch_order(len(self.dataset), self.seed, epoch, self.buffer_size), epoch
+        lo = k * self.global_batch + self.rank * self.batch_size
+        indices = self._order[lo:lo + self.batch_size]
+        self.position += 1
+        src, tgt, seg = self.dataset.batch(indices, epoch)
+        return self.to_device(src), {k: self.to_device(v) for k, v in tgt.items()}, self.to_device(seg)
+
+    def to_device(self, array):
+        t = torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64))
+        if self.device.type == "cuda":
+            return t.pin_memory().to(self.device, non_blocking=True)
+        return t

@@ -1,0 +1,223 @@
+"""Tokenizers: bert (Google basic + WordPiece), char, space, and sentencepiece.
+
+`BertTokenizer` runs on the Rust `tokenizers` library when it is installed (configured to reproduce Google
+BERT exactly) and falls back to the pure-Python port of Google's tokenization.py below otherwise.
+"""
+import unicodedata
+
+from uer.utils.constants import UNK_TOKEN, CLS_TOKEN, SEP_TOKEN
+from uer.utils.errors import UserInputError
+from uer.utils.vocab import Vocab
+
+
+def _is_whitespace(ch):
+    if ch in (" ", "\t", "\n", "\r"):
+        return True
+    return unicodedata.category(ch) == "Zs"
+
+
+def _is_control(ch):
+    if ch in ("\t", "\n", "\r"):
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def _is_punctuation(ch):
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_chinese_char(cp):
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+            or 0x2A700 <= cp <= 0x2B73F or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF
+            or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+
+
+class BasicTokenizer:
+    """Google BERT's BasicTokenizer: clean, split CJK characters, lower-case/strip accents, split punctuation."""
+
+    def __init__(self, do_lower_case=True):
+        self.do_lower_case = do_lower_case
+
+    def tokenize(self, text):
+        text = self._clean_text(text)
+        text = self._tokenize_chinese_chars(text)
+        out = []
+        for token in text.strip().split():
+            if self.do_lower_case:
+                token = self._strip_accents(token.lower())
+            out.extend(self._split_on_punc(token))
+        return " ".join(out).strip().split()
+
+    @staticmethod
+    def _strip_accents(text):
+        return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+    @staticmethod
+    def _split_on_punc(text):
+        pieces, start_new = [], True
+        for ch in text:
+            if _is_punctuation(ch):
+                pieces.append([ch])
+                start_new = True
+            else:
+                if start_new:
+                    pieces.append([])
+                start_new = False
+                pieces[-1].append(ch)
+        return ["".join(p) for p in pieces]
+
+    @staticmethod
+    def _tokenize_chinese_chars(text):
+        return "".join(f" {ch} " if _is_chinese_char(ord(ch)) else ch for ch in text)
+
+    @staticmethod
+    def _clean_text(text):
+        out = []
+        for ch in text:
+            cp = ord(ch)
+            if cp == 0 or cp == 0xFFFD or _is_control(ch):
+                continue
+            out.append(" " if _is_whitespace(ch) else ch)
+        return "".join(out)
+
+
+class WordpieceTokenizer:
+    """Greedy longest-match-first WordPiece, as in Google BERT."""
+
+    def __init__(self, vocab, unk_token=UNK_TOKEN, max_input_chars_per_word=100):
+        self.vocab = vocab
+        self.unk_token = unk_token
+        self.max_input_chars_per_word = max_input_chars_per_word
+
+    def tokenize(self, text):
+        output = []
+        for token in text.strip().split():
+            if len(token) > self.max_input_chars_per_word:
+                output.append(self.unk_token)
+                continue
+            start, sub_tokens = 0, []
+            while start < len(token):
+                end, cur = len(token), None
+                while start < end:
+                    piece = token[start:end]
+                    if start > 0:
+                        piece = "##" + piece
+                    if piece in self.vocab:
+                        cur = piece
+                        break
+                    end -= 1
+                if cur is None:
+                    sub_tokens = None
+                    break
+                sub_tokens.append(cur)
+                start = end
+            output.extend(sub_tokens if sub_tokens is not None else [self.unk_token])
+        return output
+
+
+class Tokenizer:
+    def __init__(self, vocab, sp_model=None):
+        self.vocab = vocab
+        self.sp_model = sp_model
+
+    def tokenize(self, text):
+        raise NotImplementedError
+
+    def convert_tokens_to_ids(self, tokens):
+        unk = self.vocab.get(UNK_TOKEN)
+        return [self.vocab.w2i.get(t, unk) for t in tokens]
+
+    def encode(self, text):
+        return self.convert_tokens_to_ids(self.tokenize(text))
+
+    def encode_batch(self, texts):
+        return [self.encode(t) for t in texts]
+
+    def _spm_tokenize(self, text):
+        return self.sp_model.encode(text, out_type=str)
+
+
+class BertTokenizer(Tokenizer):
+    def __init__(self, vocab, sp_model=None, fast=True):
+        super().__init__(vocab, sp_model)
+        lower = not vocab.is_cased
+        self.basic_tokenizer = BasicTokenizer(do_lower_case=lower)
+        self.wordpiece_tokenizer = WordpieceTokenizer(vocab.w2i)
+        self._fast = _build_fast_wordpiece(vocab, lower) if fast and sp_model is None else None
+
+    def tokenize(self, text):
+        if self.sp_model is not None:
+            return self._spm_tokenize(text)
+        return [p for tok in self.basic_tokenizer.tokenize(text) for p in self.wordpiece_tokenizer.tokenize(tok)]
+
+    def encode_batch(self, texts):
+        if self._fast is None:
+            return super().encode_batch(texts)
+        return [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
+
+    def encode(self, text):
+        return self.encode_batch([text])[0]
+
+
+def _build_fast_wordpiece(vocab, lower):
+    """A `tokenizers` pipeline equal to Google BERT's, or None when the library is missing."""
+    try:
+        from tokenizers import Tokenizer as FastTokenizer, models, normalizers, pre_tokenizers
+    except ImportError:
+        return None
+    fast = FastTokenizer(models.WordPiece(dict(vocab.w2i), unk_token=UNK_TOKEN, max_input_chars_per_word=100))
+    fast.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                                 strip_accents=lower, lowercase=lower)
+    fast.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return fast
+
+
+class CharTokenizer(Tokenizer):
+    def tokenize(self, text):
+        if self.sp_model is not None:
+            return self._spm_tokenize(text)
+        return [t if t in self.vocab else UNK_TOKEN for t in text.strip()]
+
+
+class SpaceTokenizer(Tokenizer):
+    def tokenize(self, text):
+        if self.sp_model is not None:
+            return self._spm_tokenize(text)
+        return [t if t in self.vocab else UNK_TOKEN for t in text.strip().split(" ")]
+
+
+str2tokenizer = {"bert": BertTokenizer, "char": CharTokenizer, "space": SpaceTokenizer}
+
+
+def load_sp_model(path):
+    try:
+        import sentencepiece as spm
+    except ImportError:
+        raise UserInputError("--spm_model_path needs the sentencepiece package: pip install sentencepiece") from None
+    sp = spm.SentencePieceProcessor()
+    try:
+        sp.load(path)
+    except (OSError, RuntimeError) as e:
+        raise UserInputError(f"{path}: not a readable sentencepiece model ({e})") from None
+    return sp
+
+
+def load_vocab_and_tokenizer(args):
+    """Vocab and tokenizer from --vocab_path / --spm_model_path / --tokenizer."""
+    sp_model = None
+    if getattr(args, "spm_model_path", None):
+        sp_model = load_sp_model(args.spm_model_path)
+        vocab = Vocab.from_spm(sp_model, args.spm_model_path)
+    elif getattr(args, "vocab_path", None):
+        vocab = Vocab.load(args.vocab_path)
+    else:
+        raise UserInputError("no vocabulary given: pass --vocab_path (or --spm_model_path)")
+    tokenizer = str2tokenizer[getattr(args, "tokenizer", "bert")](vocab, sp_model)
+    return vocab, tokenizer
+
+
+__all__ = ["BasicTokenizer", "WordpieceTokenizer", "BertTokenizer", "CharTokenizer", "SpaceTokenizer",
+           "str2tokenizer", "load_vocab_and_tokenizer", "CLS_TOKEN", "SEP_TOKEN"]
