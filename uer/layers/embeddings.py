@@ -1,7 +1,7 @@
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from uer.layers.dropout import dropout
 from uer.layers.layer_norm import layer_norm_from_args
 
 
@@ -15,7 +15,7 @@ class WordEmbedding(nn.Module):
         self.layer_norm = layer_norm_from_args(args, args.emb_size)
 
     def forward(self, src, seg):
-        return F.dropout(self.layer_norm(self.word_embedding(src)), self.dropout, self.training)
+        return dropout(self.layer_norm(self.word_embedding(src)), self.dropout, self.training)
 
 
 class BertEmbedding(nn.Module):
@@ -37,4 +37,4 @@ class BertEmbedding(nn.Module):
                              f"({self.max_seq_length}); lower --seq_length")
         pos = torch.arange(seq_length, device=src.device)
         emb = self.word_embedding(src) + self.position_embedding(pos) + self.segment_embedding(seg)
-        return F.dropout(self.layer_norm(emb), self.dropout, self.training)
+        return dropout(self.layer_norm(emb), self.dropout, self.training)

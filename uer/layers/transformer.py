@@ -1,6 +1,6 @@
 import torch.nn as nn
-import torch.nn.functional as F
 
+from uer.layers.dropout import dropout
 from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.multi_headed_attn import MultiHeadedAttention
 from uer.layers.position_ffn import PositionwiseFeedForward
@@ -19,6 +19,6 @@ class TransformerLayer(nn.Module):
 
     def forward(self, hidden, mask, is_causal=False):
         attn = self.self_attn(hidden, hidden, hidden, mask, is_causal)
-        inter = self.layer_norm_1(F.dropout(attn, self.dropout, self.training) + hidden)
-        out = F.dropout(self.feed_forward(inter), self.dropout, self.training)
+        inter = self.layer_norm_1(dropout(attn, self.dropout, self.training) + hidden)
+        out = dropout(self.feed_forward(inter), self.dropout, self.training)
         return self.layer_norm_2(out + inter)

@@ -144,8 +144,13 @@ class SentencePairTarget(TargetData):
             i += 1
 
     def second_segment(self, docs, d, first, a_end, count, a_len, target, rng):
+        """NSP: B is a random stretch of another document half of the time (label 1), else A's continuation.
+
+        Google's script always takes a random B for a one-sentence chunk, which skews labels towards 1 on short
+        documents; here such a chunk is cut in two at a random token when it is paired with its continuation.
+        """
         starts, lens = docs[d]
-        if count == 1 or rng.random() < 0.5:
+        if rng.random() < 0.5 or (count == 1 and lens[first] < 2):
             other = d
             for _ in range(10):
                 other = rng.randint(0, len(docs) - 1)
@@ -159,9 +164,16 @@ class SentencePairTarget(TargetData):
                 k += 1
                 if b_len >= target - a_len:
                     break
-            return (docs[d][0][first], a_len), (o_starts[j], b_len), 1, count - a_end
-        b = (starts[first + a_end], int(lens[first + a_end:first + count].sum()))
-        return (starts[first], a_len), b, 0, 0
+            return (starts[first], a_len), (o_starts[j], b_len), 1, count - a_end
+        return self.continuation(starts, lens, first, a_end, count, a_len, rng) + (0, 0)
+
+    @staticmethod
+    def continuation(starts, lens, first, a_end, count, a_len, rng):
+        """(A, B) with B following A in the document; a one-sentence chunk is cut at a random token."""
+        if count == 1:
+            cut = rng.randint(1, int(lens[first]) - 1)
+            return (starts[first], cut), (starts[first] + cut, int(lens[first]) - cut)
+        return (starts[first], a_len), (starts[first + a_end], int(lens[first + a_end:first + count].sum()))
 
     @staticmethod
     def emit(a, b, label, max_tokens, rng, out):
@@ -181,21 +193,13 @@ class BertData(SentencePairTarget):
 
 
 class AlbertData(BertData):
-    """Sentence order prediction: B always follows A in the document; label 1 when they are swapped.
-
-    A chunk of a single sentence is cut at a random token into A and B.
-    """
+    """Sentence order prediction: B always follows A in the document; label 1 when they are swapped."""
 
     def second_segment(self, docs, d, first, a_end, count, a_len, target, rng):
         starts, lens = docs[d]
-        if count == 1:
-            if lens[first] < 2:
-                return None
-            cut = rng.randint(1, int(lens[first]) - 1)
-            a, b = (starts[first], cut), (starts[first] + cut, int(lens[first]) - cut)
-        else:
-            a = (starts[first], a_len)
-            b = (starts[first + a_end], int(lens[first + a_end:first + count].sum()))
+        if count == 1 and lens[first] < 2:
+            return None
+        a, b = self.continuation(starts, lens, first, a_end, count, a_len, rng)
         if rng.random() < 0.5:
             return b, a, 1, 0
         return a, b, 0, 0

@@ -1,6 +1,14 @@
 import contextlib
+import sys
 
 import torch
+
+
+def cpu_has_fast_bf16():
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 class Precision:
@@ -13,6 +21,10 @@ class Precision:
         self.device = torch.device(device)
         self.enabled = bool(fp16) and opt_level != "O0"
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        if self.enabled and self.device.type == "cpu" and not cpu_has_fast_bf16():
+            print("WARNING: --fp16: this CPU has no native bf16 matrix instructions (AVX512-BF16 or AMX), where "
+                  "bf16 matrix products run ~50x slower than fp32; training in fp32 instead", file=sys.stderr)
+            self.enabled = False
         use_scaler = self.enabled and self.dtype == torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
 

@@ -159,6 +159,8 @@ class BertTokenizer(Tokenizer):
         return [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
 
     def encode(self, text):
+        if self._fast is None:
+            return super().encode(text)
         return self.encode_batch([text])[0]
 
 

@@ -1,0 +1,44 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+VOCAB = os.path.join(ROOT, "models", "reviews_vocab.txt")
+CORPUS = os.path.join(ROOT, "corpora", "book_review.txt")
+CORPUS_BERT = os.path.join(ROOT, "corpora", "book_review_bert.txt")
+CORPUS_CLS = os.path.join(ROOT, "corpora", "book_review_cls.txt")
+TINY = os.path.join(ROOT, "tests", "fixtures", "tiny_config.json")
+TINY_ALBERT = os.path.join(ROOT, "tests", "fixtures", "tiny_albert_config.json")
+
+
+def run_script(*argv, check=True, env=None):
+    """Run a top-level script as a user would; returns CompletedProcess with text output."""
+    proc = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, **(env or {})))
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{argv} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def datasets(tmp_path_factory):
+    """Small datasets for each target, built once."""
+    out = tmp_path_factory.mktemp("datasets")
+    made = {}
+
+    def make(target, corpus, *extra, name=None):
+        path = str(out / f"{name or target}.pt")
+        run_script("preprocess.py", "--corpus_path", corpus, "--vocab_path", VOCAB, "--dataset_path", path,
+                   "--target", target, "--seq_length", "64", *extra)
+        made[name or target] = path
+
+    make("bert", CORPUS_BERT)
+    make("albert", CORPUS_BERT)
+    make("mlm", CORPUS, "--dynamic_masking", name="mlm_dynamic")
+    make("mlm", CORPUS, "--dup_factor", "2")
+    make("lm", CORPUS)
+    make("cls", CORPUS_CLS)
+    return made
