@@ -25,12 +25,13 @@ def _brief(keys, limit=12):
     return ", ".join(keys[:limit]) + more
 
 
-def load_model(model, path, log=sys.stderr, ignore_prefixes=()):
+def load_model(model, path, log=None, ignore_prefixes=()):
     """Load `path` into `model` non-strictly, saying which keys did not match.
 
     Keys under `ignore_prefixes` (e.g. a pre-training target dropped for fine-tuning) are reported but expected.
     Raises UserInputError on shape mismatches, or when no embedding/encoder weight matched at all.
     """
+    log = log or sys.stderr
     state = read_state_dict(path)
     model = unwrap(model)
     own = model.state_dict()

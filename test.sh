@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install what the tests need and run them (the README's test command).
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 -m pip install -q --disable-pip-version-check torch==2.13.0 -r requirements.txt -r requirements-dev.txt
+python3 -m pytest -q tests

@@ -1,0 +1,119 @@
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
+from uer.utils.precision import cpu_has_fast_bf16
+from uer.utils.pretrain_data import PretrainDataset
+
+
+def pretrain(dataset, out, *extra):
+    return run_script("pretrain.py", "--dataset_path", dataset, "--vocab_path", VOCAB, "--output_model_path", out,
+                      *extra)
+
+
+def report_values(stdout, key):
+    return [float(v) for v in re.findall(rf"{key}\s+([0-9.]+)", stdout)]
+
+
+def test_tiny_bert_learns_masked_tokens(datasets, tmp_path):
+    out = str(tmp_path / "bert.bin")
+    proc = pretrain(datasets["bert"], out, "--config_path", TINY, "--total_steps", "300", "--report_steps", "50",
+                    "--save_checkpoint_steps", "150", "--batch_size", "16", "--learning_rate", "2e-3",
+                    "--encoder", "bert", "--target", "bert")
+    acc = report_values(proc.stdout, "acc_mlm")
+    loss = report_values(proc.stdout, "loss_mlm")
+    assert len(acc) == 6 and "tokens/s" in proc.stdout and "acc_nsp" in proc.stdout
+    assert loss[-1] < loss[0] - 1.0
+    targets = np.concatenate([t["mlm"][t["mlm"] > 0] for _, t, _ in
+                              (PretrainDataset(datasets["bert"]).batch(np.arange(i, i + 500)) for i in range(0, 5000, 500))])
+    unigram = np.bincount(targets).max() / len(targets)  # always guessing the most frequent token
+    assert acc[-1] > 1.6 * unigram and acc[-1] > 60 / 676, f"MLM accuracy {acc[-1]} (unigram baseline {unigram:.3f})"
+    assert (tmp_path / "bert.bin-150").exists() and (tmp_path / "bert.bin-300").exists()
+
+
+def final_loss(model_path, dataset, target, config=TINY):
+    """Loss of a saved model on the first 16 instances (no dropout)."""
+    from argparse import Namespace
+    from uer.model_builder import build_model
+    from uer.model_loader import load_model
+    from uer.opts import MODEL_DEFAULTS, load_config
+    from uer.utils.pretrain_data import PretrainDataset
+    args = Namespace(**dict(MODEL_DEFAULTS, **load_config(config)))
+    args.__dict__.update(embedding="bert", encoder="bert", target=target, dropout=0.0, tie_weights=False,
+                         factorized_embedding_parameterization=False, parameter_sharing=False, bidirectional=False)
+    model = build_model(args, 676).eval()
+    load_model(model, model_path)
+    src, tgt, seg = PretrainDataset(dataset).batch(np.arange(16))
+    to = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+    parts = model(to(src), {k: to(v) for k, v in tgt.items()}, to(seg))
+    return sum((p["loss_sum"] / p["count"]).item() for p in parts.values())
+
+
+def test_two_process_gloo_equals_one_process_with_double_batch(datasets, tmp_path):
+    common = ["--config_path", TINY, "--total_steps", "6", "--report_steps", "3", "--learning_rate", "1e-3",
+              "--dropout", "0.0", "--warmup", "0.0", "--target", "bert"]
+    pretrain(datasets["bert"], str(tmp_path / "one.bin"), *common, "--batch_size", "8")
+    pretrain(datasets["bert"], str(tmp_path / "two.bin"), *common, "--batch_size", "4", "--world_size", "2",
+             "--gpu_ranks", "0", "1", "--backend", "gloo", "--master_ip", "tcp://127.0.0.1:29561")
+    one = torch.load(tmp_path / "one.bin-6", weights_only=True)
+    two = torch.load(tmp_path / "two.bin-6", weights_only=True)
+    for key in one:
+        assert torch.allclose(one[key], two[key], atol=2e-5), key
+    l1 = final_loss(str(tmp_path / "one.bin-6"), datasets["bert"], "bert")
+    l2 = final_loss(str(tmp_path / "two.bin-6"), datasets["bert"], "bert")
+    assert abs(l1 - l2) < 1e-4
+
+
+def test_torchrun_launch(datasets, tmp_path):
+    out = str(tmp_path / "tr.bin")
+    run_script("-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29562", "pretrain.py",
+               "--dataset_path", datasets["lm"], "--vocab_path", VOCAB, "--output_model_path", out,
+               "--config_path", TINY, "--encoder", "gpt", "--target", "lm", "--total_steps", "4",
+               "--report_steps", "2", "--batch_size", "4", "--backend", "gloo")
+    assert (tmp_path / "tr.bin-4").exists()
+
+
+@pytest.mark.parametrize("name, pre, train", [
+    ("roberta", ["--corpus_path", CORPUS, "--dynamic_masking", "--target", "mlm"],
+     ["--config_path", TINY, "--encoder", "bert", "--target", "mlm"]),
+    ("albert", ["--corpus_path", CORPUS_BERT, "--target", "albert"],
+     ["--config_path", TINY_ALBERT, "--encoder", "bert", "--target", "albert",
+      "--factorized_embedding_parameterization", "--parameter_sharing"]),
+    ("gpt", ["--corpus_path", CORPUS, "--target", "lm"],
+     ["--config_path", TINY, "--learning_rate", "1e-4", "--encoder", "gpt", "--target", "lm"]),
+    ("spanbert", ["--corpus_path", CORPUS, "--dynamic_masking", "--target", "mlm"],
+     ["--config_path", TINY, "--encoder", "bert", "--target", "mlm", "--span_masking"]),
+])
+def test_readme_pipelines(tmp_path, name, pre, train):
+    dataset = str(tmp_path / "dataset.pt")
+    run_script("preprocess.py", "--vocab_path", VOCAB, "--dataset_path", dataset, "--processes_num", "2",
+               "--seq_length", "64", *pre)
+    out = str(tmp_path / "output_model.bin")
+    proc = pretrain(dataset, out, *train, "--total_steps", "20", "--report_steps", "10", "--batch_size", "8")
+    assert len(report_values(proc.stdout, "loss")) >= 2
+    assert (tmp_path / "output_model.bin-20").exists()
+    again = pretrain(dataset, str(tmp_path / "again.bin"), *train, "--total_steps", "2", "--report_steps", "1",
+                     "--batch_size", "8", "--pretrained_model_path", out + "-20")
+    assert "WARNING" not in again.stderr
+
+
+def test_fp16_flag(datasets, tmp_path):
+    proc = pretrain(datasets["mlm"], str(tmp_path / "m.bin"), "--config_path", TINY, "--target", "mlm",
+                    "--total_steps", "4", "--report_steps", "2", "--batch_size", "8", "--fp16")
+    if not cpu_has_fast_bf16():
+        assert "no native bf16" in proc.stderr
+    assert (tmp_path / "m.bin-4").exists()
+
+
+def test_config_and_flags_precedence(tmp_path):
+    from pretrain import build_parser
+    from uer.opts import parse
+    argv = ["--output_model_path", "x", "--config_path", TINY_ALBERT]
+    args = parse(build_parser(), argv)
+    assert args.layers_num == 3 and args.hidden_size == 64 and args.parameter_sharing
+    assert args.dropout == 0.0
+    args = parse(build_parser(), argv + ["--dropout", "0.3"])
+    assert args.dropout == 0.3
