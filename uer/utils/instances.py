@@ -119,14 +119,18 @@ class SentencePairTarget(TargetData):
     def build(self, block, opts, rng):
         out = {k: [] for k in ("a_start", "a_len", "b_start", "b_len", "label")}
         max_tokens = opts.seq_length - 3
-        docs = block["docs"]
         for _ in range(opts.dup_factor):
-            for d in range(len(docs)):
-                self.document_instances(docs, d, max_tokens, opts.short_seq_prob, rng, out)
+            for d in block["build_docs"]:
+                self.document_instances(block, d, max_tokens, opts.short_seq_prob, rng, out)
         return spans(**out)
 
-    def document_instances(self, docs, d, max_tokens, short_seq_prob, rng, out):
-        starts, lens = docs[d]
+    @staticmethod
+    def sentences(block, d):
+        first, count = block["doc_first"][d], block["doc_count"][d]
+        return block["sent_start"][first:first + count], block["sent_len"][first:first + count]
+
+    def document_instances(self, block, d, max_tokens, short_seq_prob, rng, out):
+        starts, lens = self.sentences(block, d)
         target = rng.randint(2, max_tokens) if rng.random() < short_seq_prob else max_tokens
         i, first, length = 0, 0, 0
         while i < len(lens):
@@ -134,8 +138,8 @@ class SentencePairTarget(TargetData):
             if i == len(lens) - 1 or length >= target:
                 count = i - first + 1
                 a_end = rng.randint(1, count - 1) if count >= 2 else 1
-                a = (starts[first], int(lens[first:first + a_end].sum()))
-                pair = self.second_segment(docs, d, first, a_end, count, a[1], target, rng)
+                a_len = sum(lens[first:first + a_end])
+                pair = self.second_segment(block, d, (starts, lens), first, a_end, count, a_len, target, rng)
                 if pair is not None:
                     a, b, label, unused = pair
                     i -= unused
@@ -143,24 +147,25 @@ class SentencePairTarget(TargetData):
                 first, length = i + 1, 0
             i += 1
 
-    def second_segment(self, docs, d, first, a_end, count, a_len, target, rng):
+    def second_segment(self, block, d, doc, first, a_end, count, a_len, target, rng):
         """NSP: B is a random stretch of another document half of the time (label 1), else A's continuation.
 
         Google's script always takes a random B for a one-sentence chunk, which skews labels towards 1 on short
         documents; here such a chunk is cut in two at a random token when it is paired with its continuation.
         """
-        starts, lens = docs[d]
+        starts, lens = doc
         if rng.random() < 0.5 or (count == 1 and lens[first] < 2):
+            docs = len(block["doc_first"])
             other = d
             for _ in range(10):
-                other = rng.randint(0, len(docs) - 1)
+                other = rng.randint(0, docs - 1)
                 if other != d:
                     break
-            o_starts, o_lens = docs[other]
+            o_starts, o_lens = self.sentences(block, other)
             j = rng.randint(0, len(o_lens) - 1)
             b_len, k = 0, j
             while k < len(o_lens):
-                b_len += int(o_lens[k])
+                b_len += o_lens[k]
                 k += 1
                 if b_len >= target - a_len:
                     break
@@ -171,9 +176,9 @@ class SentencePairTarget(TargetData):
     def continuation(starts, lens, first, a_end, count, a_len, rng):
         """(A, B) with B following A in the document; a one-sentence chunk is cut at a random token."""
         if count == 1:
-            cut = rng.randint(1, int(lens[first]) - 1)
-            return (starts[first], cut), (starts[first] + cut, int(lens[first]) - cut)
-        return (starts[first], a_len), (starts[first + a_end], int(lens[first + a_end:first + count].sum()))
+            cut = rng.randint(1, lens[first] - 1)
+            return (starts[first], cut), (starts[first] + cut, lens[first] - cut)
+        return (starts[first], a_len), (starts[first + a_end], sum(lens[first + a_end:first + count]))
 
     @staticmethod
     def emit(a, b, label, max_tokens, rng, out):
@@ -195,8 +200,8 @@ class BertData(SentencePairTarget):
 class AlbertData(BertData):
     """Sentence order prediction: B always follows A in the document; label 1 when they are swapped."""
 
-    def second_segment(self, docs, d, first, a_end, count, a_len, target, rng):
-        starts, lens = docs[d]
+    def second_segment(self, block, d, doc, first, a_end, count, a_len, target, rng):
+        starts, lens = doc
         if count == 1 and lens[first] < 2:
             return None
         a, b = self.continuation(starts, lens, first, a_end, count, a_len, rng)

@@ -23,6 +23,7 @@ FORMAT_VERSION = 1
 INSTANCE_FIELDS = (("a_start", np.int64), ("a_len", np.int32), ("b_start", np.int64), ("b_len", np.int32),
                    ("label", np.int32))
 MASK_CHUNK = 4096
+PART_DOCS = 1000
 
 
 def token_dtype(vocab_size):
@@ -30,7 +31,7 @@ def token_dtype(vocab_size):
 
 
 def plan_blocks(records_path, mode, docs_per_block):
-    """Yield (record_start, record_end, token_start, token_end) per block of documents."""
+    """Yield (record_start, record_end, token_start, token_end, documents) per block of documents."""
     records = np.fromfile(records_path, dtype=np.int32) if os.path.getsize(records_path) else np.zeros(0, np.int32)
     width = 3 if mode == "labeled" else 1
     if mode == "labeled":
@@ -48,8 +49,9 @@ def plan_blocks(records_path, mode, docs_per_block):
     cuts = np.concatenate([[0], doc_ends[docs_per_block - 1::docs_per_block]])
     if len(doc_ends) and cuts[-1] != doc_ends[-1]:
         cuts = np.append(cuts, doc_ends[-1])
-    for a, b in zip(cuts, cuts[1:]):
-        yield int(a), int(b), int(tok_cum[a // width]), int(tok_cum[b // width])
+    doc_index = np.searchsorted(doc_ends, cuts)
+    for (a, b), (da, db) in zip(zip(cuts, cuts[1:]), zip(doc_index, doc_index[1:])):
+        yield int(a), int(b), int(tok_cum[a // width]), int(tok_cum[b // width]), int(db - da)
 
 
 def read_block(job):
@@ -66,15 +68,19 @@ def read_block(job):
         sizes = block["len_a"].astype(np.int64) + block["len_b"]
         block["a_start"] = start + np.concatenate([[0], np.cumsum(sizes)[:-1]])
     else:
-        lens = np.maximum(recs, 0).astype(np.int64)
+        # Documents as lists (fast to index from the per-document Python loop): sentence starts and lengths,
+        # and per document its first sentence and sentence count. Empty sentences were never written.
+        breaks = recs == -1
+        lens = np.where(breaks, 0, recs).astype(np.int64)
         starts = start + np.cumsum(lens) - lens
-        docs, first = [], 0
-        for end in list(np.flatnonzero(recs == -1)) + [len(recs)]:
-            keep = recs[first:end] > 0
-            if keep.any():
-                docs.append((starts[first:end][keep], lens[first:end][keep]))
-            first = end + 1
-        block["docs"] = docs
+        doc_id = np.cumsum(breaks)[~breaks]
+        firsts = np.flatnonzero(np.diff(doc_id, prepend=-1)) if len(doc_id) else np.zeros(0, dtype=np.int64)
+        block["sent_start"] = starts[~breaks].tolist()
+        block["sent_len"] = lens[~breaks].tolist()
+        block["doc_first"] = firsts.tolist()
+        block["doc_count"] = np.diff(np.append(firsts, len(doc_id))).tolist()
+        lo, hi = job.get("docs", (0, len(firsts)))
+        block["build_docs"] = range(lo, min(hi, len(firsts)))
     return block
 
 
@@ -83,11 +89,11 @@ def build_block(job):
     opts = SimpleNamespace(**job["opts"])
     data = str2data[opts.target]
     block = read_block(job)
-    if opts.target in ("bert", "albert") and not block["docs"]:
+    if data.mode == "sentences" and not block["build_docs"]:
         return None
-    inst = data.build(block, opts, python_rng(opts.seed, job["block"]))
+    inst = data.build(block, opts, python_rng(opts.seed, job["block"], job["part"]))
     n = len(inst["a_len"])
-    order = np.random.default_rng([opts.seed, job["block"], 1]).permutation(n)
+    order = np.random.default_rng([opts.seed, job["block"], job["part"], 1]).permutation(n)
     inst = {k: v[order] for k, v in inst.items()}
     if data.masked and not opts.dynamic_masking and n:
         inst.update(static_masks(job, opts, inst))
@@ -97,7 +103,7 @@ def build_block(job):
 def static_masks(job, opts, inst):
     store = np.fromfile(job["tokens_path"], dtype=opts.token_dtype, count=job["tok_end"] - job["tok_start"],
                         offset=job["tok_start"] * np.dtype(opts.token_dtype).itemsize)
-    rng = np.random.default_rng([opts.seed, job["block"], 2])
+    rng = np.random.default_rng([opts.seed, job["block"], job["part"], 2])
     span = (opts.span_geo_prob, opts.span_max_length) if opts.span_masking else None
     counts, positions, replacements = [], [], []
     for lo in range(0, len(inst["a_len"]), MASK_CHUNK):
@@ -181,9 +187,14 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
             "span_geo_prob": args.span_geo_prob, "span_max_length": args.span_max_length,
             "token_dtype": np.dtype(dtype).str, "vocab_size": len(vocab), "mask_id": vocab.get(MASK_TOKEN),
             "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special}
-    jobs = [{"block": i, "rec_start": a, "rec_end": b, "tok_start": ts, "tok_end": te, "mode": data.mode,
-             "records_path": records_path, "tokens_path": tokens_path, "opts": opts}
-            for i, (a, b, ts, te) in enumerate(plan_blocks(records_path, data.mode, args.docs_buffer_size))]
+    jobs = []
+    for i, (a, b, ts, te, docs) in enumerate(plan_blocks(records_path, data.mode, args.docs_buffer_size)):
+        # Sentence-pair blocks are built in parts of PART_DOCS documents (each with its own generator) so that
+        # one large block still keeps every process busy; random partners come from the whole block.
+        parts = range(0, docs, PART_DOCS) if data.mode == "sentences" else [0]
+        jobs += [{"block": i, "part": k, "docs": (lo, lo + PART_DOCS), "rec_start": a, "rec_end": b,
+                  "tok_start": ts, "tok_end": te, "mode": data.mode, "records_path": records_path,
+                  "tokens_path": tokens_path, "opts": opts} for k, lo in enumerate(parts)]
     fields = list(INSTANCE_FIELDS)
     if data.masked and not args.dynamic_masking:
         fields += [("mask_count", np.int32), ("mask_pos", np.uint16), ("mask_tok", dtype)]

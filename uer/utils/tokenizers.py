@@ -147,6 +147,11 @@ class BertTokenizer(Tokenizer):
         self.basic_tokenizer = BasicTokenizer(do_lower_case=lower)
         self.wordpiece_tokenizer = WordpieceTokenizer(vocab.w2i)
         self._fast = _build_fast_wordpiece(vocab, lower) if fast and sp_model is None else None
+        self._boundary = None
+        if self._fast is not None:
+            from uer.utils.cjk_fast_path import BoundaryChars
+            self._boundary = BoundaryChars(vocab.w2i, vocab.get(UNK_TOKEN), lower, _is_punctuation,
+                                           _is_whitespace, _is_control)
 
     def tokenize(self, text):
         if self.sp_model is not None:
@@ -156,6 +161,9 @@ class BertTokenizer(Tokenizer):
     def encode_batch(self, texts):
         if self._fast is None:
             return super().encode_batch(texts)
+        return self._boundary.encode_batch(texts, self._encode_runs)
+
+    def _encode_runs(self, texts):
         return [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
 
     def encode(self, text):
