@@ -104,6 +104,11 @@ def truncate_pair(la, lb, max_tokens):
     return ra + rest // 2, rb + (rest + 1) // 2
 
 
+def randint(rng, lo, hi):
+    """Uniform integer in [lo, hi]; several times faster than random.randint in the per-document loop."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
 def split_front_back(rng, removed):
     front = bin(rng.getrandbits(removed)).count("1") if removed else 0
     return front, removed - front
@@ -131,13 +136,13 @@ class SentencePairTarget(TargetData):
 
     def document_instances(self, block, d, max_tokens, short_seq_prob, rng, out):
         starts, lens = self.sentences(block, d)
-        target = rng.randint(2, max_tokens) if rng.random() < short_seq_prob else max_tokens
+        target = randint(rng, 2, max_tokens) if rng.random() < short_seq_prob else max_tokens
         i, first, length = 0, 0, 0
         while i < len(lens):
             length += lens[i]
             if i == len(lens) - 1 or length >= target:
                 count = i - first + 1
-                a_end = rng.randint(1, count - 1) if count >= 2 else 1
+                a_end = randint(rng, 1, count - 1) if count >= 2 else 1
                 a_len = sum(lens[first:first + a_end])
                 pair = self.second_segment(block, d, (starts, lens), first, a_end, count, a_len, target, rng)
                 if pair is not None:
@@ -158,11 +163,11 @@ class SentencePairTarget(TargetData):
             docs = len(block["doc_first"])
             other = d
             for _ in range(10):
-                other = rng.randint(0, docs - 1)
+                other = randint(rng, 0, docs - 1)
                 if other != d:
                     break
             o_starts, o_lens = self.sentences(block, other)
-            j = rng.randint(0, len(o_lens) - 1)
+            j = randint(rng, 0, len(o_lens) - 1)
             b_len, k = 0, j
             while k < len(o_lens):
                 b_len += o_lens[k]
@@ -176,7 +181,7 @@ class SentencePairTarget(TargetData):
     def continuation(starts, lens, first, a_end, count, a_len, rng):
         """(A, B) with B following A in the document; a one-sentence chunk is cut at a random token."""
         if count == 1:
-            cut = rng.randint(1, lens[first] - 1)
+            cut = randint(rng, 1, lens[first] - 1)
             return (starts[first], cut), (starts[first] + cut, lens[first] - cut)
         return (starts[first], a_len), (starts[first + a_end], sum(lens[first + a_end:first + count]))
 
