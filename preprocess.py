@@ -6,7 +6,7 @@ import time
 from uer.opts import tokenizer_opts, masking_opts
 from uer.utils.cli import run_main
 from uer.utils.instances import str2data
-from uer.utils.tokenizers import load_vocab_and_tokenizer
+from uer.utils.tokenizers import load_vocab
 
 
 def build_parser():
@@ -34,11 +34,10 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.utils import preprocessing
-    vocab, _ = load_vocab_and_tokenizer(args)
-    data = str2data[args.target]
+    vocab, _ = load_vocab(args)
     if args.dup_factor is None:
-        args.dup_factor = 5 if data.duplicates else 1
-    if args.dup_factor > 1 and not data.duplicates:
+        args.dup_factor = 5
+    elif args.dup_factor > 1 and not str2data[args.target].duplicates:
         print(f"note: --target {args.target} has no random choices; --dup_factor {args.dup_factor} "
               "would write identical copies, so one copy is written")
     start = time.time()

@@ -36,7 +36,7 @@ def main(argv=None):
         if getattr(args, name) < 1:
             raise UserInputError(f"--{name} must be at least 1")
     from uer.trainer import launch
-    return launch(args)
+    launch(args)
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def main():
     except ImportError:
         have_hf = False
         print("transformers is not installed: HF rows skipped (pip install transformers)")
-    print(f"\n| model | precision | batch | seq | ours tokens/s | HF tokens/s | ours / HF | ours MFU |")
+    print("\n| model | precision | batch | seq | ours tokens/s | HF tokens/s | ours / HF | ours MFU |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.models.split(","):
         config_file, batch = CASES[name]

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from argparse import Namespace
 
 import pytest
 
@@ -12,6 +13,18 @@ CORPUS_BERT = os.path.join(ROOT, "corpora", "book_review_bert.txt")
 CORPUS_CLS = os.path.join(ROOT, "corpora", "book_review_cls.txt")
 TINY = os.path.join(ROOT, "tests", "fixtures", "tiny_config.json")
 TINY_ALBERT = os.path.join(ROOT, "tests", "fixtures", "tiny_albert_config.json")
+
+
+def model_args(config, encoder="bert", target="bert", **extra):
+    """Model arguments as the scripts build them: defaults < config < extra."""
+    from uer.opts import MODEL_DEFAULTS
+    args = Namespace(**MODEL_DEFAULTS)
+    args.__dict__.update(dict(embedding="bert", encoder=encoder, target=target, labels_num=2, tie_weights=False,
+                              factorized_embedding_parameterization=False, parameter_sharing=False,
+                              bidirectional=False))
+    args.__dict__.update(config)
+    args.__dict__.update(extra)
+    return args
 
 
 def run_script(*argv, check=True, env=None):

@@ -1,14 +1,13 @@
 """Checkpoint format (key names and shapes of UER-py checkpoints), loading, saving, and the original's math."""
 import math
-from argparse import Namespace
 
 import pytest
 import torch
 
+from conftest import model_args
 from uer.model_builder import build_model
 from uer.model_loader import load_model
 from uer.model_saver import save_model
-from uer.opts import MODEL_DEFAULTS
 from uer.utils.errors import UserInputError
 
 BERT_BASE = dict(emb_size=768, hidden_size=768, feedforward_size=3072, heads_num=12, layers_num=2)
@@ -76,26 +75,16 @@ CASES = {
 }
 
 
-def make_args(config, encoder="bert", target="bert", **extra):
-    args = Namespace(**MODEL_DEFAULTS)
-    args.__dict__.update(dict(embedding="bert", encoder=encoder, target=target, labels_num=2, tie_weights=False,
-                              factorized_embedding_parameterization=False, parameter_sharing=False,
-                              bidirectional=False))
-    args.__dict__.update(config)
-    args.__dict__.update(extra)
-    return args
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_state_dict_keys_and_shapes_match_uer_checkpoints(name):
     config, encoder, target, expected = CASES[name]
-    model = build_model(make_args(config, encoder, target), VOCAB)
+    model = build_model(model_args(config, encoder, target), VOCAB)
     got = {k: list(v.shape) for k, v in model.state_dict().items()}
     assert got == expected
 
 
 def tiny_args(**extra):
-    return make_args(dict(emb_size=32, hidden_size=32, feedforward_size=64, heads_num=4, layers_num=2, dropout=0.0),
+    return model_args(dict(emb_size=32, hidden_size=32, feedforward_size=64, heads_num=4, layers_num=2, dropout=0.0),
                      **extra)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
+from conftest import model_args, run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
 from uer.utils.precision import cpu_has_fast_bf16
 from uer.utils.pretrain_data import PretrainDataset
 
@@ -36,15 +36,10 @@ def test_tiny_bert_learns_masked_tokens(datasets, tmp_path):
 
 def final_loss(model_path, dataset, target, config=TINY):
     """Loss of a saved model on the first 16 instances (no dropout)."""
-    from argparse import Namespace
     from uer.model_builder import build_model
     from uer.model_loader import load_model
-    from uer.opts import MODEL_DEFAULTS, load_config
-    from uer.utils.pretrain_data import PretrainDataset
-    args = Namespace(**dict(MODEL_DEFAULTS, **load_config(config)))
-    args.__dict__.update(embedding="bert", encoder="bert", target=target, dropout=0.0, tie_weights=False,
-                         factorized_embedding_parameterization=False, parameter_sharing=False, bidirectional=False)
-    model = build_model(args, 676).eval()
+    from uer.opts import load_config
+    model = build_model(model_args(load_config(config), target=target, dropout=0.0), 676).eval()
     load_model(model, model_path)
     src, tgt, seg = PretrainDataset(dataset).batch(np.arange(16))
     to = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731

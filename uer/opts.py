@@ -8,14 +8,10 @@ from uer.utils.errors import UserInputError
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 
-# Hyper-parameters that a config file may set; a flag given on the command line wins over the file.
-CONFIG_KEYS = ("emb_size", "hidden_size", "feedforward_size", "heads_num", "layers_num", "dropout",
-               "kernel_size", "block_size", "layer_norm_eps", "layer_norm_unbiased", "max_seq_length",
-               "factorized_embedding_parameterization", "parameter_sharing", "bidirectional",
-               "sub_layers_num")
+# Model hyper-parameters used when neither the config file nor a command-line flag sets them.
 MODEL_DEFAULTS = {"emb_size": 768, "hidden_size": 768, "feedforward_size": 3072, "heads_num": 12,
-                  "layers_num": 12, "dropout": 0.1, "kernel_size": 3, "block_size": 2, "layer_norm_eps": 1e-6,
-                  "layer_norm_unbiased": False, "max_seq_length": 512}
+                  "layers_num": 12, "dropout": 0.1, "layer_norm_eps": 1e-6, "layer_norm_unbiased": False,
+                  "max_seq_length": 512}
 
 
 def registry_choices():

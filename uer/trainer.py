@@ -1,9 +1,7 @@
 """Pre-training loop: one function per process, CPU / one GPU / DDP over torch.distributed."""
 import contextlib
 import os
-import sys
 
-import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
@@ -14,8 +12,9 @@ from uer.utils import distributed
 from uer.utils.optimizers import build_optimizer
 from uer.utils.precision import Precision
 from uer.utils.pretrain_data import PretrainDataset, BatchLoader
+from uer.utils.errors import UserInputError
 from uer.utils.report import Reporter
-from uer.utils.tokenizers import load_vocab_and_tokenizer
+from uer.utils.tokenizers import load_vocab
 
 
 def normalized_loss(parts, placement):
@@ -31,23 +30,21 @@ def normalized_loss(parts, placement):
     return torch.stack(losses).sum() * placement.world_size
 
 
-def prepare(args, placement):
-    vocab, _ = load_vocab_and_tokenizer(args)
+def prepare(args):
+    vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
     dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length))
     if args.target == "cls":
         args.labels_num = dataset.header["labels_num"]
-    longest = dataset.header["seq_length"] + (1 if args.target == "lm" else 0)
     args.seq_length = dataset.header["seq_length"]
-    if args.embedding == "bert" and longest - (1 if args.target == "lm" else 0) > args.max_seq_length:
-        from uer.utils.errors import UserInputError
+    if args.embedding == "bert" and args.seq_length > args.max_seq_length:
         raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
     torch.manual_seed(args.seed)
     model = build_model(args, len(vocab))
     if args.pretrained_model_path:
         load_model(model, args.pretrained_model_path, ignore_prefixes=("target.",))
-    return vocab, dataset, model
+    return dataset, model
 
 
 def worker(proc_index, args, local_procs=1):
@@ -60,13 +57,13 @@ def worker(proc_index, args, local_procs=1):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_procs))
     distributed.init(placement)
     try:
-        return train(args, placement)
+        train(args, placement)
     finally:
         distributed.shutdown(placement)
 
 
 def train(args, placement):
-    _, dataset, model = prepare(args, placement)
+    dataset, model = prepare(args)
     device = torch.device(placement.device)
     model.to(device)
     if placement.distributed:
@@ -76,10 +73,8 @@ def train(args, placement):
     precision = Precision(args.fp16, args.fp16_opt_level, device)
     loader = BatchLoader(dataset, args.batch_size, placement.rank, placement.world_size, args.seed,
                          args.instances_buffer_size, device)
-    torch.manual_seed(args.seed + placement.rank)
-    np.random.seed(args.seed + placement.rank)
+    torch.manual_seed(args.seed + placement.rank)  # dropout differs between processes
     reporter = Reporter(args.batch_size, args.seq_length, placement.world_size, args.total_steps)
-    history = []
     model.train()
     for step in range(1, args.total_steps + 1):
         src, tgt, seg = next(loader)
@@ -95,23 +90,17 @@ def train(args, placement):
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
         reporter.add(parts, seg)
-        if getattr(args, "record_losses", False):
-            history.append(loss.item() * accumulation / placement.world_size)
         if step % args.report_steps == 0 and placement.is_master:
             print(reporter.line(step, scheduler.get_last_lr()[0], placement.world_size), flush=True)
         if placement.is_master and (step % args.save_checkpoint_steps == 0 or step == args.total_steps):
             save_model(model, f"{args.output_model_path}-{step}")
-    return history
 
 
 def launch(args):
     """Start the processes this node should run and train."""
     local_procs = distributed.check_layout(args) if not distributed.launched_by_torchrun() else 1
     if local_procs <= 1:
-        return worker(0, args)
+        worker(0, args)
+        return
     import torch.multiprocessing as mp
     mp.spawn(worker, args=(args, local_procs), nprocs=local_procs, join=True)
-    return None
-
-
-__all__ = ["launch", "worker", "train", "normalized_loss", "sys"]

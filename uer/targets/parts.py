@@ -11,9 +11,3 @@ def classification_part(logits, labels):
     return {"loss_sum": F.cross_entropy(logits, labels, reduction="sum"),
             "correct": (logits.argmax(-1) == labels).sum(),
             "count": labels.new_tensor(labels.numel())}
-
-
-def part_means(parts):
-    """Per-part mean loss and accuracy of a single process (for reports and single-process training)."""
-    return {name: (p["loss_sum"] / p["count"].clamp(min=1), p["correct"] / p["count"].clamp(min=1))
-            for name, p in parts.items()}

@@ -10,9 +10,9 @@ full pipeline.
 import re
 import unicodedata
 
+from uer.utils.unicode_chars import CJK_UNIFIED, is_control, is_punctuation, is_whitespace
+
 WHITESPACE = -1
-CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
-              (0x2B820, 0x2CEAF))
 
 
 def _ranges_class(codepoints):
@@ -28,9 +28,9 @@ def _ranges_class(codepoints):
 
 
 class BoundaryChars:
-    def __init__(self, w2i, unk_id, lower, is_punctuation, is_whitespace, is_control):
+    def __init__(self, w2i, unk_id, lower):
         table = {}
-        for lo, hi in CJK_RANGES:
+        for lo, hi in CJK_UNIFIED:
             for cp in range(lo, hi + 1):
                 ch = chr(cp)
                 table[ch] = w2i.get(ch, unk_id)

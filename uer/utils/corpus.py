@@ -3,7 +3,7 @@
 Each worker writes its token ids and a stream of int32 *records* to part files; concatenated in order, the
 parts are the same whatever the number of processes. Record streams by corpus mode:
 
-- "documents" (one document per line; targets mlm, lm, bilm): one record per document = its length,
+- "documents" (one document per line; targets mlm, lm): one record per document = its length,
   tokens stored as [CLS] doc [SEP].
 - "sentences" (BERT format; targets bert, albert): one record per sentence = its length; -1 marks a blank
   line (document break).
@@ -15,7 +15,7 @@ from argparse import Namespace
 import numpy as np
 
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
-from uer.utils.errors import UserInputError, fail_at
+from uer.utils.errors import fail_at
 from uer.utils.tokenizers import load_vocab_and_tokenizer
 
 BATCH_BYTES = 4 << 20
@@ -78,12 +78,11 @@ def parse_labeled(path, lines, batch_offset):
 
 
 def tokenize_range(job):
-    """Worker: tokenize bytes [start, end) of the corpus into part files. Returns the number of records."""
+    """Worker: tokenize bytes [start, end) of the corpus into part files."""
     args = Namespace(**job["tokenizer_args"])
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     dtype, mode, path = np.dtype(job["token_dtype"]), job["mode"], job["path"]
-    records = 0
     with open(job["tokens_out"], "wb") as tok_f, open(job["records_out"], "wb") as rec_f:
         for pos, lines in read_lines(path, job["start"], job["end"]):
             if mode == "labeled":
@@ -110,8 +109,6 @@ def tokenize_range(job):
             flat = [t for s in seqs for t in s]
             np.asarray(flat, dtype=dtype).tofile(tok_f)
             np.asarray(recs, dtype=np.int32).tofile(rec_f)
-            records += len(recs)
-    return records
 
 
 def concatenate(paths, out_path):
@@ -121,8 +118,3 @@ def concatenate(paths, out_path):
                 while chunk := f.read(16 << 20):
                     out.write(chunk)
             os.unlink(p)
-
-
-def check_not_empty(path, token_path):
-    if os.path.getsize(token_path) == 0:
-        raise UserInputError(f"{path}: the corpus has no text to pre-train on (every line is empty)")

@@ -80,16 +80,6 @@ class LmData(DocumentTarget):
         return src, {"lm": tgt}, seg[:, :-1] * (src != PAD_ID)
 
 
-class BilmData(DocumentTarget):
-    duplicates = False
-
-    def batch(self, ids, seg, tgt_mlm, labels):
-        pad = np.zeros((ids.shape[0], 1), dtype=ids.dtype)
-        forward = np.concatenate([ids[:, 1:], pad], axis=1)
-        backward = np.concatenate([pad, ids[:, :-1]], axis=1) * (ids != PAD_ID)
-        return ids, {"lm_forward": forward, "lm_backward": backward}, seg
-
-
 def truncate_pair(la, lb, max_tokens):
     """Tokens to drop from A and B: repeatedly from the longer one (B on ties), as Google BERT."""
     excess = la + lb - max_tokens
@@ -109,9 +99,9 @@ def randint(rng, lo, hi):
     return lo + int(rng.random() * (hi - lo + 1))
 
 
-def split_front_back(rng, removed):
-    front = bin(rng.getrandbits(removed)).count("1") if removed else 0
-    return front, removed - front
+def front_removals(rng, removed):
+    """How many of `removed` truncated tokens come off the front (each end with probability 1/2, as Google)."""
+    return bin(rng.getrandbits(removed)).count("1") if removed else 0
 
 
 class SentencePairTarget(TargetData):
@@ -188,8 +178,7 @@ class SentencePairTarget(TargetData):
     @staticmethod
     def emit(a, b, label, max_tokens, rng, out):
         ra, rb = truncate_pair(a[1], b[1], max_tokens)
-        fa, _ = split_front_back(rng, ra)
-        fb, _ = split_front_back(rng, rb)
+        fa, fb = front_removals(rng, ra), front_removals(rng, rb)
         out["a_start"].append(a[0] + fa)
         out["a_len"].append(a[1] - ra)
         out["b_start"].append(b[0] + fb)
@@ -234,8 +223,7 @@ class ClsData(TargetData):
 
 
 # The data side of each --target (preprocess.py and the pre-training batches).
-str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "bilm": BilmData(),
-            "cls": ClsData()}
+str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "cls": ClsData()}
 
 
 def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
@@ -257,7 +245,7 @@ def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
         inside = j < a_len[:, None]
         ids[inside] = store[(a_start[:, None] + j)[inside]]
         seg[inside] = 1
-        return ids, seg, lengths
+        return ids, seg
     in_a = (j >= 1) & (j <= a_len[:, None])
     b0 = a_len[:, None] + 2
     in_b = (j >= b0) & (j < b0 + b_len[:, None])
@@ -270,7 +258,7 @@ def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
     ids[rows[has_b], (b0[:, 0] + b_len)[has_b]] = sep_id
     seg[j < lengths[:, None]] = 1
     seg[(j >= b0) & (j < lengths[:, None]) & has_b[:, None]] = 2
-    return ids, seg, lengths
+    return ids, seg
 
 
 def python_rng(seed, *keys):

@@ -1,7 +1,7 @@
 """The preprocess.py pipeline: tokenize (parallel) -> build instances per block (parallel) -> dataset file.
 
-Determinism: blocks are fixed groups of --docs_buffer_size documents, and each block draws from its own
-generator seeded by (--seed, block index), so the dataset is the same whatever --processes_num is.
+Determinism: blocks are fixed groups of --docs_buffer_size documents, cut into fixed parts, and each part draws
+from its own generator seeded by (--seed, block, part), so the dataset is the same whatever --processes_num is.
 Memory: workers hold one batch of lines (tokenizing) or one block (building instances) at a time.
 """
 import multiprocessing as mp
@@ -54,7 +54,19 @@ def plan_blocks(records_path, mode, docs_per_block):
         yield int(a), int(b), int(tok_cum[a // width]), int(tok_cum[b // width]), int(db - da)
 
 
+_cached_block = (None, None)
+
+
 def read_block(job):
+    """A block's documents and token ids; kept per worker, since consecutive parts of a block share them."""
+    global _cached_block
+    key = (job["records_path"], job["rec_start"])
+    if _cached_block[0] != key:
+        _cached_block = (key, load_block(job))
+    return _cached_block[1]
+
+
+def load_block(job):
     recs = np.fromfile(job["records_path"], dtype=np.int32, count=job["rec_end"] - job["rec_start"],
                        offset=job["rec_start"] * 4)
     start = job["tok_start"]
@@ -79,8 +91,10 @@ def read_block(job):
         block["sent_len"] = lens[~breaks].tolist()
         block["doc_first"] = firsts.tolist()
         block["doc_count"] = np.diff(np.append(firsts, len(doc_id))).tolist()
-        lo, hi = job.get("docs", (0, len(firsts)))
-        block["build_docs"] = range(lo, min(hi, len(firsts)))
+    if job["opts"]["static_masks"]:
+        dtype = np.dtype(job["opts"]["token_dtype"])
+        block["tokens"] = np.fromfile(job["tokens_path"], dtype=dtype, count=job["tok_end"] - start,
+                                      offset=start * dtype.itemsize)
     return block
 
 
@@ -89,26 +103,27 @@ def build_block(job):
     opts = SimpleNamespace(**job["opts"])
     data = str2data[opts.target]
     block = read_block(job)
-    if data.mode == "sentences" and not block["build_docs"]:
-        return None
+    if data.mode == "sentences":
+        lo, hi = job["docs"]
+        block = dict(block, build_docs=range(lo, min(hi, len(block["doc_first"]))))
+        if not block["build_docs"]:
+            return None
     inst = data.build(block, opts, python_rng(opts.seed, job["block"], job["part"]))
     n = len(inst["a_len"])
     order = np.random.default_rng([opts.seed, job["block"], job["part"], 1]).permutation(n)
     inst = {k: v[order] for k, v in inst.items()}
-    if data.masked and not opts.dynamic_masking and n:
-        inst.update(static_masks(job, opts, inst))
+    if opts.static_masks and n:
+        inst.update(static_masks(job, opts, inst, block["tokens"]))
     return inst
 
 
-def static_masks(job, opts, inst):
-    store = np.fromfile(job["tokens_path"], dtype=opts.token_dtype, count=job["tok_end"] - job["tok_start"],
-                        offset=job["tok_start"] * np.dtype(opts.token_dtype).itemsize)
+def static_masks(job, opts, inst, store):
     rng = np.random.default_rng([opts.seed, job["block"], job["part"], 2])
     span = (opts.span_geo_prob, opts.span_max_length) if opts.span_masking else None
     counts, positions, replacements = [], [], []
     for lo in range(0, len(inst["a_len"]), MASK_CHUNK):
         part = {k: v[lo:lo + MASK_CHUNK] for k, v in inst.items()}
-        ids, _, _ = assemble(store, part, str2data[opts.target].layout, opts.cls_id, opts.sep_id, job["tok_start"])
+        ids, _ = assemble(store, part, str2data[opts.target].layout, opts.cls_id, opts.sep_id, job["tok_start"])
         candidate = ~np.isin(ids, opts.special_ids)
         masked, chosen = mask_matrix(ids, candidate, rng, opts.vocab_size, opts.mask_id, opts.special_ids, span)
         counts.append(chosen.sum(1).astype(np.int32))
@@ -129,6 +144,8 @@ def pool_map(func, jobs, processes):
 def run(args, vocab):
     data = str2data[args.target]
     validate(args, data)
+    if not data.duplicates:
+        args.dup_factor = 1
     dtype = token_dtype(len(vocab))
     out_dir = os.path.dirname(os.path.abspath(args.dataset_path))
     os.makedirs(out_dir, exist_ok=True)
@@ -179,14 +196,19 @@ def tokenize(args, data, dtype, work):
     return tokens_path, records_path
 
 
+def special_ids(vocab):
+    return sorted({vocab.get(t) for t in SPECIAL_TOKENS})
+
+
 def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
-    special = sorted({vocab.get(t) for t in SPECIAL_TOKENS})
-    opts = {"target": args.target, "seq_length": args.seq_length, "dup_factor": args.dup_factor if data.duplicates else 1,
+    static = data.masked and not args.dynamic_masking
+    opts = {"target": args.target, "seq_length": args.seq_length, "dup_factor": args.dup_factor,
             "short_seq_prob": args.short_seq_prob, "full_sentences": args.full_sentences, "seed": args.seed,
             "dynamic_masking": args.dynamic_masking, "span_masking": args.span_masking,
             "span_geo_prob": args.span_geo_prob, "span_max_length": args.span_max_length,
             "token_dtype": np.dtype(dtype).str, "vocab_size": len(vocab), "mask_id": vocab.get(MASK_TOKEN),
-            "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special}
+            "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special_ids(vocab),
+            "static_masks": static}
     jobs = []
     for i, (a, b, ts, te, docs) in enumerate(plan_blocks(records_path, data.mode, args.docs_buffer_size)):
         # Sentence-pair blocks are built in parts of PART_DOCS documents (each with its own generator) so that
@@ -196,7 +218,7 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
                   "tok_start": ts, "tok_end": te, "mode": data.mode, "records_path": records_path,
                   "tokens_path": tokens_path, "opts": opts} for k, lo in enumerate(parts)]
     fields = list(INSTANCE_FIELDS)
-    if data.masked and not args.dynamic_masking:
+    if static:
         fields += [("mask_count", np.int32), ("mask_pos", np.uint16), ("mask_tok", dtype)]
     paths = [(name, os.path.join(work, name), dt) for name, dt in fields]
     files = {name: open(path, "wb") for name, path, _ in paths}
@@ -221,16 +243,16 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
 
 def dataset_header(args, data, vocab, dtype, count, labels_max):
     header = {"format_version": FORMAT_VERSION, "target": args.target, "seq_length": args.seq_length,
-              "layout": data.layout, "instances": count, "vocab_size": len(vocab),
+              "instances": count, "vocab_size": len(vocab),
               "vocab_fingerprint": vocab.fingerprint, "vocab_source": os.path.basename(vocab.source),
               "tokenizer": args.tokenizer, "token_dtype": np.dtype(dtype).str,
               "dynamic_masking": bool(args.dynamic_masking and data.masked),
               "static_masking": bool(data.masked and not args.dynamic_masking),
               "span_masking": bool(args.span_masking), "span_geo_prob": args.span_geo_prob,
               "span_max_length": args.span_max_length, "full_sentences": bool(args.full_sentences),
-              "dup_factor": args.dup_factor if data.duplicates else 1, "seed": args.seed,
+              "dup_factor": args.dup_factor, "seed": args.seed,
               "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "mask_id": vocab.get(MASK_TOKEN),
-              "special_ids": sorted({vocab.get(t) for t in SPECIAL_TOKENS})}
+              "special_ids": special_ids(vocab)}
     if args.target == "cls":
         header["labels_num"] = labels_max + 1
     return header

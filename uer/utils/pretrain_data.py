@@ -20,9 +20,10 @@ class PretrainDataset:
         self.header = self.file.header
         self.arrays = self.file.arrays
         self.data = str2data[self.header["target"]]
-        self.layout = self.header["layout"]
         self.span = None
         self.seed = self.header["seed"]
+        if self.header["static_masking"]:
+            self.mask_offsets = np.concatenate([[0], np.cumsum(self.arrays["mask_count"], dtype=np.int64)])
 
     def __len__(self):
         return self.header["instances"]
@@ -49,7 +50,7 @@ class PretrainDataset:
         """(src, tgt dict, seg) as numpy int64 arrays for instance indices."""
         h = self.header
         inst = self.instances(indices)
-        ids, seg, _ = assemble(self.arrays["tokens"], inst, self.layout, h["cls_id"], h["sep_id"])
+        ids, seg = assemble(self.arrays["tokens"], inst, self.data.layout, h["cls_id"], h["sep_id"])
         tgt_mlm = np.zeros_like(ids)
         if h["static_masking"]:
             ids = self.apply_static_masks(indices, ids, tgt_mlm)
@@ -58,8 +59,6 @@ class PretrainDataset:
         return self.data.batch(ids, seg, tgt_mlm, inst["label"].astype(np.int64))
 
     def apply_static_masks(self, indices, ids, tgt_mlm):
-        if "mask_offsets" not in self.__dict__:
-            self.mask_offsets = np.concatenate([[0], np.cumsum(self.arrays["mask_count"], dtype=np.int64)])
         masked = ids.copy()
         for row, i in enumerate(indices):
             lo, hi = self.mask_offsets[i], self.mask_offsets[i + 1]
@@ -95,8 +94,7 @@ def epoch_order(n, seed, epoch, window):
 class BatchLoader:
     """Endless iterator of this rank's batches as torch tensors on `device`."""
 
-    def __init__(self, dataset, batch_size, rank=0, world_size=1, seed=7, buffer_size=25600, device="cpu",
-                 skip_batches=0):
+    def __init__(self, dataset, batch_size, rank=0, world_size=1, seed=7, buffer_size=25600, device="cpu"):
         self.dataset, self.batch_size, self.rank, self.world_size = dataset, batch_size, rank, world_size
         self.seed, self.buffer_size, self.device = seed, buffer_size, torch.device(device)
         self.global_batch = batch_size * world_size
@@ -104,14 +102,15 @@ class BatchLoader:
         if self.per_epoch == 0:
             raise UserInputError(f"{dataset.file.path} has {len(dataset)} instances, fewer than one batch of "
                                  f"{self.global_batch} (--batch_size {batch_size} x {world_size} processes)")
-        self.position = skip_batches
+        self.position = 0
+        self._epoch, self._order = None, None
 
     def __iter__(self):
         return self
 
     def __next__(self):
         epoch, k = divmod(self.position, self.per_epoch)
-        if k == 0 or not hasattr(self, "_order") or self._epoch != epoch:
+        if self._epoch != epoch:
             self._order, self._epoch = epoch_order(len(self.dataset), self.seed, epoch, self.buffer_size), epoch
         lo = k * self.global_batch + self.rank * self.batch_size
         indices = self._order[lo:lo + self.batch_size]

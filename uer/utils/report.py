@@ -38,6 +38,3 @@ class Reporter:
         fields.append(f"lr {lr:.2e}")
         self.reset()
         return "| ".join(fields)
-
-    def losses(self):
-        return {n: v[0].item() / max(v[2].item(), 1) for n, v in self.sums.items()}

@@ -5,34 +5,11 @@ BERT exactly) and falls back to the pure-Python port of Google's tokenization.py
 """
 import unicodedata
 
-from uer.utils.constants import UNK_TOKEN, CLS_TOKEN, SEP_TOKEN
+from uer.utils.constants import UNK_TOKEN
+from uer.utils.cjk_fast_path import BoundaryChars
+from uer.utils.unicode_chars import is_chinese_char, is_control, is_punctuation, is_whitespace
 from uer.utils.errors import UserInputError
 from uer.utils.vocab import Vocab
-
-
-def _is_whitespace(ch):
-    if ch in (" ", "\t", "\n", "\r"):
-        return True
-    return unicodedata.category(ch) == "Zs"
-
-
-def _is_control(ch):
-    if ch in ("\t", "\n", "\r"):
-        return False
-    return unicodedata.category(ch) in ("Cc", "Cf")
-
-
-def _is_punctuation(ch):
-    cp = ord(ch)
-    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
-        return True
-    return unicodedata.category(ch).startswith("P")
-
-
-def _is_chinese_char(cp):
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
-            or 0x2A700 <= cp <= 0x2B73F or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF
-            or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
 
 
 class BasicTokenizer:
@@ -59,7 +36,7 @@ class BasicTokenizer:
     def _split_on_punc(text):
         pieces, start_new = [], True
         for ch in text:
-            if _is_punctuation(ch):
+            if is_punctuation(ch):
                 pieces.append([ch])
                 start_new = True
             else:
@@ -71,16 +48,16 @@ class BasicTokenizer:
 
     @staticmethod
     def _tokenize_chinese_chars(text):
-        return "".join(f" {ch} " if _is_chinese_char(ord(ch)) else ch for ch in text)
+        return "".join(f" {ch} " if is_chinese_char(ord(ch)) else ch for ch in text)
 
     @staticmethod
     def _clean_text(text):
         out = []
         for ch in text:
             cp = ord(ch)
-            if cp == 0 or cp == 0xFFFD or _is_control(ch):
+            if cp == 0 or cp == 0xFFFD or is_control(ch):
                 continue
-            out.append(" " if _is_whitespace(ch) else ch)
+            out.append(" " if is_whitespace(ch) else ch)
         return "".join(out)
 
 
@@ -124,6 +101,12 @@ class Tokenizer:
         self.sp_model = sp_model
 
     def tokenize(self, text):
+        """Token strings; with a sentencepiece model every tokenizer uses its pieces."""
+        if self.sp_model is not None:
+            return self.sp_model.encode(text, out_type=str)
+        return self._tokenize(text)
+
+    def _tokenize(self, text):
         raise NotImplementedError
 
     def convert_tokens_to_ids(self, tokens):
@@ -131,13 +114,10 @@ class Tokenizer:
         return [self.vocab.w2i.get(t, unk) for t in tokens]
 
     def encode(self, text):
-        return self.convert_tokens_to_ids(self.tokenize(text))
+        return self.encode_batch([text])[0]
 
     def encode_batch(self, texts):
-        return [self.encode(t) for t in texts]
-
-    def _spm_tokenize(self, text):
-        return self.sp_model.encode(text, out_type=str)
+        return [self.convert_tokens_to_ids(self.tokenize(t)) for t in texts]
 
 
 class BertTokenizer(Tokenizer):
@@ -147,15 +127,9 @@ class BertTokenizer(Tokenizer):
         self.basic_tokenizer = BasicTokenizer(do_lower_case=lower)
         self.wordpiece_tokenizer = WordpieceTokenizer(vocab.w2i)
         self._fast = _build_fast_wordpiece(vocab, lower) if fast and sp_model is None else None
-        self._boundary = None
-        if self._fast is not None:
-            from uer.utils.cjk_fast_path import BoundaryChars
-            self._boundary = BoundaryChars(vocab.w2i, vocab.get(UNK_TOKEN), lower, _is_punctuation,
-                                           _is_whitespace, _is_control)
+        self._boundary = BoundaryChars(vocab.w2i, vocab.get(UNK_TOKEN), lower) if self._fast is not None else None
 
-    def tokenize(self, text):
-        if self.sp_model is not None:
-            return self._spm_tokenize(text)
+    def _tokenize(self, text):
         return [p for tok in self.basic_tokenizer.tokenize(text) for p in self.wordpiece_tokenizer.tokenize(tok)]
 
     def encode_batch(self, texts):
@@ -165,11 +139,6 @@ class BertTokenizer(Tokenizer):
 
     def _encode_runs(self, texts):
         return [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
-
-    def encode(self, text):
-        if self._fast is None:
-            return super().encode(text)
-        return self.encode_batch([text])[0]
 
 
 def _build_fast_wordpiece(vocab, lower):
@@ -186,16 +155,12 @@ def _build_fast_wordpiece(vocab, lower):
 
 
 class CharTokenizer(Tokenizer):
-    def tokenize(self, text):
-        if self.sp_model is not None:
-            return self._spm_tokenize(text)
+    def _tokenize(self, text):
         return [t if t in self.vocab else UNK_TOKEN for t in text.strip()]
 
 
 class SpaceTokenizer(Tokenizer):
-    def tokenize(self, text):
-        if self.sp_model is not None:
-            return self._spm_tokenize(text)
+    def _tokenize(self, text):
         return [t if t in self.vocab else UNK_TOKEN for t in text.strip().split(" ")]
 
 
@@ -215,19 +180,17 @@ def load_sp_model(path):
     return sp
 
 
-def load_vocab_and_tokenizer(args):
-    """Vocab and tokenizer from --vocab_path / --spm_model_path / --tokenizer."""
-    sp_model = None
+def load_vocab(args):
+    """(vocab, sentencepiece model or None) from --spm_model_path or --vocab_path."""
     if getattr(args, "spm_model_path", None):
         sp_model = load_sp_model(args.spm_model_path)
-        vocab = Vocab.from_spm(sp_model, args.spm_model_path)
-    elif getattr(args, "vocab_path", None):
-        vocab = Vocab.load(args.vocab_path)
-    else:
-        raise UserInputError("no vocabulary given: pass --vocab_path (or --spm_model_path)")
-    tokenizer = str2tokenizer[getattr(args, "tokenizer", "bert")](vocab, sp_model)
-    return vocab, tokenizer
+        return Vocab.from_spm(sp_model, args.spm_model_path), sp_model
+    if getattr(args, "vocab_path", None):
+        return Vocab.load(args.vocab_path), None
+    raise UserInputError("no vocabulary given: pass --vocab_path (or --spm_model_path)")
 
 
-__all__ = ["BasicTokenizer", "WordpieceTokenizer", "BertTokenizer", "CharTokenizer", "SpaceTokenizer",
-           "str2tokenizer", "load_vocab_and_tokenizer", "CLS_TOKEN", "SEP_TOKEN"]
+def load_vocab_and_tokenizer(args):
+    """Vocab and tokenizer from --vocab_path / --spm_model_path / --tokenizer."""
+    vocab, sp_model = load_vocab(args)
+    return vocab, str2tokenizer[getattr(args, "tokenizer", "bert")](vocab, sp_model)
