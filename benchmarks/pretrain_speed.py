@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Pre-training throughput: ours vs HuggingFace transformers' BertForPreTraining, same config, batch and length.
 
-    python3 benchmarks/pretrain_speed.py [--steps 3] [--models base,tiny] [--threads N]
+    python3 benchmarks/pretrain_speed.py [--steps 5] [--models base,tiny] [--threads N]
 
-Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
+Ours and HF steps are timed in alternation and each reported as its median, so the ratio holds up on a noisy
+machine. Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
 measured fp32/bf16 matrix-product rates and our model-FLOPs utilisation (6 x non-embedding parameters x
 tokens/s / fp32 rate). Needs `pip install transformers` for the HF rows (they are skipped without it).
 bf16 rows run only where the CPU has native bf16 matrix instructions (AVX512-BF16 or AMX) or on CUDA.
@@ -103,18 +104,23 @@ def huggingface(config, batch, seq, device, fp16):
     return step, None
 
 
-def time_steps(step, steps, warmup=1):
-    for _ in range(warmup):
+def median_step_times(steps_fns, steps):
+    """Median seconds per step of each function, timed in alternation so that drift hits all of them alike."""
+    for step in steps_fns:
         step()
-    start = time.perf_counter()
+    times = [[] for _ in steps_fns]
     for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps
+        for step, record in zip(steps_fns, times):
+            start = time.perf_counter()
+            step()
+            record.append(time.perf_counter() - start)
+    return [sorted(t)[len(t) // 2] for t in times]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=3, help="Timed steps per row (after one warm-up step).")
+    parser.add_argument("--steps", type=int, default=5,
+                        help="Timed steps per model and row (after one warm-up step); ours and HF alternate.")
     parser.add_argument("--models", default="base,tiny")
     parser.add_argument("--seq_length", type=int, default=128)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -147,10 +153,10 @@ def main():
                 print(f"| BERT-{name} | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
                 continue
             step, non_emb = ours(config, batch, args.seq_length, device, fp16)
-            t_ours = time_steps(step, args.steps)
-            del step
+            fns = [step] + ([huggingface(config, batch, args.seq_length, device, fp16)[0]] if have_hf else [])
+            t_ours, hf = (median_step_times(fns, args.steps) + [None])[:2]
+            del step, fns
             tok = batch * args.seq_length
-            hf = time_steps(huggingface(config, batch, args.seq_length, device, fp16)[0], args.steps) if have_hf else None
             rate = fp32_rate if not fp16 else half_rate
             mfu = 6 * non_emb * tok / t_ours / rate
             hf_cell = f"{tok / hf:.0f}" if hf else "-"
