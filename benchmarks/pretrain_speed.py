@@ -24,7 +24,11 @@ from uer.utils.optimizers import build_optimizer  # noqa: E402
 from uer.utils.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 
 VOCAB = 21128  # google_zh_vocab.txt
-CASES = {"base": ("bert_base_config.json", 8), "tiny": ("bert_tiny_config.json", 32)}
+# name: (label, config, batch, embedding, encoder, target); HF has a counterpart only for the BERT rows.
+CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert"),
+         "tiny": ("BERT-tiny", "bert_tiny_config.json", 32, "bert", "bert", "bert"),
+         "lstm": ("LSTM lm", "rnn_config.json", 32, "word", "lstm", "lm"),
+         "gatedcnn": ("GatedCNN-9 lm", "gatedcnn_9_config.json", 8, "word", "gatedcnn", "lm")}
 
 
 def matmul_rate(dtype, device, n=2048, seconds=1.0):
@@ -52,9 +56,9 @@ def make_batch(batch, seq, device, seed=0):
     return [t.to(device) for t in (src, seg, tgt, nsp)]
 
 
-def ours(config, batch, seq, device, fp16):
+def ours(config, batch, seq, device, fp16, embedding="bert", encoder="bert", target="bert"):
     args = Namespace(**dict(MODEL_DEFAULTS, **config))
-    args.__dict__.update(embedding="bert", encoder="bert", target="bert", tie_weights=False, learning_rate=1e-4,
+    args.__dict__.update(embedding=embedding, encoder=encoder, target=target, tie_weights=False, learning_rate=1e-4,
                          warmup=0.1, beta1=0.9, beta2=0.999, factorized_embedding_parameterization=False,
                          parameter_sharing=False, bidirectional=False)
     torch.manual_seed(0)
@@ -62,10 +66,11 @@ def ours(config, batch, seq, device, fp16):
     optimizer, scheduler = build_optimizer(model, args, 1000)
     precision = Precision(fp16, "O1", device)
     src, seg, tgt, nsp = make_batch(batch, seq, device)
+    targets = {"mlm": tgt, "label": nsp} if target == "bert" else {"lm": torch.roll(src, -1, 1)}
 
     def step():
         with precision.autocast():
-            parts = model(src, {"mlm": tgt, "label": nsp}, seg)
+            parts = model(src, targets, seg)
         loss = sum(p["loss_sum"] / p["count"] for p in parts.values())
         precision.backward(loss)
         precision.step(optimizer)
@@ -121,7 +126,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=5,
                         help="Timed steps per model and row (after one warm-up step); ours and HF alternate.")
-    parser.add_argument("--models", default="base,tiny")
+    parser.add_argument("--models", default="base,tiny,lstm,gatedcnn", help=f"Rows, from {', '.join(CASES)}.")
     parser.add_argument("--seq_length", type=int, default=128)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default).")
@@ -145,15 +150,16 @@ def main():
     print("\n| model | precision | batch | seq | ours tokens/s | HF tokens/s | ours / HF | ours MFU |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.models.split(","):
-        config_file, batch = CASES[name]
+        title, config_file, batch, embedding, encoder, target = CASES[name]
         config = load_config(os.path.join(REPO_ROOT, "models", config_file))
+        with_hf = have_hf and encoder == "bert"
         for fp16 in (False, True):
             label = "fp32" if not fp16 else f"--fp16 ({str(half).split('.')[-1]})"
             if fp16 and not fast_half:
-                print(f"| BERT-{name} | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
+                print(f"| {title} | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
                 continue
-            step, non_emb = ours(config, batch, args.seq_length, device, fp16)
-            fns = [step] + ([huggingface(config, batch, args.seq_length, device, fp16)[0]] if have_hf else [])
+            step, non_emb = ours(config, batch, args.seq_length, device, fp16, embedding, encoder, target)
+            fns = [step] + ([huggingface(config, batch, args.seq_length, device, fp16)[0]] if with_hf else [])
             t_ours, hf = (median_step_times(fns, args.steps) + [None])[:2]
             del step, fns
             tok = batch * args.seq_length
@@ -161,7 +167,7 @@ def main():
             mfu = 6 * non_emb * tok / t_ours / rate
             hf_cell = f"{tok / hf:.0f}" if hf else "-"
             ratio = f"{hf / t_ours:.2f}x" if hf else "-"
-            print(f"| BERT-{name} | {label} | {batch} | {args.seq_length} | {tok / t_ours:.0f} | {hf_cell} | "
+            print(f"| {title} | {label} | {batch} | {args.seq_length} | {tok / t_ours:.0f} | {hf_cell} | "
                   f"{ratio} | {mfu:.0%} |", flush=True)
 
 

@@ -53,5 +53,6 @@ def datasets(tmp_path_factory):
     make("mlm", CORPUS, "--dynamic_masking", name="mlm_dynamic")
     make("mlm", CORPUS, "--dup_factor", "2")
     make("lm", CORPUS)
+    make("bilm", CORPUS)
     make("cls", CORPUS_CLS)
     return made

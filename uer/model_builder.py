@@ -4,7 +4,10 @@ from uer.layers import str2embedding
 from uer.encoders import str2encoder
 from uer.targets import str2target
 from uer.models.model import Model
+from uer.subencoders import str2subencoder
 from uer.utils.errors import UserInputError
+from uer.utils.subword import char_table
+from uer.utils.vocab import Vocab
 
 
 def init_weights(model):
@@ -38,12 +41,52 @@ def check_flags(args):
                                  f"(it applies to: {', '.join(e for e, c in sorted(str2encoder.items()) if flag in getattr(c, 'accepted_flags', ())) or 'none'})")
 
 
-def build_model(args, vocab_size):
+def check_sizes(args):
+    if getattr(str2encoder[args.encoder], "emb_size_is_hidden_size", False) and args.emb_size != args.hidden_size \
+            and not getattr(args, "factorized_embedding_parameterization", False):
+        raise UserInputError(f"--encoder {args.encoder} needs emb_size == hidden_size in the config "
+                             f"(got {args.emb_size} and {args.hidden_size})")
+
+
+CAUSAL_ENCODERS = "gpt, lstm, gru, cnn, gatedcnn, rcnn or crnn"
+
+
+def check_pairing(args, encoder):
+    """Refuse encoder/target pairs that would train on leaked targets."""
+    if args.target == "lm" and not encoder.causal:
+        raise UserInputError(f"--target lm predicts each next token, but --encoder {args.encoder}"
+                             f"{' --bidirectional' if getattr(args, 'bidirectional', False) else ''} lets every "
+                             f"position see the tokens after it; use a causal encoder ({CAUSAL_ENCODERS})")
+    if args.target == "bilm" and not getattr(encoder, "directions_split", False):
+        raise UserInputError(f"--target bilm needs an encoder whose output halves are a forward and a backward "
+                             f"model: --encoder bilstm (or lstm/gru --bidirectional with layers_num 1), "
+                             f"not --encoder {args.encoder}")
+
+
+def build_subencoder(args, vocab):
+    subword_type = getattr(args, "subword_type", "none")
+    if subword_type == "none":
+        for flag in ("sub_vocab_path", "subencoder"):
+            if getattr(args, flag, None):
+                raise UserInputError(f"--{flag} has no effect without --subword_type char")
+        return None
+    if not getattr(args, "sub_vocab_path", None):
+        raise UserInputError("--subword_type char needs --sub_vocab_path (a vocabulary of characters)")
+    if vocab is None:
+        raise UserInputError("--subword_type char needs the word vocabulary (--vocab_path or --spm_model_path)")
+    sub_vocab = Vocab.load(args.sub_vocab_path)
+    return str2subencoder[args.subencoder or "avg"](args, len(sub_vocab), char_table(vocab, sub_vocab))
+
+
+def build_model(args, vocab_size, vocab=None):
+    """Model of args.embedding/encoder/target; `vocab` (a Vocab) is needed only for --subword_type char."""
     check_flags(args)
+    check_sizes(args)
     embedding = str2embedding[args.embedding](args, vocab_size)
     encoder = str2encoder[args.encoder](args)
+    check_pairing(args, encoder)
     target = str2target[args.target](args, vocab_size)
-    model = Model(args, embedding, encoder, target)
+    model = Model(args, embedding, encoder, target, build_subencoder(args, vocab))
     init_weights(model)
     if getattr(args, "tie_weights", False):
         tie_weights(model)

@@ -11,7 +11,7 @@ DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 # Model hyper-parameters used when neither the config file nor a command-line flag sets them.
 MODEL_DEFAULTS = {"emb_size": 768, "hidden_size": 768, "feedforward_size": 3072, "heads_num": 12,
                   "layers_num": 12, "dropout": 0.1, "layer_norm_eps": 1e-6, "layer_norm_unbiased": False,
-                  "max_seq_length": 512}
+                  "max_seq_length": 512, "kernel_size": 3, "block_size": 2}
 
 
 def registry_choices():
@@ -45,6 +45,16 @@ def model_opts(parser, with_target=True):
     parser.add_argument("--parameter_sharing", action="store_true", help="ALBERT: share one layer's weights.")
     parser.add_argument("--tie_weights", action="store_true", help="Tie word embedding and softmax weights.")
     parser.add_argument("--dropout", type=float, default=0.1)
+    subword_opts(parser)
+
+
+def subword_opts(parser):
+    parser.add_argument("--subword_type", choices=["none", "char"], default="none",
+                        help="char: add to each word's embedding a vector composed from its characters.")
+    parser.add_argument("--sub_vocab_path", default=None, help="Vocabulary of characters for --subword_type char.")
+    parser.add_argument("--subencoder", "--subencoder_type", dest="subencoder", choices=["avg", "lstm", "gru", "cnn"],
+                        default=None, help="How characters are composed into a word vector (default avg).")
+    parser.add_argument("--sub_layers_num", type=int, default=2, help="Layers of the lstm/gru/cnn subencoder.")
 
 
 def masking_opts(parser):

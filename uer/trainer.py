@@ -41,7 +41,7 @@ def prepare(args):
         raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
     torch.manual_seed(args.seed)
-    model = build_model(args, len(vocab))
+    model = build_model(args, len(vocab), vocab)
     if args.pretrained_model_path:
         load_model(model, args.pretrained_model_path, ignore_prefixes=("target.",))
     return dataset, model

@@ -11,6 +11,7 @@ class BertEncoder(nn.Module):
     """
 
     causal = False
+    emb_size_is_hidden_size = True
     accepted_flags = ("factorized_embedding_parameterization", "parameter_sharing")
 
     def __init__(self, args):

@@ -7,12 +7,14 @@ from uer.layers.position_ffn import PositionwiseFeedForward
 
 
 class TransformerLayer(nn.Module):
-    """Post-LN transformer block (BERT): attention, add & norm, feed-forward, add & norm."""
+    """Post-LN transformer block (BERT): attention, add & norm, feed-forward, add & norm.
 
-    def __init__(self, args):
+    `attention` replaces the multi-head attention (the synthesizer encoder uses this)."""
+
+    def __init__(self, args, attention=None):
         super().__init__()
         self.dropout = args.dropout
-        self.self_attn = MultiHeadedAttention(args.hidden_size, args.heads_num, args.dropout)
+        self.self_attn = attention or MultiHeadedAttention(args.hidden_size, args.heads_num, args.dropout)
         self.layer_norm_1 = layer_norm_from_args(args, args.hidden_size)
         self.feed_forward = PositionwiseFeedForward(args.hidden_size, args.feedforward_size)
         self.layer_norm_2 = layer_norm_from_args(args, args.hidden_size)

@@ -80,6 +80,19 @@ class LmData(DocumentTarget):
         return src, {"lm": tgt}, seg[:, :-1] * (src != PAD_ID)
 
 
+class BilmData(DocumentTarget):
+    """ELMo: inputs are chunk[1:-1]; the forward targets are the next tokens, the backward targets the previous
+    ones, so every target is a real neighbour ([CLS]/[SEP] at document edges)."""
+
+    duplicates = False
+    extra_width = 2
+
+    def batch(self, ids, seg, tgt_mlm, labels):
+        src = ids[:, 1:-1]
+        real = src != PAD_ID
+        return src, {"forward": ids[:, 2:] * real, "backward": ids[:, :-2] * real}, seg[:, 1:-1] * real
+
+
 def truncate_pair(la, lb, max_tokens):
     """Tokens to drop from A and B: repeatedly from the longer one (B on ties), as Google BERT."""
     excess = la + lb - max_tokens
@@ -223,7 +236,8 @@ class ClsData(TargetData):
 
 
 # The data side of each --target (preprocess.py and the pre-training batches).
-str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "cls": ClsData()}
+str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "cls": ClsData(),
+           "bilm": BilmData()}
 
 
 def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):

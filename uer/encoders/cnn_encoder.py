@@ -1,0 +1,20 @@
+import torch.nn as nn
+
+from uer.layers.causal_conv import conv_stack, run_conv_stack
+
+
+class CnnEncoder(nn.Module):
+    """layers_num causal convolutions (`conv_1`, then `conv.{i}`) of width kernel_size.
+
+    As in the original UER-py, no non-linearity sits between the convolutions (published weights compute
+    what they computed there). Left padding makes it causal, so it fits the lm target.
+    """
+
+    causal = True
+
+    def __init__(self, args):
+        super().__init__()
+        self.conv_1, self.conv = conv_stack(args.emb_size, args.hidden_size, args.kernel_size, args.layers_num)
+
+    def forward(self, emb, seg):
+        return run_conv_stack(emb, self.conv_1, self.conv)

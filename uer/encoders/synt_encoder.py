@@ -1,0 +1,30 @@
+import torch.nn as nn
+
+from uer.layers.synthesizer import DenseSynthesizerAttention
+from uer.layers.transformer import TransformerLayer
+
+
+class SyntEncoder(nn.Module):
+    """Transformer layers whose attention is a dense Synthesizer (`synthesizer.{i}`).
+
+    Keys per layer: `synthesizer.{i}.self_attn.{dense_1,dense_2,value,final_linear}` plus the transformer's
+    `layer_norm_1`, `feed_forward.linear_1/2`, `layer_norm_2`. The original UER-py could not build this encoder,
+    so there were no published weights to match; the names follow the transformer's.
+    """
+
+    causal = False
+    emb_size_is_hidden_size = True
+
+    def __init__(self, args):
+        super().__init__()
+        self.synthesizer = nn.ModuleList(
+            TransformerLayer(args, DenseSynthesizerAttention(args.hidden_size, args.heads_num, args.max_seq_length,
+                                                             args.dropout))
+            for _ in range(args.layers_num))
+
+    def forward(self, emb, seg):
+        mask = (seg > 0)[:, None, None, :]
+        hidden = emb
+        for layer in self.synthesizer:
+            hidden = layer(hidden, mask)
+        return hidden
