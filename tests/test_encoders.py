@@ -42,7 +42,8 @@ def conv_keys(prefix, hidden, kernel, width, layers=2):
 def gatedcnn_keys(hidden=807, kernel=4, width=128, layers=9):
     keys = {"encoder.conv_b1": [1, hidden, 1, 1], "encoder.gate_b1": [1, hidden, 1, 1]}
     for name in ("conv", "gate"):
-        keys.update({k.replace("conv", name): v for k, v in conv_keys("encoder.", hidden, kernel, width, layers).items()})
+        convs = conv_keys("encoder.", hidden, kernel, width, layers)
+        keys.update({k.replace("conv", name): v for k, v in convs.items()})
         keys.update({f"encoder.{name}_b.{i}": [1, hidden, 1, 1] for i in range(layers - 1)})
     return keys
 

@@ -37,8 +37,9 @@ def check_flags(args):
     accepted = getattr(str2encoder[args.encoder], "accepted_flags", ())
     for flag in STRUCTURE_FLAGS:
         if getattr(args, flag, False) and flag not in accepted:
+            takers = [e for e, c in sorted(str2encoder.items()) if flag in getattr(c, "accepted_flags", ())]
             raise UserInputError(f"--{flag} does not apply to --encoder {args.encoder} "
-                                 f"(it applies to: {', '.join(e for e, c in sorted(str2encoder.items()) if flag in getattr(c, 'accepted_flags', ())) or 'none'})")
+                                 f"(it applies to: {', '.join(takers) or 'none'})")
 
 
 def check_sizes(args):
