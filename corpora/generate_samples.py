@@ -2,8 +2,10 @@
 
     python3 corpora/generate_samples.py
 
-Writes corpora/book_review.txt (one review per line), corpora/book_review_bert.txt (one sentence per line,
-blank line between reviews) and corpora/book_review_cls.txt (label<TAB>review). The reviews are synthetic,
+Writes corpora/book_review.txt (one review per line), corpora/book_review_bert.txt (a sentence per line,
+blank line between reviews), corpora/book_review_cls.txt (label<TAB>review) and the fine-tuning sample
+datasets/book_review/{train,dev,test,test_nolabel}.tsv (header "label<TAB>text_a"; other reviews) and the NER
+sample datasets/ner_sample/ (header "text_a<TAB>label", BIO tags, label2id.json). The reviews are synthetic,
 built from phrase templates, so that a tiny model can learn their regularities in a few hundred steps.
 """
 import os
@@ -51,6 +53,68 @@ def main(n=3000, seed=2020):
         f.write("\n".join("\n".join(s) + "\n" for _, s in reviews))
     with open(os.path.join(here, "book_review_cls.txt"), "w", encoding="utf-8") as f:
         f.writelines(f"{label}\t{''.join(s)}\n" for label, s in reviews)
+    write_classification_sample(os.path.join(os.path.dirname(here), "datasets", "book_review"), seed + 1)
+    write_ner_sample(os.path.join(os.path.dirname(here), "datasets", "ner_sample"), seed + 2)
+
+
+PERSONS = ["王明", "李华", "张文", "马克", "黄金", "高山"]
+PLACES = ["北京", "南京", "上海", "江西", "山东", "台北"]
+ORGS = ["人民出版社", "美术学院", "科学研究院", "电影公司", "中国科学院"]
+NER_TEMPLATES = ["{PER}在{LOC}读了这本书。", "{ORG}出版了{PER}的小说。", "我在{LOC}买了{ORG}的书，很有意思。",
+                 "{PER}和{PER}都说这本书值得一读。", "这本书写的是{LOC}的历史。", "朋友推荐说{ORG}的书非常精彩。"]
+
+
+def tagged_sentence(rng):
+    """(characters, BIO tags) of a templated sentence with persons, places and organisations."""
+    chars, tags = [], []
+    template = rng.choice(NER_TEMPLATES)
+    pieces = template.replace("{", "|{").replace("}", "}|").split("|")
+    for piece in pieces:
+        if piece in ("{PER}", "{LOC}", "{ORG}"):
+            kind = piece[1:-1]
+            name = rng.choice({"PER": PERSONS, "LOC": PLACES, "ORG": ORGS}[kind])
+            chars += list(name)
+            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(name) - 1)
+        else:
+            chars += list(piece)
+            tags += ["O"] * len(piece)
+    return chars, tags
+
+
+def write_splits(directory, make_row, sizes, header):
+    """train/dev/test.tsv with the given header (rows from make_row(): {column: text}), and test_nolabel.tsv
+    (text_a only) for inference."""
+    os.makedirs(directory, exist_ok=True)
+    for name, n in sizes:
+        rows = [make_row() for _ in range(n)]
+        splits = [(name, header)] + ([("test_nolabel", ["text_a"])] if name == "test" else [])
+        for file_name, columns in splits:
+            with open(os.path.join(directory, f"{file_name}.tsv"), "w", encoding="utf-8") as f:
+                f.write("\t".join(columns) + "\n")
+                f.writelines("\t".join(row[c] for c in columns) + "\n" for row in rows)
+
+
+def write_ner_sample(directory, seed, sizes=(("train", 400), ("dev", 100), ("test", 100))):
+    import json
+    rng = random.Random(seed)
+    os.makedirs(directory, exist_ok=True)
+    labels = ["O"] + [f"{p}-{k}" for k in ("LOC", "PER", "ORG") for p in ("B", "I")]
+    with open(os.path.join(directory, "label2id.json"), "w", encoding="utf-8") as f:
+        json.dump({t: i for i, t in enumerate(labels)}, f)
+
+    def row():
+        chars, tags = tagged_sentence(rng)
+        return {"text_a": " ".join(chars), "label": " ".join(tags)}
+    write_splits(directory, row, sizes, ["text_a", "label"])
+
+
+def write_classification_sample(directory, seed, sizes=(("train", 800), ("dev", 200), ("test", 200))):
+    rng = random.Random(seed)
+
+    def row():
+        label, sentences = review(rng)
+        return {"label": str(label), "text_a": "".join(sentences)}
+    write_splits(directory, row, sizes, ["label", "text_a"])
 
 
 if __name__ == "__main__":

@@ -79,15 +79,23 @@ def build_subencoder(args, vocab):
     return str2subencoder[args.subencoder or "avg"](args, len(sub_vocab), char_table(vocab, sub_vocab))
 
 
-def build_model(args, vocab_size, vocab=None):
-    """Model of args.embedding/encoder/target; `vocab` (a Vocab) is needed only for --subword_type char."""
+def build_body(args, vocab_size, vocab=None):
+    """(embedding, encoder, subencoder or None): what pre-training and fine-tuning models share.
+
+    `vocab` (a Vocab) is needed only for --subword_type char."""
     check_flags(args)
     check_sizes(args)
     embedding = str2embedding[args.embedding](args, vocab_size)
     encoder = str2encoder[args.encoder](args)
+    return embedding, encoder, build_subencoder(args, vocab)
+
+
+def build_model(args, vocab_size, vocab=None):
+    """Pre-training Model of args.embedding/encoder/target."""
+    embedding, encoder, subencoder = build_body(args, vocab_size, vocab)
     check_pairing(args, encoder)
     target = str2target[args.target](args, vocab_size)
-    model = Model(args, embedding, encoder, target, build_subencoder(args, vocab))
+    model = Model(args, embedding, encoder, target, subencoder)
     init_weights(model)
     if getattr(args, "tie_weights", False):
         tie_weights(model)

@@ -1,9 +1,8 @@
 """Command-line options shared by every script. Each script adds only what is specific to it."""
 import argparse
-import json
 import os
 
-from uer.utils.errors import UserInputError
+from uer.utils.readers import read_json_object
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
@@ -39,11 +38,11 @@ def model_opts(parser, with_target=True):
     parser.add_argument("--encoder", choices=encoders, default="bert")
     if with_target:
         parser.add_argument("--target", choices=targets, default="bert")
+        parser.add_argument("--tie_weights", action="store_true", help="Tie word embedding and softmax weights.")
     parser.add_argument("--bidirectional", action="store_true", help="Bidirectional RNN encoders.")
     parser.add_argument("--factorized_embedding_parameterization", action="store_true",
                         help="ALBERT: embedding size independent of hidden size.")
     parser.add_argument("--parameter_sharing", action="store_true", help="ALBERT: share one layer's weights.")
-    parser.add_argument("--tie_weights", action="store_true", help="Tie word embedding and softmax weights.")
     parser.add_argument("--dropout", type=float, default=0.1)
     subword_opts(parser)
 
@@ -75,6 +74,34 @@ def optimization_opts(parser, learning_rate=2e-5):
                         help="apex-style level: O0 = fp32; O1/O2/O3 = torch.amp mixed precision.")
 
 
+def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, epochs_num=3):
+    """The options every run_*.py shares: data, model, optimisation and reporting."""
+    parser.add_argument("--pretrained_model_path", default=None, help="Pre-trained UER model to start from.")
+    parser.add_argument("--output_model_path", default=output_model_path, help="Where the best model is saved.")
+    tokenizer_opts(parser)
+    parser.add_argument("--train_path", required=True, help="Training set.")
+    parser.add_argument("--dev_path", required=True, help="Development set; the best epoch on it is kept.")
+    parser.add_argument("--test_path", default=None, help="Test set, evaluated with the best model.")
+    parser.add_argument("--batch_size", type=int, default=batch_size)
+    parser.add_argument("--seq_length", type=int, default=128, help="Longest input; batches pad to their longest.")
+    model_opts(parser, with_target=False)
+    optimization_opts(parser, learning_rate=learning_rate)
+    parser.add_argument("--epochs_num", type=int, default=epochs_num)
+    parser.add_argument("--report_steps", type=int, default=100, help="Report the training loss every N steps.")
+    parser.add_argument("--seed", type=int, default=7, help="Random seed.")
+
+
+def inference_opts(parser):
+    """The options every inference/run_*_infer.py shares."""
+    parser.add_argument("--load_model_path", required=True, help="Fine-tuned model.")
+    tokenizer_opts(parser)
+    parser.add_argument("--test_path", required=True, help="Input file.")
+    parser.add_argument("--prediction_path", required=True, help="Output file.")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--seq_length", type=int, default=128, help="Longest input (as in training).")
+    model_opts(parser, with_target=False)
+
+
 def distributed_opts(parser):
     parser.add_argument("--world_size", type=int, default=1, help="Total number of processes.")
     parser.add_argument("--gpu_ranks", default=[], nargs="+", type=int,
@@ -100,17 +127,7 @@ def _explicit_keys(parser, argv):
 
 
 def load_config(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except OSError as e:
-        raise UserInputError(f"{path}: cannot read config ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        line = getattr(e, "lineno", "?")
-        raise UserInputError(f"{path}:{line}: not valid JSON ({e})") from None
-    if not isinstance(config, dict):
-        raise UserInputError(f"{path}: expected a JSON object of hyper-parameters")
-    return config
+    return read_json_object(path, "config of hyper-parameters")
 
 
 def apply_config(args, parser, argv=None):

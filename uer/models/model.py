@@ -1,15 +1,14 @@
 import torch.nn as nn
 
 
-class Model(nn.Module):
-    """embedding -> encoder -> target. Keys of its state_dict begin with embedding., encoder., target. (and
-    subencoder. when words are also composed from their characters)."""
+class Body(nn.Module):
+    """Embedding, encoder and optional subencoder: the part of every model that a UER checkpoint carries from
+    pre-training to fine-tuning (keys embedding., encoder., subencoder.)."""
 
-    def __init__(self, args, embedding, encoder, target, subencoder=None):
+    def __init__(self, embedding, encoder, subencoder=None):
         super().__init__()
         self.embedding = embedding
         self.encoder = encoder
-        self.target = target
         self.subencoder = subencoder
 
     def embed(self, src, seg):
@@ -18,5 +17,17 @@ class Model(nn.Module):
             emb = emb + self.subencoder(src).to(emb.dtype)
         return emb
 
+    def encode(self, src, seg):
+        return self.encoder(self.embed(src, seg), seg)
+
+
+class Model(Body):
+    """embedding -> encoder -> target. Keys of its state_dict begin with embedding., encoder., target. (and
+    subencoder. when words are also composed from their characters)."""
+
+    def __init__(self, args, embedding, encoder, target, subencoder=None):
+        super().__init__(embedding, encoder, subencoder)
+        self.target = target
+
     def forward(self, src, tgt, seg):
-        return self.target(self.encoder(self.embed(src, seg), seg), tgt)
+        return self.target(self.encode(src, seg), tgt)

@@ -10,8 +10,9 @@ def current_umask():
 
 
 @contextmanager
-def atomic_open(path):
-    """Open a temporary file beside `path` for binary writing; on success fsync and rename it to `path`.
+def atomic_open(path, mode="wb"):
+    """Open a temporary file beside `path` for writing ("wb", or "w" for UTF-8 text); on success fsync and
+    rename it to `path`.
 
     Readers (and a crash at any moment) see either the old file or the complete new one, never a partial one.
     """
@@ -19,7 +20,7 @@ def atomic_open(path):
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

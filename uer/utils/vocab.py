@@ -2,6 +2,7 @@ import hashlib
 
 from uer.utils.constants import SPECIAL_TOKENS, PAD_TOKEN
 from uer.utils.errors import UserInputError
+from uer.utils.readers import read_lines
 
 
 class Vocab:
@@ -23,19 +24,7 @@ class Vocab:
 
     @classmethod
     def load(cls, path):
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            raise UserInputError(f"{path}: cannot read vocabulary ({e.strerror})") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = raw[:e.start].count(b"\n") + 1
-            raise UserInputError(f"{path}:{line}: not valid UTF-8; expected one token per line") from None
-        tokens = [line.rstrip("\r") for line in text.split("\n")]
-        if tokens and tokens[-1] == "":
-            tokens.pop()
+        tokens = read_lines(path, "vocabulary")
         if not tokens:
             raise UserInputError(f"{path}: vocabulary file is empty")
         # Vocab files sometimes carry a second column (counts); the token is the first field.

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Fine-tuning and inference throughput on douban_book_review, padded to each batch's longest example (ours)
+versus padded to --seq_length (what UER-py did), in one run; and, with --accuracy, the full LSTM recipe of the
+UER-py README (from scratch, 3 epochs, evaluation every epoch) with its wall time and test accuracy.
+
+    python3 benchmarks/finetune_speed.py --data_dir ../shared/data [--models lstm,tiny] [--steps 20] [--accuracy]
+
+--data_dir is the folder holding datasets/douban_book_review/ and models/google_zh_vocab.txt.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from uer.finetune.classification import read_classification, classifier_loss, logits_of  # noqa: E402
+from uer.finetune.data import training_batches  # noqa: E402
+from uer.finetune.loop import predict  # noqa: E402
+from uer.models.classifier import Classifier  # noqa: E402
+from uer.opts import finetune_opts, parse  # noqa: E402
+from uer.utils.optimizers import build_optimizer  # noqa: E402
+from uer.utils.precision import Precision, cpu_has_fast_bf16  # noqa: E402
+from uer.utils.tokenizers import load_vocab_and_tokenizer  # noqa: E402
+
+MODELS = {  # name: (label, flags)
+    "lstm": ("LSTM (rnn_config)", ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean",
+                                   "--config_path", "models/rnn_config.json", "--learning_rate", "1e-3"]),
+    "tiny": ("BERT-tiny", ["--encoder", "bert", "--config_path", "models/bert_tiny_config.json"]),
+}
+
+
+def model_args(data, flags, fp16):
+    parser = argparse.ArgumentParser()
+    finetune_opts(parser, output_model_path="unused")
+    parser.add_argument("--pooling", default="first")
+    argv = ["--vocab_path", os.path.join(data, "models", "google_zh_vocab.txt"), "--train_path", "-",
+            "--dev_path", "-", "--batch_size", "64", "--seq_length", "128", *flags] + (["--fp16"] if fp16 else [])
+    return parse(parser, argv)
+
+
+def throughput(args, train, dev, steps, pad_to):
+    """(training examples/s, inference examples/s) with batches padded to max(longest, pad_to)."""
+    torch.manual_seed(0)
+    vocab_size = args.vocab_size
+    model = Classifier(args, vocab_size)
+    optimizer, scheduler = build_optimizer(model, args, steps + 1)
+    precision = Precision(args.fp16, "O1", torch.device("cpu"))
+    loss_of = classifier_loss()
+    train.pad_to = dev.pad_to = pad_to
+    batches = training_batches(train.length, args.batch_size, np.random.default_rng(0))[:steps + 1]
+    model.train()
+    for k, indices in enumerate(batches):
+        if k == 1:
+            start = time.perf_counter()
+        src, seg = train.batch(indices, "cpu")
+        with precision.autocast():
+            loss = loss_of(model, train, indices, src, seg)
+        precision.backward(loss)
+        precision.step(optimizer)
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+    train_rate = sum(len(b) for b in batches[1:]) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    with precision.autocast():
+        predict(model, dev, args.batch_size, "cpu", logits_of)
+    return train_rate, len(dev) / (time.perf_counter() - start)
+
+
+def accuracy_run(data, out_dir):
+    """The README's LSTM recipe through run_classifier.py; (wall seconds, stdout)."""
+    douban = os.path.join(data, "datasets", "douban_book_review")
+    argv = [sys.executable, os.path.join(ROOT, "run_classifier.py"),
+            "--vocab_path", os.path.join(data, "models", "google_zh_vocab.txt"),
+            "--train_path", os.path.join(douban, "train.tsv"), "--dev_path", os.path.join(douban, "dev.tsv"),
+            "--test_path", os.path.join(douban, "test.tsv"), "--output_model_path",
+            os.path.join(out_dir, "douban_lstm.bin"), "--epochs_num", "3", "--batch_size", "64",
+            "--seq_length", "128", "--report_steps", "100", *MODELS["lstm"][1]]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(proc.stderr)
+    return time.perf_counter() - start, proc.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data_dir", required=True)
+    parser.add_argument("--models", default="lstm,tiny")
+    parser.add_argument("--steps", type=int, default=20, help="Timed training steps per row.")
+    parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
+    parser.add_argument("--accuracy", action="store_true", help="Also run the full 3-epoch LSTM recipe.")
+    parser.add_argument("--out_dir", default="/tmp")
+    args = parser.parse_args()
+    douban = os.path.join(args.data_dir, "datasets", "douban_book_review")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print("\n| model | precision | train ex/s, longest | train ex/s, seq_length | ratio | "
+          "infer ex/s, longest | infer ex/s, seq_length | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in args.models.split(","):
+        label, flags = MODELS[name]
+        for fp16 in (False, True):
+            if fp16 and not cpu_has_fast_bf16():
+                print(f"| {label} | --fp16 | n/a (no native bf16 on this CPU) | | | | | |")
+                continue
+            margs = model_args(args.data_dir, flags, fp16)
+            vocab, tokenizer = load_vocab_and_tokenizer(margs)
+            margs.vocab_size, margs.labels_num = len(vocab), 2
+            train = read_classification(os.path.join(douban, "train.tsv"), tokenizer, 128)
+            dev = read_classification(os.path.join(douban, "dev.tsv"), tokenizer, 128)
+            keep = np.arange(min(args.dev_examples, len(dev)))
+            dev.length, dev.start, dev.a_len = dev.length[keep], dev.start[keep], dev.a_len[keep]
+            longest = throughput(margs, train, dev, args.steps, 0)
+            fixed = throughput(margs, train, dev, args.steps, 128)
+            print(f"| {label} | {'--fp16' if fp16 else 'fp32'} | {longest[0]:.0f} | {fixed[0]:.0f} | "
+                  f"{longest[0] / fixed[0]:.2f}x | {longest[1]:.0f} | {fixed[1]:.0f} | "
+                  f"{longest[1] / fixed[1]:.2f}x |", flush=True)
+    if args.accuracy:
+        seconds, stdout = accuracy_run(args.data_dir, args.out_dir)
+        test = stdout.rsplit("test:", 1)[1]
+        dev = [float(line.split()[1]) for line in stdout.splitlines() if line.startswith("accuracy")][:-1]
+        print(f"\nLSTM recipe, 3 epochs with evaluation: {seconds / 60:.1f} min, best dev {max(dev):.4f}, "
+              f"test {test.strip().splitlines()[-1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Fine-tune a sequence labeler (NER with BIO tags) on TSV files with a header row: text_a (space-separated
+tokens) and label (one tag per token); --label2id_path maps tags to ids. Reports entity-level F1."""
+import argparse
+
+from uer.opts import finetune_opts, parse
+from uer.utils.cli import run_main
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    finetune_opts(parser, output_model_path="models/ner_model.bin", batch_size=16, epochs_num=5)
+    parser.add_argument("--label2id_path", required=True, help="JSON object: tag -> id.")
+    return parser
+
+
+def main(argv=None):
+    args = parse(build_parser(), argv)
+    from uer.finetune.loop import FineTuner
+    from uer.finetune.tagging import tagging_setup, read_tagging, tagging_loss, tagging_evaluator
+    from uer.models.tagger import Tagger
+    vocab, id2label = tagging_setup(args)
+    train, dev, test = (read_tagging(p, vocab, args.seq_length, args.label2id) if p else None
+                        for p in (args.train_path, args.dev_path, args.test_path))
+    print(f"{len(train)} training sentences, {args.labels_num} tags")
+    tuner = FineTuner(args, Tagger(args, len(vocab), vocab))
+    tuner.run(train, dev, test, tagging_loss, tagging_evaluator(args.batch_size, tuner.device, id2label))
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,223 @@
+"""Fine-tuning and inference: run_classifier.py, run_ner.py, inference/, the shared data layer and metrics."""
+import csv
+import os
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, VOCAB, model_args, run_script
+from uer.finetune.data import Examples, training_batches, evaluation_batches, read_tsv
+from uer.finetune.metrics import classification_report
+from uer.finetune.tagging import entities, entity_scores
+from uer.utils.errors import UserInputError
+
+CLS_DATA = os.path.join(ROOT, "datasets", "book_review")
+NER_DATA = os.path.join(ROOT, "datasets", "ner_sample")
+LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean", "--learning_rate", "1e-2"]
+
+
+@pytest.fixture(scope="module")
+def small_rnn(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "small_rnn.json"
+    path.write_text('{"emb_size": 48, "hidden_size": 48, "layers_num": 1, "dropout": 0.0}')
+    return str(path)
+
+
+def classifier_argv(config, out, *extra, train="train.tsv"):
+    return ["--vocab_path", VOCAB, "--config_path", config, "--train_path", os.path.join(CLS_DATA, train),
+            "--dev_path", os.path.join(CLS_DATA, "dev.tsv"), "--test_path", os.path.join(CLS_DATA, "test.tsv"),
+            "--output_model_path", out, "--batch_size", "32", "--report_steps", "10", *LSTM, *extra]
+
+
+def accuracies(text, split):
+    return [float(a) for a in re.findall(rf"{split}:\n(?:.*\n)*?accuracy ([0-9.]+)", text)]
+
+
+@pytest.fixture(scope="module")
+def trained_classifier(small_rnn, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("cls") / "classifier_model.bin")
+    proc = run_script("run_classifier.py", *classifier_argv(small_rnn, out, "--epochs_num", "2"))
+    return out, proc.stdout
+
+
+def test_classifier_learns_and_keeps_the_best_dev_model(trained_classifier):
+    out, stdout = trained_classifier
+    dev, test = accuracies(stdout, "dev"), accuracies(stdout, "test")
+    assert len(dev) == 2 and len(test) == 1
+    assert max(dev) > 0.9 and test[0] > 0.9, stdout
+    assert "confusion matrix" in stdout and "precision" in stdout
+    state = torch.load(out, weights_only=True)
+    assert state["output_layer_1.weight"].shape == (48, 48) and state["output_layer_2.weight"].shape == (2, 48)
+    assert any(k.startswith("encoder.rnn.") for k in state) and not any(k.startswith("target.") for k in state)
+
+
+def infer(model, config, test_path, out, *extra):
+    return run_script("inference/run_classifier_infer.py", "--load_model_path", model, "--vocab_path", VOCAB,
+                      "--config_path", config, "--test_path", test_path, "--prediction_path", out,
+                      "--labels_num", "2", "--embedding", "word", "--encoder", "lstm", "--pooling", "mean", *extra)
+
+
+def read_rows(path):
+    with open(path, encoding="utf-8") as f:
+        return list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def test_classifier_inference_output_format(trained_classifier, small_rnn, tmp_path):
+    model, _ = trained_classifier
+    out = str(tmp_path / "prediction.tsv")
+    infer(model, small_rnn, os.path.join(CLS_DATA, "test_nolabel.tsv"), out, "--output_logits", "--output_prob")
+    rows = read_rows(out)
+    assert rows[0] == ["label", "logits", "prob"] and len(rows) == 201
+    gold = [int(r[0]) for r in read_rows(os.path.join(CLS_DATA, "test.tsv"))[1:]]
+    correct = 0
+    for row, g in zip(rows[1:], gold):
+        logits, probs = [float(x) for x in row[1].split()], [float(x) for x in row[2].split()]
+        assert int(row[0]) == int(np.argmax(logits)) and abs(sum(probs) - 1) < 1e-4
+        correct += int(row[0]) == g
+    assert correct / len(gold) > 0.9
+    infer(model, small_rnn, os.path.join(CLS_DATA, "test_nolabel.tsv"), out)
+    assert read_rows(out)[0] == ["label"]
+
+
+def test_distillation_recipe(trained_classifier, small_rnn, tmp_path):
+    """Teacher -> logits via inference -> student trained with --soft_targets --soft_alpha."""
+    teacher, _ = trained_classifier
+    train = read_rows(os.path.join(CLS_DATA, "train.tsv"))
+    text = tmp_path / "text.tsv"
+    text.write_text("text_a\n" + "".join(r[1] + "\n" for r in train[1:]), encoding="utf-8")
+    label_logits = str(tmp_path / "label_logits.tsv")
+    infer(teacher, small_rnn, str(text), label_logits, "--output_logits")
+    predictions = read_rows(label_logits)
+    combined = tmp_path / "text_label_logits.tsv"
+    combined.write_text("text_a\tlabel\tlogits\n" + "".join(
+        f"{r[1]}\t{p[0]}\t{p[1]}\n" for r, p in zip(train[1:], predictions[1:])), encoding="utf-8")
+    out = str(tmp_path / "student.bin")
+    argv = classifier_argv(small_rnn, out, "--epochs_num", "1", "--soft_targets", "--soft_alpha", "0.5")
+    argv[argv.index("--train_path") + 1] = str(combined)
+    proc = run_script("run_classifier.py", *argv)
+    assert accuracies(proc.stdout, "test")[0] > 0.8 and os.path.exists(out)
+    argv[argv.index("--train_path") + 1] = os.path.join(CLS_DATA, "train.tsv")
+    proc = run_script("run_classifier.py", *argv, check=False)
+    assert proc.returncode == 2 and "expected a header row naming the columns label, text_a, logits" in proc.stderr
+
+
+def test_predictions_do_not_depend_on_batch_padding(trained_classifier, small_rnn):
+    from uer.finetune.classification import read_classification, logits_of
+    from uer.finetune.loop import predict
+    from uer.model_loader import load_model
+    from uer.models.classifier import Classifier
+    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    args = model_args({"emb_size": 48, "hidden_size": 48, "layers_num": 1, "dropout": 0.0}, "lstm",
+                      embedding="word", pooling="mean", labels_num=2, vocab_path=VOCAB)
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    examples = read_classification(os.path.join(CLS_DATA, "dev.tsv"), tokenizer, 128, 2)
+    model = Classifier(args, len(vocab), vocab)
+    load_model(model, trained_classifier[0])
+    alone = torch.stack(predict(model, examples, 1, "cpu", logits_of))
+    batched = torch.stack(predict(model, examples, 64, "cpu", logits_of))
+    examples.pad_to = 128
+    padded = torch.stack(predict(model, examples, 64, "cpu", logits_of))
+    assert torch.allclose(alone, batched, atol=1e-5) and torch.allclose(alone, padded, atol=1e-5)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("0\tgood book\n", "dev.tsv:1: expected a header row naming the columns label, text_a"),
+    ("label\ttext_a\nx\tgood book\n", "dev.tsv:2: label 'x' is not an integer"),
+    ("label\ttext_a\n1\tok\n\n5\tgood book\n", "dev.tsv:4: label 5 is outside 0..1"),
+    ("label\ttext_a\n1\n", "dev.tsv:2: expected 2 tab-separated fields"),
+    (b"label\ttext_a\n1\t\xff\n", "dev.tsv:2: not valid UTF-8"),
+])
+def test_bad_classification_files_give_one_line_errors(small_rnn, tmp_path, content, message):
+    dev = tmp_path / "dev.tsv"
+    dev.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    argv = classifier_argv(small_rnn, str(tmp_path / "m.bin"), "--epochs_num", "1")
+    argv[argv.index("--dev_path") + 1] = str(dev)
+    proc = run_script("run_classifier.py", *argv, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "m.bin").exists()
+
+
+def test_ner_trains_and_infers(small_rnn, tmp_path):
+    out = str(tmp_path / "ner_model.bin")
+    common = ["--vocab_path", VOCAB, "--config_path", small_rnn, "--label2id_path",
+              os.path.join(NER_DATA, "label2id.json"), "--embedding", "word", "--encoder", "lstm", "--bidirectional"]
+    proc = run_script("run_ner.py", *common, "--train_path", os.path.join(NER_DATA, "train.tsv"),
+                      "--dev_path", os.path.join(NER_DATA, "dev.tsv"), "--test_path",
+                      os.path.join(NER_DATA, "test.tsv"), "--output_model_path", out, "--epochs_num", "6",
+                      "--learning_rate", "2e-2", "--batch_size", "16")
+    f1 = [float(v) for v in re.findall(r"test: entity precision [0-9.]+ recall [0-9.]+ f1 ([0-9.]+)", proc.stdout)]
+    assert f1 and f1[0] > 0.9, proc.stdout
+    assert torch.load(out, weights_only=True)["output_layer.weight"].shape == (7, 48)
+    pred = str(tmp_path / "pred.tsv")
+    run_script("inference/run_ner_infer.py", *common, "--load_model_path", out, "--test_path",
+               os.path.join(NER_DATA, "test_nolabel.tsv"), "--prediction_path", pred)
+    rows = read_rows(pred)
+    inputs = read_rows(os.path.join(NER_DATA, "test_nolabel.tsv"))
+    assert rows[0] == ["pred_label"] and len(rows) == len(inputs)
+    assert all(len(r[0].split(" ")) == len(i[0].split(" ")) for r, i in zip(rows[1:], inputs[1:]))
+
+
+def test_ner_tag_count_mismatch_names_the_line(small_rnn, tmp_path):
+    bad = tmp_path / "train.tsv"
+    bad.write_text("text_a\tlabel\n我 在 北 京\tO O B-LOC\n", encoding="utf-8")
+    proc = run_script("run_ner.py", "--vocab_path", VOCAB, "--config_path", small_rnn, "--label2id_path",
+                      os.path.join(NER_DATA, "label2id.json"), "--train_path", str(bad), "--dev_path", str(bad),
+                      "--embedding", "word", "--encoder", "lstm", check=False)
+    assert proc.returncode == 2 and "train.tsv:2: 4 tokens but 3 tags" in proc.stderr
+
+
+# -- metrics on hand-made cases
+
+def test_classification_report_counts():
+    accuracy, text = classification_report([0, 1, 1, 2, 2, 2], [0, 1, 2, 2, 2, 0], 3)
+    assert accuracy == pytest.approx(4 / 6)
+    assert "     1      0      0\n       0      1      1\n       1      0      2" in text
+    assert "    2     0.6667  0.6667  0.6667" in text and "    0     1.0000  0.5000  0.6667" in text
+
+
+def test_entities_follow_bio_boundaries():
+    assert entities(["B-PER", "I-PER", "O", "B-LOC"]) == {("PER", 0, 1), ("LOC", 3, 3)}
+    assert entities(["B-PER", "B-PER", "I-PER"]) == {("PER", 0, 0), ("PER", 1, 2)}
+    assert entities(["I-LOC", "I-LOC", "O"]) == {("LOC", 0, 1)}, "I- without B- starts an entity (conlleval)"
+    assert entities(["B-PER", "I-LOC"]) == {("PER", 0, 0), ("LOC", 1, 1)}, "a type change ends the entity"
+    assert entities(["O", "O"]) == set()
+
+
+def test_entity_scores_need_type_and_both_boundaries():
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]]
+    assert entity_scores(gold, gold)[:3] == (1.0, 1.0, 1.0)
+    pred = [["B-PER", "O", "O", "B-ORG", "I-ORG"]]  # PER too short, LOC typed as ORG
+    assert entity_scores(pred, gold)[:3] == (0.0, 0.0, 0.0)
+    pred = [["B-PER", "I-PER", "O", "O", "O"]]
+    p, r, f1, correct, predicted, total = entity_scores(pred, gold)
+    assert (p, r, correct, predicted, total) == (1.0, 0.5, 1, 1, 2) and f1 == pytest.approx(2 / 3)
+    assert entity_scores([["O"]], [["O"]])[:3] == (0.0, 0.0, 0.0)
+
+
+# -- the batching layer
+
+def test_batches_pad_to_their_longest_and_buckets_cover_every_example():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 120, size=1000)
+    examples = Examples([list(range(1, n + 1)) for n in lengths], [min(n, 5) for n in lengths])
+    src, seg = examples.batch(np.array([3, 7]), "cpu")
+    assert src.shape[1] == max(lengths[3], lengths[7])
+    assert (seg[0, :5] == 1).all() and (seg[0, 5:lengths[3]] == 2).all() and (seg[0, lengths[3]:] == 0).all()
+    batches = training_batches(lengths, 32, rng)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert padded < 1.1 * lengths.sum() < 0.6 * 1000 * 120, "bucketing keeps padding low"
+    order = np.concatenate(evaluation_batches(lengths, 50))
+    assert (np.diff(lengths[order]) >= 0).all()
+
+
+def test_read_tsv_skips_empty_lines_and_keeps_line_numbers(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("text_a\tlabel\nab\t1\n\ncd\t0\n", encoding="utf-8")
+    columns = read_tsv(str(path), ["label", "text_a"])
+    assert columns == {"label": ["1", "0"], "text_a": ["ab", "cd"], "line": [2, 4]}
+    with pytest.raises(UserInputError, match="no data rows"):
+        path.write_text("label\ttext_a\n", encoding="utf-8")
+        read_tsv(str(path), ["label"])

@@ -1,0 +1,68 @@
+"""Reading classification TSVs (label, text_a, optional text_b, optional logits) and the classifier's loss and
+metric, shared by run_classifier.py, run_mt_classifier.py and the classifier inference."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from uer.finetune.data import read_tsv, parse_labels, encode_pairs, Examples
+from uer.finetune.metrics import classification_report
+from uer.finetune.loop import predict
+from uer.utils.errors import UserInputError
+
+
+def read_classification(path, tokenizer, seq_length, labels_num=None, with_labels=True, soft_targets=False):
+    """Examples with fields "label" (and "logits" for soft targets)."""
+    required = (["label"] if with_labels else []) + ["text_a"] + (["logits"] if soft_targets else [])
+    columns = read_tsv(path, required, optional=["text_b"])
+    sequences, a_lens = encode_pairs(tokenizer, columns["text_a"], columns.get("text_b"), seq_length)
+    fields = {}
+    if with_labels:
+        fields["label"] = parse_labels(path, columns["label"], columns["line"], labels_num)
+    if soft_targets:
+        fields["logits"] = parse_logits(path, columns["logits"], columns["line"])
+    return Examples(sequences, a_lens, fields)
+
+
+def parse_logits(path, values, lines):
+    rows = []
+    for v, no in zip(values, lines):
+        try:
+            rows.append([float(x) for x in v.split()])
+        except ValueError:
+            raise UserInputError(f"{path}:{no}: logits {v!r} are not space-separated numbers") from None
+        if len(rows[-1]) != len(rows[0]):
+            raise UserInputError(f"{path}:{no}: {len(rows[-1])} logits, but the first row has {len(rows[0])}")
+    return np.asarray(rows, dtype=np.float32)
+
+
+def labels_num_of(path, examples):
+    n = int(examples.fields["label"].max()) + 1
+    if n < 2:
+        raise UserInputError(f"{path}: every label is 0; classification needs at least two labels")
+    return n
+
+
+def classifier_loss(soft_targets=False, soft_alpha=0.5):
+    """Cross-entropy on the labels; with soft targets, soft_alpha * MSE(logits, teacher logits) + (1 - soft_alpha)
+    * cross-entropy, as UER-py's distillation."""
+    def loss_of(model, examples, indices, src, seg):
+        logits = model(src, seg).float()
+        hard = F.cross_entropy(logits, examples.field("label", indices, logits.device))
+        if not soft_targets:
+            return hard
+        soft = F.mse_loss(logits, examples.field("logits", indices, logits.device))
+        return soft_alpha * soft + (1 - soft_alpha) * hard
+    return loss_of
+
+
+def logits_of(model, examples, indices, src, seg):
+    return model(src, seg).float().cpu()
+
+
+def classifier_evaluator(batch_size, device, labels_num):
+    def evaluate(model, examples, name):
+        logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
+        accuracy, report = classification_report(logits.argmax(-1).numpy(), examples.fields["label"], labels_num)
+        print(f"{name}:\n{report}", flush=True)
+        return accuracy
+    return evaluate

@@ -1,0 +1,22 @@
+import torch
+import torch.nn as nn
+
+from uer.layers.pooling import pool
+from uer.model_builder import build_body, init_weights
+from uer.models.model import Body
+
+
+class Classifier(Body):
+    """Sequence (pair) classifier as UER-py's run_classifier.py: pooled hidden state -> tanh(output_layer_1)
+    -> output_layer_2 -> labels_num logits. Pooling ignores padding."""
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(*build_body(args, vocab_size, vocab))
+        self.pooling = args.pooling
+        self.output_layer_1 = nn.Linear(args.hidden_size, args.hidden_size)
+        self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num)
+        init_weights(self)
+
+    def forward(self, src, seg):
+        pooled = pool(self.encode(src, seg), seg, self.pooling)
+        return self.output_layer_2(torch.tanh(self.output_layer_1(pooled)))

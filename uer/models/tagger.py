@@ -1,0 +1,16 @@
+import torch.nn as nn
+
+from uer.model_builder import build_body, init_weights
+from uer.models.model import Body
+
+
+class Tagger(Body):
+    """Sequence labeling as UER-py's run_ner.py: one linear `output_layer` (hidden -> labels_num) per token."""
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(*build_body(args, vocab_size, vocab))
+        self.output_layer = nn.Linear(args.hidden_size, args.labels_num)
+        init_weights(self)
+
+    def forward(self, src, seg):
+        return self.output_layer(self.encode(src, seg))
