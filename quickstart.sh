@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what is needed and run the quickstart pipeline on the shipped sample corpus:
-# preprocess -> pre-train a small BERT (CPU, about two minutes) -> check what it learned.
+# preprocess -> pre-train a small BERT -> fine-tune it as a classifier -> predict (CPU, about three minutes).
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m pip install -q --disable-pip-version-check torch==2.13.0 -r requirements.txt
@@ -11,4 +11,14 @@ python3 pretrain.py --dataset_path dataset.pt --vocab_path models/reviews_vocab.
                     --total_steps 150 --save_checkpoint_steps 150 --report_steps 25 --batch_size 32 \
                     --learning_rate 1e-3 --encoder bert --target bert
 mv models/book_review_model.bin-150 models/book_review_model.bin
-echo "quickstart done: models/book_review_model.bin"
+python3 run_classifier.py --pretrained_model_path models/book_review_model.bin --vocab_path models/reviews_vocab.txt \
+                          --config_path models/bert_tiny_config.json --train_path datasets/book_review/train.tsv \
+                          --dev_path datasets/book_review/dev.tsv --test_path datasets/book_review/test.tsv \
+                          --epochs_num 2 --batch_size 32 --learning_rate 1e-4 --report_steps 10 --encoder bert
+python3 inference/run_classifier_infer.py --load_model_path models/classifier_model.bin \
+                                          --vocab_path models/reviews_vocab.txt \
+                                          --config_path models/bert_tiny_config.json \
+                                          --test_path datasets/book_review/test_nolabel.tsv \
+                                          --prediction_path datasets/book_review/prediction.tsv --labels_num 2 \
+                                          --output_logits --output_prob --encoder bert
+echo "quickstart done: models/book_review_model.bin, models/classifier_model.bin, datasets/book_review/prediction.tsv"

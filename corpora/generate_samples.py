@@ -5,7 +5,8 @@
 Writes corpora/book_review.txt (one review per line), corpora/book_review_bert.txt (a sentence per line,
 blank line between reviews), corpora/book_review_cls.txt (label<TAB>review) and the fine-tuning sample
 datasets/book_review/{train,dev,test,test_nolabel}.tsv (header "label<TAB>text_a"; other reviews) and the NER
-sample datasets/ner_sample/ (header "text_a<TAB>label", BIO tags, label2id.json). The reviews are synthetic,
+sample datasets/ner_sample/ (header "text_a<TAB>label", BIO tags, label2id.json) and the reading-comprehension
+sample datasets/cmrc_sample/ (SQuAD-style JSON). The reviews are synthetic,
 built from phrase templates, so that a tiny model can learn their regularities in a few hundred steps.
 """
 import os
@@ -55,6 +56,7 @@ def main(n=3000, seed=2020):
         f.writelines(f"{label}\t{''.join(s)}\n" for label, s in reviews)
     write_classification_sample(os.path.join(os.path.dirname(here), "datasets", "book_review"), seed + 1)
     write_ner_sample(os.path.join(os.path.dirname(here), "datasets", "ner_sample"), seed + 2)
+    write_reading_sample(os.path.join(os.path.dirname(here), "datasets", "cmrc_sample"), seed + 3)
 
 
 PERSONS = ["王明", "李华", "张文", "马克", "黄金", "高山"]
@@ -115,6 +117,30 @@ def write_classification_sample(directory, seed, sizes=(("train", 800), ("dev", 
         label, sentences = review(rng)
         return {"label": str(label), "text_a": "".join(sentences)}
     write_splits(directory, row, sizes, ["label", "text_a"])
+
+
+def reading_paragraph(rng, k):
+    """A SQuAD-style paragraph: reviews around a sentence naming who read the book where, two questions."""
+    person, place = rng.choice(PERSONS), rng.choice(PLACES)
+    before = "".join(review(rng)[1])
+    fact = f"{person}在{place}读了这本书。"
+    context = before + fact + "".join(review(rng)[1])
+    at = len(before)
+    return {"context": context, "qas": [
+        {"id": f"Q{k}_1", "question": "谁读了这本书？", "answers": [{"text": person, "answer_start": at}]},
+        {"id": f"Q{k}_2", "question": f"{person}在什么地方读了这本书？",
+         "answers": [{"text": place, "answer_start": at + len(person) + 1}]}]}
+
+
+def write_reading_sample(directory, seed, sizes=(("train", 300), ("dev", 60))):
+    import json
+    rng = random.Random(seed)
+    os.makedirs(directory, exist_ok=True)
+    for name, n in sizes:
+        data = {"version": "sample", "data": [{"paragraphs": [reading_paragraph(rng, f"{name}{k}")]}
+                                             for k in range(n)]}
+        with open(os.path.join(directory, f"{name}.json"), "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1)
 
 
 if __name__ == "__main__":

@@ -221,3 +221,94 @@ def test_read_tsv_skips_empty_lines_and_keeps_line_numbers(tmp_path):
     with pytest.raises(UserInputError, match="no data rows"):
         path.write_text("label\ttext_a\n", encoding="utf-8")
         read_tsv(str(path), ["label"])
+
+
+def test_pairs_are_cls_a_sep_b_sep_with_two_segments():
+    from uer.finetune.data import encode_pairs
+    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from argparse import Namespace
+    vocab, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, tokenizer="bert"))
+    sequences, a_lens = encode_pairs(tokenizer, ["书很好", "书"], ["不好", "很好很好很好"], seq_length=8)
+    cls, sep = vocab.get("[CLS]"), vocab.get("[SEP]")
+    assert sequences[0] == [cls] + tokenizer.encode("书很好") + [sep] + tokenizer.encode("不好") + [sep]
+    assert a_lens == [5, 3] and len(sequences[1]) == 8, "cut to seq_length from the end"
+    src, seg = Examples(sequences, a_lens).batch(np.array([0, 1]), "cpu")
+    assert seg[0].tolist() == [1, 1, 1, 1, 1, 2, 2, 2] and seg[1].tolist() == [1, 1, 1, 2, 2, 2, 2, 2]
+
+
+def test_multitask_classifier(small_rnn, tmp_path):
+    second = tmp_path / "has_english"
+    second.mkdir()
+    for split in ("train", "dev"):
+        rows = read_rows(os.path.join(CLS_DATA, f"{split}.tsv"))[1:]
+        (second / f"{split}.tsv").write_text("label\ttext_a\n" + "".join(
+            f"{int(any(c.isascii() and c.isalpha() for c in r[1]))}\t{r[1]}\n" for r in rows), encoding="utf-8")
+    out = str(tmp_path / "mt.bin")
+    proc = run_script("run_mt_classifier.py", "--vocab_path", VOCAB, "--config_path", small_rnn,
+                      "--dataset_path_list", CLS_DATA, str(second), "--output_model_path", out,
+                      "--epochs_num", "2", "--batch_size", "32", *LSTM)
+    means = [float(v) for v in re.findall(r"dev: mean accuracy over 2 tasks ([0-9.]+)", proc.stdout)]
+    assert len(means) == 2 and max(means) > 0.75, proc.stdout  # task 1 ~1.0; task 2 learns slower
+    state = torch.load(out, weights_only=True)
+    assert state["output_layers_2.0.weight"].shape == (2, 48) and "output_layers_1.1.weight" in state
+
+
+# -- reading comprehension
+
+CMRC_DATA = os.path.join(ROOT, "datasets", "cmrc_sample")
+
+
+def test_cmrc_metric_matches_the_official_definition():
+    from uer.finetune.reading import exact_match, f1_score, segments, longest_common_substring
+    assert segments("北京，China Daily!") == ["北", "京", "china", "daily", "!"]
+    assert exact_match(["北京。"], "北京") == 1.0 and exact_match(["北京"], "南京") == 0.0
+    assert f1_score(["北京大学"], "北京大学") == 1.0
+    # longest common *substring* (the official find_lcs): "北京" of 4 gold and 3 predicted characters
+    assert f1_score(["北京大学"], "北京市") == pytest.approx(2 * (2 / 3) * (2 / 4) / (2 / 3 + 2 / 4))
+    assert f1_score(["北京大学", "北大"], "北大") == 1.0, "best over the gold answers"
+    assert longest_common_substring(list("abcxbc"), list("xbcq")) == 3
+    assert f1_score(["北京"], "") == 0.0
+
+
+def test_windows_cover_long_contexts_and_label_the_answer():
+    from uer.finetune.reading import read_squad, build_windows
+    from uer.utils.vocab import Vocab
+    vocab = Vocab.load(VOCAB)
+    questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))[:6]
+    examples, offsets = build_windows(questions, vocab, seq_length=48, doc_stride=16)
+    owner = examples.fields["question"]
+    assert (np.bincount(owner) > 1).all(), "contexts longer than a window get several"
+    assert (examples.length <= 48).all()
+    for w in range(len(examples)):
+        q = questions[owner[w]]
+        s, e = examples.fields["start"][w], examples.fields["end"][w]
+        if s == 0:
+            continue
+        lo = examples.fields["window"][w] + s - examples.a_len[w]
+        hi = examples.fields["window"][w] + e - examples.a_len[w]
+        assert q["context"][offsets[owner[w]][lo]:offsets[owner[w]][hi] + 1] == q["answers"][0]
+    labelled = {owner[w] for w in range(len(examples)) if examples.fields["start"][w] > 0}
+    assert labelled == set(range(6)), "every answer lies inside some window"
+
+
+def test_cmrc_trains_and_infers(tmp_path):
+    out = str(tmp_path / "cmrc_model.bin")
+    config = tmp_path / "tiny.json"
+    config.write_text('{"emb_size": 64, "hidden_size": 64, "feedforward_size": 128, "heads_num": 4, '
+                      '"layers_num": 2, "dropout": 0.0}')
+    common = ["--vocab_path", VOCAB, "--config_path", str(config), "--seq_length", "96", "--doc_stride", "48",
+              "--encoder", "bert"]
+    proc = run_script("run_cmrc.py", *common, "--train_path", os.path.join(CMRC_DATA, "train.json"),
+                      "--dev_path", os.path.join(CMRC_DATA, "dev.json"), "--output_model_path", out,
+                      "--epochs_num", "8", "--batch_size", "16", "--learning_rate", "1e-3")
+    scores = [tuple(map(float, m)) for m in re.findall(r"dev: EM ([0-9.]+) F1 ([0-9.]+)", proc.stdout)]
+    assert len(scores) == 8 and max(em for em, _ in scores) > 90, proc.stdout
+    pred = str(tmp_path / "prediction.json")
+    run_script("inference/run_cmrc_infer.py", *common, "--load_model_path", out, "--test_path",
+               os.path.join(CMRC_DATA, "dev.json"), "--prediction_path", pred)
+    import json
+    answers = json.load(open(pred, encoding="utf-8"))
+    from uer.finetune.reading import read_squad
+    questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))
+    assert set(answers) == {q["id"] for q in questions}
+    assert all(a in q["context"] for q, a in zip(questions, (answers[q["id"]] for q in questions)))

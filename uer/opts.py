@@ -74,14 +74,15 @@ def optimization_opts(parser, learning_rate=2e-5):
                         help="apex-style level: O0 = fp32; O1/O2/O3 = torch.amp mixed precision.")
 
 
-def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, epochs_num=3):
+def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, epochs_num=3, data_paths=True):
     """The options every run_*.py shares: data, model, optimisation and reporting."""
     parser.add_argument("--pretrained_model_path", default=None, help="Pre-trained UER model to start from.")
     parser.add_argument("--output_model_path", default=output_model_path, help="Where the best model is saved.")
     tokenizer_opts(parser)
-    parser.add_argument("--train_path", required=True, help="Training set.")
-    parser.add_argument("--dev_path", required=True, help="Development set; the best epoch on it is kept.")
-    parser.add_argument("--test_path", default=None, help="Test set, evaluated with the best model.")
+    if data_paths:
+        parser.add_argument("--train_path", required=True, help="Training set.")
+        parser.add_argument("--dev_path", required=True, help="Development set; the best epoch on it is kept.")
+        parser.add_argument("--test_path", default=None, help="Test set, evaluated with the best model.")
     parser.add_argument("--batch_size", type=int, default=batch_size)
     parser.add_argument("--seq_length", type=int, default=128, help="Longest input; batches pad to their longest.")
     model_opts(parser, with_target=False)

@@ -42,11 +42,18 @@ def labels_num_of(path, examples):
     return n
 
 
+def forward(model, examples, indices, src, seg):
+    """Logits of a batch; multi-task examples (field "task", one task per batch) go through their task's head."""
+    if "task" in examples.fields:
+        return model(src, seg, int(examples.fields["task"][indices[0]]))
+    return model(src, seg)
+
+
 def classifier_loss(soft_targets=False, soft_alpha=0.5):
     """Cross-entropy on the labels; with soft targets, soft_alpha * MSE(logits, teacher logits) + (1 - soft_alpha)
     * cross-entropy, as UER-py's distillation."""
     def loss_of(model, examples, indices, src, seg):
-        logits = model(src, seg).float()
+        logits = forward(model, examples, indices, src, seg).float()
         hard = F.cross_entropy(logits, examples.field("label", indices, logits.device))
         if not soft_targets:
             return hard
@@ -56,7 +63,7 @@ def classifier_loss(soft_targets=False, soft_alpha=0.5):
 
 
 def logits_of(model, examples, indices, src, seg):
-    return model(src, seg).float().cpu()
+    return forward(model, examples, indices, src, seg).float().cpu()
 
 
 def classifier_evaluator(batch_size, device, labels_num):
@@ -65,4 +72,15 @@ def classifier_evaluator(batch_size, device, labels_num):
         accuracy, report = classification_report(logits.argmax(-1).numpy(), examples.fields["label"], labels_num)
         print(f"{name}:\n{report}", flush=True)
         return accuracy
+    return evaluate
+
+
+def multitask_evaluator(batch_size, device, labels_num_list, names):
+    """Evaluates a list of dev sets, one per task; the score is their mean accuracy."""
+    single = [classifier_evaluator(batch_size, device, n) for n in labels_num_list]
+
+    def evaluate(model, task_sets, name):
+        scores = [ev(model, examples, f"{name} {task}") for ev, examples, task in zip(single, task_sets, names)]
+        print(f"{name}: mean accuracy over {len(scores)} tasks {sum(scores) / len(scores):.4f}", flush=True)
+        return sum(scores) / len(scores)
     return evaluate

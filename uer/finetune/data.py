@@ -73,6 +73,19 @@ class Examples:
     def __len__(self):
         return len(self.length)
 
+    @classmethod
+    def concatenate(cls, parts):
+        """One Examples holding all of `parts` in order (fields must be the same in every part)."""
+        out = cls.__new__(cls)
+        out.length = np.concatenate([p.length for p in parts])
+        offsets = np.cumsum([0] + [len(p.tokens) for p in parts[:-1]])
+        out.start = np.concatenate([p.start + o for p, o in zip(parts, offsets)])
+        out.tokens = np.concatenate([p.tokens for p in parts])
+        out.a_len = np.concatenate([p.a_len for p in parts])
+        out.fields = {k: np.concatenate([p.fields[k] for p in parts]) for k in parts[0].fields}
+        out.token_fields = {k: np.concatenate([p.token_fields[k] for p in parts]) for k in parts[0].token_fields}
+        return out
+
     def batch(self, indices, device):
         """(src, seg) LongTensors [len(indices), longest] on `device`; padding is id 0 with segment 0."""
         inside, where = self._layout(indices)
@@ -115,16 +128,19 @@ def encode_pairs(tokenizer, texts_a, texts_b=None, seq_length=128):
     return sequences, a_lens
 
 
-def training_batches(lengths, batch_size, rng, bucket_batches=64):
+def training_batches(lengths, batch_size, rng, bucket_batches=64, groups=None):
     """Index arrays of one epoch: shuffled, then sorted by length within buckets of bucket_batches batches
-    (so a batch pads little), then the batches shuffled."""
+    (so a batch pads little), then the batches shuffled. With `groups` (e.g. the task of each example), no
+    batch mixes two groups."""
     order = rng.permutation(len(lengths))
+    parts = [order] if groups is None else [order[groups[order] == g] for g in np.unique(groups)]
     batches = []
     span = batch_size * bucket_batches
-    for lo in range(0, len(order), span):
-        chunk = order[lo:lo + span]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
+    for part in parts:
+        for lo in range(0, len(part), span):
+            chunk = part[lo:lo + span]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
 
 

@@ -68,7 +68,8 @@ class FineTuner:
         for epoch in range(1, args.epochs_num + 1):
             model.train()
             running, count = 0.0, 0
-            for indices in training_batches(train_set.length, args.batch_size, rng):
+            for indices in training_batches(train_set.length, args.batch_size, rng,
+                                            groups=train_set.fields.get("task")):
                 src, seg = train_set.batch(indices, self.device)
                 with self.precision.autocast():
                     loss = loss_of(model, train_set, indices, src, seg)

@@ -20,3 +20,34 @@ class Classifier(Body):
     def forward(self, src, seg):
         pooled = pool(self.encode(src, seg), seg, self.pooling)
         return self.output_layer_2(torch.tanh(self.output_layer_1(pooled)))
+
+
+class MultiTaskClassifier(Body):
+    """Shared embedding and encoder with one classifier head per task (`output_layers_1.{t}`,
+    `output_layers_2.{t}`), as UER-py's run_mt_classifier.py."""
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(*build_body(args, vocab_size, vocab))
+        self.pooling = args.pooling
+        self.output_layers_1 = nn.ModuleList(nn.Linear(args.hidden_size, args.hidden_size)
+                                             for _ in args.labels_num_list)
+        self.output_layers_2 = nn.ModuleList(nn.Linear(args.hidden_size, n) for n in args.labels_num_list)
+        init_weights(self)
+
+    def forward(self, src, seg, task):
+        pooled = pool(self.encode(src, seg), seg, self.pooling)
+        return self.output_layers_2[task](torch.tanh(self.output_layers_1[task](pooled)))
+
+
+class SpanReader(Body):
+    """Extractive reading comprehension as UER-py's run_cmrc.py: tanh(output_layer_1) then output_layer_2
+    (hidden -> 2): a start and an end logit per token."""
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(*build_body(args, vocab_size, vocab))
+        self.output_layer_1 = nn.Linear(args.hidden_size, args.hidden_size)
+        self.output_layer_2 = nn.Linear(args.hidden_size, 2)
+        init_weights(self)
+
+    def forward(self, src, seg):
+        return self.output_layer_2(torch.tanh(self.output_layer_1(self.encode(src, seg))))
