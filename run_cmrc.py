@@ -17,22 +17,14 @@ def build_parser():
 
 def main(argv=None):
     args = parse(build_parser(), argv)
-    from uer.finetune.loop import FineTuner
-    from uer.finetune.reading import read_squad, build_windows, span_loss, reading_evaluator
+    from uer.finetune.loop import fine_tune_task
+    from uer.finetune.reading import read_squad, ReadingSet, span_loss, reading_evaluator
     from uer.models.classifier import SpanReader
     from uer.utils.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
-
-    def load(path):
-        questions = read_squad(path)
-        examples, offsets = build_windows(questions, vocab, args.seq_length, args.doc_stride)
-        return questions, examples, offsets
-
-    train, dev = load(args.train_path), load(args.dev_path)
-    test = load(args.test_path) if args.test_path else None
-    print(f"{len(train[0])} training questions in {len(train[1])} windows")
-    tuner = FineTuner(args, SpanReader(args, len(vocab), vocab))
-    tuner.run(train[1], dev, test, span_loss, reading_evaluator(args.batch_size, tuner.device, args.max_answer_length))
+    fine_tune_task(args, SpanReader(args, len(vocab), vocab),
+                   lambda path: ReadingSet(read_squad(path), vocab, args.seq_length, args.doc_stride), span_loss,
+                   lambda device: reading_evaluator(args.batch_size, device, args.max_answer_length))
 
 
 if __name__ == "__main__":

@@ -16,15 +16,13 @@ def build_parser():
 
 def main(argv=None):
     args = parse(build_parser(), argv)
-    from uer.finetune.loop import FineTuner
+    from uer.finetune.loop import fine_tune_task
     from uer.finetune.tagging import tagging_setup, read_tagging, tagging_loss, tagging_evaluator
     from uer.models.tagger import Tagger
     vocab, id2label = tagging_setup(args)
-    train, dev, test = (read_tagging(p, vocab, args.seq_length, args.label2id) if p else None
-                        for p in (args.train_path, args.dev_path, args.test_path))
-    print(f"{len(train)} training sentences, {args.labels_num} tags")
-    tuner = FineTuner(args, Tagger(args, len(vocab), vocab))
-    tuner.run(train, dev, test, tagging_loss, tagging_evaluator(args.batch_size, tuner.device, id2label))
+    fine_tune_task(args, Tagger(args, len(vocab), vocab),
+                   lambda path: read_tagging(path, vocab, args.seq_length, args.label2id), tagging_loss,
+                   lambda device: tagging_evaluator(args.batch_size, device, id2label))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Writes corpora/book_review.txt (one review per line), corpora/book_review_bert.t
 blank line between reviews), corpora/book_review_cls.txt (label<TAB>review) and the fine-tuning sample
 datasets/book_review/{train,dev,test,test_nolabel}.tsv (header "label<TAB>text_a"; other reviews) and the NER
 sample datasets/ner_sample/ (header "text_a<TAB>label", BIO tags, label2id.json) and the reading-comprehension
-sample datasets/cmrc_sample/ (SQuAD-style JSON). The reviews are synthetic,
+sample datasets/cmrc_sample/ (SQuAD-style JSON), a DBQA sample datasets/dbqa_sample/ (qid, label, text_a,
+text_b) and a multiple-choice sample datasets/c3_sample/ (C3 JSON). The reviews are synthetic,
 built from phrase templates, so that a tiny model can learn their regularities in a few hundred steps.
 """
 import os
@@ -57,6 +58,8 @@ def main(n=3000, seed=2020):
     write_classification_sample(os.path.join(os.path.dirname(here), "datasets", "book_review"), seed + 1)
     write_ner_sample(os.path.join(os.path.dirname(here), "datasets", "ner_sample"), seed + 2)
     write_reading_sample(os.path.join(os.path.dirname(here), "datasets", "cmrc_sample"), seed + 3)
+    write_dbqa_sample(os.path.join(os.path.dirname(here), "datasets", "dbqa_sample"), seed + 4)
+    write_c3_sample(os.path.join(os.path.dirname(here), "datasets", "c3_sample"), seed + 5)
 
 
 PERSONS = ["王明", "李华", "张文", "马克", "黄金", "高山"]
@@ -141,6 +144,51 @@ def write_reading_sample(directory, seed, sizes=(("train", 300), ("dev", 60))):
                                              for k in range(n)]}
         with open(os.path.join(directory, f"{name}.json"), "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, indent=1)
+
+
+def write_dbqa_sample(directory, seed, sizes=(("train", 150), ("dev", 40), ("test", 40))):
+    """NLPCC-DBQA style: each question's candidates are the sentences of a paragraph; label 1 for the one that
+    answers it."""
+    rng = random.Random(seed)
+    counter = iter(range(10 ** 6))
+
+    def rows():
+        paragraph = reading_paragraph(rng, 0)
+        sentences = [x + "。" for x in paragraph["context"].split("。") if x]
+        qid = str(next(counter))
+        question = paragraph["qas"][int(rng.random() < 0.5)]
+        answer = question["answers"][0]["text"]
+        return [{"qid": qid, "label": str(int(answer in x and "读了" in x)), "text_a": question["question"],
+                 "text_b": x} for x in sentences]
+
+    os.makedirs(directory, exist_ok=True)
+    for name, n in sizes:
+        with open(os.path.join(directory, f"{name}.tsv"), "w", encoding="utf-8") as f:
+            f.write("qid\tlabel\ttext_a\ttext_b\n")
+            for _ in range(n):
+                f.writelines(f"{r['qid']}\t{r['label']}\t{r['text_a']}\t{r['text_b']}\n" for r in rows())
+
+
+def write_c3_sample(directory, seed, sizes=(("train", 300), ("dev", 60), ("test", 60))):
+    """C3 style JSON: [[context sentences], [{question, choice, answer}], id] with up to four choices."""
+    import json
+    rng = random.Random(seed)
+    os.makedirs(directory, exist_ok=True)
+    for name, n in sizes:
+        items = []
+        for k in range(n):
+            paragraph = reading_paragraph(rng, k)
+            sentences = [x + "。" for x in paragraph["context"].split("。") if x]
+            sentences.sort(key=lambda x: "读了这本书" not in x)  # the fact first: short models see it
+            questions = []
+            for qa, pool in zip(paragraph["qas"], (PERSONS, PLACES)):
+                answer = qa["answers"][0]["text"]
+                choices = rng.sample([x for x in pool if x != answer], rng.randint(1, 3)) + [answer]
+                rng.shuffle(choices)
+                questions.append({"question": qa["question"], "choice": choices, "answer": answer})
+            items.append([sentences, questions, f"{name}-{k}"])
+        with open(os.path.join(directory, f"{name}.json"), "w", encoding="utf-8") as f:
+            json.dump(items, f, ensure_ascii=False, indent=1)
 
 
 if __name__ == "__main__":

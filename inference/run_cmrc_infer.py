@@ -22,19 +22,18 @@ def build_parser():
 def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.finetune.loop import place
-    from uer.finetune.reading import read_squad, build_windows, best_spans, decode_answers
+    from uer.finetune.reading import read_squad, ReadingSet, predicted_answers
     from uer.model_loader import load_model
     from uer.models.classifier import SpanReader
     from uer.utils.fileutil import atomic_open
     from uer.utils.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     questions = read_squad(args.test_path, with_answers=False)
-    examples, offsets = build_windows(questions, vocab, args.seq_length, args.doc_stride, with_answers=False)
+    data = ReadingSet(questions, vocab, args.seq_length, args.doc_stride, with_answers=False)
     model = SpanReader(args, len(vocab), vocab)
     load_model(model, args.load_model_path)
     model, device = place(model)
-    spans = best_spans(model, examples, args.batch_size, device, args.max_answer_length)
-    answers = decode_answers(questions, examples, offsets, spans)
+    answers = predicted_answers(model, data, args.batch_size, device, args.max_answer_length)
     with atomic_open(args.prediction_path, "w") as f:
         json.dump({q["id"]: a for q, a in zip(questions, answers)}, f, ensure_ascii=False, indent=1)
     print(f"wrote {len(answers)} answers to {args.prediction_path}")

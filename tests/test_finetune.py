@@ -312,3 +312,52 @@ def test_cmrc_trains_and_infers(tmp_path):
     questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))
     assert set(answers) == {q["id"] for q in questions}
     assert all(a in q["context"] for q, a in zip(questions, (answers[q["id"]] for q in questions)))
+
+
+# -- DBQA and C3
+
+def test_ranking_scores_hand_made():
+    from uer.finetune.metrics import ranking_scores
+    groups = ["a", "a", "a", "b", "b", "c", "c"]
+    scores = [0.9, 0.5, 0.7, 0.2, 0.8, 0.4, 0.3]
+    relevant = [0, 1, 1, 1, 0, 0, 0]   # a: ranks 0.9(x) 0.7(v) 0.5(v); b: 0.8(x) 0.2(v); c: no answer
+    mrr, map_score, used = ranking_scores(groups, scores, relevant)
+    assert used == 2, "a question without a correct candidate is left out"
+    assert mrr == pytest.approx((1 / 2 + 1 / 2) / 2)
+    assert map_score == pytest.approx(((1 / 2 + 2 / 3) / 2 + 1 / 2) / 2)
+    assert ranking_scores(["a", "a"], [0.5, 0.5], [0, 1])[0] == 0.5, "ties keep input order"
+
+
+def test_dbqa_trains_and_reports_mrr_and_map(small_rnn, tmp_path):
+    data = os.path.join(ROOT, "datasets", "dbqa_sample")
+    proc = run_script("run_dbqa.py", "--vocab_path", VOCAB, "--config_path", small_rnn, "--train_path",
+                      os.path.join(data, "train.tsv"), "--dev_path", os.path.join(data, "dev.tsv"), "--test_path",
+                      os.path.join(data, "test.tsv"), "--output_model_path", str(tmp_path / "dbqa.bin"),
+                      "--epochs_num", "2", "--batch_size", "32", "--bidirectional", *LSTM)
+    mrr = [float(v) for v in re.findall(r"test: MRR ([0-9.]+) MAP", proc.stdout)]
+    assert mrr and mrr[0] > 0.9, proc.stdout
+    assert "output_layer_2.weight" in torch.load(str(tmp_path / "dbqa.bin"), weights_only=True)
+
+
+def test_c3_trains_and_infers(tmp_path):
+    data = os.path.join(ROOT, "datasets", "c3_sample")
+    config = tmp_path / "tiny.json"
+    config.write_text('{"emb_size": 64, "hidden_size": 64, "feedforward_size": 128, "heads_num": 4, '
+                      '"layers_num": 2, "dropout": 0.0}')
+    out = str(tmp_path / "c3.bin")
+    common = ["--vocab_path", VOCAB, "--config_path", str(config), "--seq_length", "64", "--encoder", "bert"]
+    proc = run_script("run_c3.py", *common, "--train_path", os.path.join(data, "train.json"), "--dev_path",
+                      os.path.join(data, "dev.json"), "--output_model_path", out, "--epochs_num", "8",
+                      "--batch_size", "16", "--learning_rate", "1e-3")
+    dev = [float(v) for v in re.findall(r"dev: accuracy ([0-9.]+)", proc.stdout)]
+    assert len(dev) == 8 and max(dev) > 0.6, proc.stdout
+    assert torch.load(out, weights_only=True)["output_layer.weight"].shape == (1, 64)
+    pred = str(tmp_path / "pred.tsv")
+    run_script("inference/run_c3_infer.py", *common, "--load_model_path", out, "--test_path",
+               os.path.join(data, "test.json"), "--prediction_path", pred)
+    rows = read_rows(pred)
+    assert rows[0] == ["id", "label"] and len(rows) == 121
+    import json
+    items = json.load(open(os.path.join(data, "test.json"), encoding="utf-8"))
+    counts = [len(q["choice"]) for item in items for q in item[1]]
+    assert all(0 <= int(r[1]) < n for r, n in zip(rows[1:], counts)), "padding choices are never chosen"

@@ -5,14 +5,15 @@ import torch
 import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, parse_labels, encode_pairs, Examples
-from uer.finetune.metrics import classification_report
+from uer.finetune.metrics import classification_report, ranking_scores
 from uer.finetune.loop import predict
 from uer.utils.errors import UserInputError
 
 
-def read_classification(path, tokenizer, seq_length, labels_num=None, with_labels=True, soft_targets=False):
-    """Examples with fields "label" (and "logits" for soft targets)."""
-    required = (["label"] if with_labels else []) + ["text_a"] + (["logits"] if soft_targets else [])
+def read_classification(path, tokenizer, seq_length, labels_num=None, with_labels=True, soft_targets=False,
+                        extra=()):
+    """Examples with fields "label" (and "logits" for soft targets, and the `extra` columns as strings)."""
+    required = (["label"] if with_labels else []) + ["text_a"] + (["logits"] if soft_targets else []) + list(extra)
     columns = read_tsv(path, required, optional=["text_b"])
     sequences, a_lens = encode_pairs(tokenizer, columns["text_a"], columns.get("text_b"), seq_length)
     fields = {}
@@ -20,6 +21,8 @@ def read_classification(path, tokenizer, seq_length, labels_num=None, with_label
         fields["label"] = parse_labels(path, columns["label"], columns["line"], labels_num)
     if soft_targets:
         fields["logits"] = parse_logits(path, columns["logits"], columns["line"])
+    for name in extra:
+        fields[name] = np.asarray(columns[name])
     return Examples(sequences, a_lens, fields)
 
 
@@ -83,4 +86,17 @@ def multitask_evaluator(batch_size, device, labels_num_list, names):
         scores = [ev(model, examples, f"{name} {task}") for ev, examples, task in zip(single, task_sets, names)]
         print(f"{name}: mean accuracy over {len(scores)} tasks {sum(scores) / len(scores):.4f}", flush=True)
         return sum(scores) / len(scores)
+    return evaluate
+
+
+def ranking_evaluator(batch_size, device):
+    """DBQA: candidates grouped by the "qid" field, ranked by the probability of label 1; score = MAP."""
+    def evaluate(model, examples, name):
+        logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
+        scores = torch.softmax(logits, -1)[:, 1].numpy()
+        mrr, map_score, used = ranking_scores(examples.fields["qid"], scores, examples.fields["label"] == 1)
+        accuracy = float((logits.argmax(-1).numpy() == examples.fields["label"]).mean())
+        print(f"{name}: MRR {mrr:.4f} MAP {map_score:.4f} ({used} questions with an answer), "
+              f"accuracy {accuracy:.4f}", flush=True)
+        return map_score
     return evaluate

@@ -93,3 +93,12 @@ class FineTuner:
             load_model(unwrap(model), args.output_model_path)
             evaluate(model, test_set, "test")
         return best
+
+
+def fine_tune_task(args, model, read, loss_of, make_evaluator):
+    """Read --train_path/--dev_path/--test_path with `read`, then fine-tune `model`; make_evaluator(device)
+    gives the task's evaluate function."""
+    train, dev, test = (read(path) if path else None for path in (args.train_path, args.dev_path, args.test_path))
+    print(f"{len(train)} training examples", flush=True)
+    tuner = FineTuner(args, model)
+    return tuner.run(train, dev, test, loss_of, make_evaluator(tuner.device))

@@ -20,3 +20,23 @@ def classification_report(pred, gold, labels_num):
     accuracy = float((pred == gold).mean()) if len(gold) else 0.0
     lines.append(f"accuracy {accuracy:.4f} ({int((pred == gold).sum())}/{len(gold)})")
     return accuracy, "\n".join(lines)
+
+
+def ranking_scores(groups, scores, relevant):
+    """(MRR, MAP) of candidates ranked by descending score within each group (ties keep input order).
+
+    Groups without a relevant candidate have no rank to score and are left out of both means (as the
+    NLPCC-DBQA evaluation); returns the number of groups used as well."""
+    groups, scores, relevant = np.asarray(groups), np.asarray(scores, dtype=np.float64), np.asarray(relevant)
+    reciprocal, average_precision = [], []
+    for g in dict.fromkeys(groups.tolist()):
+        members = np.flatnonzero(groups == g)
+        ranked = relevant[members[np.argsort(-scores[members], kind="stable")]].astype(bool)
+        if not ranked.any():
+            continue
+        hits = np.flatnonzero(ranked) + 1
+        reciprocal.append(1.0 / hits[0])
+        average_precision.append(float(np.mean(np.arange(1, len(hits) + 1) / hits)))
+    if not reciprocal:
+        return 0.0, 0.0, 0
+    return float(np.mean(reciprocal)), float(np.mean(average_precision)), len(reciprocal)

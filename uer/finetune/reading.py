@@ -95,6 +95,21 @@ def build_windows(questions, vocab, seq_length, doc_stride, with_answers=True):
     return Examples(sequences, a_lens, fields), all_offsets
 
 
+class ReadingSet:
+    """Questions, their windows (an Examples, which this object stands in for when training) and the
+    character offsets of their context tokens."""
+
+    def __init__(self, questions, vocab, seq_length, doc_stride, with_answers=True):
+        self.questions = questions
+        self.examples, self.offsets = build_windows(questions, vocab, seq_length, doc_stride, with_answers)
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["examples"], name)
+
+    def __len__(self):
+        return len(self.examples)
+
+
 def span_loss(model, examples, indices, src, seg):
     logits = model(src, seg).float()
     logits = logits.masked_fill((seg == 0)[..., None], -10000.0)
@@ -199,12 +214,16 @@ def cmrc_scores(questions, predictions):
     return 100 * sum(em) / len(em), 100 * sum(f1) / len(f1)
 
 
+def predicted_answers(model, data, batch_size, device, max_answer_length):
+    spans = best_spans(model, data.examples, batch_size, device, max_answer_length)
+    return decode_answers(data.questions, data.examples, data.offsets, spans)
+
+
 def reading_evaluator(batch_size, device, max_answer_length):
-    """evaluate(model, (questions, examples, offsets), name) -> (EM + F1) / 2."""
+    """evaluate(model, ReadingSet, name) -> (EM + F1) / 2."""
     def evaluate(model, data, name):
-        questions, examples, offsets = data
-        spans = best_spans(model, examples, batch_size, device, max_answer_length)
-        em, f1 = cmrc_scores(questions, decode_answers(questions, examples, offsets, spans))
+        questions = data.questions
+        em, f1 = cmrc_scores(questions, predicted_answers(model, data, batch_size, device, max_answer_length))
         print(f"{name}: EM {em:.2f} F1 {f1:.2f} ({len(questions)} questions)", flush=True)
         return (em + f1) / 2
     return evaluate

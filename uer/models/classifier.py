@@ -51,3 +51,17 @@ class SpanReader(Body):
 
     def forward(self, src, seg):
         return self.output_layer_2(torch.tanh(self.output_layer_1(self.encode(src, seg))))
+
+
+class MultipleChoice(Body):
+    """Multiple choice as UER-py's run_c3.py: one `output_layer` score (hidden -> 1) per (choice, question,
+    context) sequence, from its first token; the choices of a question compete in a softmax."""
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(*build_body(args, vocab_size, vocab))
+        self.output_layer = nn.Linear(args.hidden_size, 1)
+        init_weights(self)
+
+    def forward(self, src, seg, choices_num):
+        """src, seg [questions * choices_num, length] -> scores [questions, choices_num]."""
+        return self.output_layer(self.encode(src, seg)[:, 0]).view(-1, choices_num)

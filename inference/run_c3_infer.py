@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Answer C3 multiple-choice questions with a model fine-tuned by run_c3.py (answers in the input are not
+needed). Writes a TSV with the columns id and label (the index of the chosen choice)."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from uer.opts import inference_opts, parse  # noqa: E402
+from uer.utils.cli import run_main  # noqa: E402
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    inference_opts(parser)
+    parser.add_argument("--max_choices_num", type=int, default=4, help="As in fine-tuning.")
+    return parser
+
+
+def main(argv=None):
+    args = parse(build_parser(), argv)
+    from uer.finetune.choice import read_c3, predicted_choices
+    from uer.finetune.loop import place
+    from uer.model_loader import load_model
+    from uer.models.classifier import MultipleChoice
+    from uer.utils.fileutil import atomic_open
+    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    examples = read_c3(args.test_path, tokenizer, args.seq_length, args.max_choices_num, with_answers=False)
+    model = MultipleChoice(args, len(vocab), vocab)
+    load_model(model, args.load_model_path)
+    model, device = place(model)
+    choices = predicted_choices(model, examples, args.batch_size, device)
+    with atomic_open(args.prediction_path, "w") as f:
+        f.write("id\tlabel\n")
+        f.writelines(f"{i}\t{c}\n" for i, c in zip(examples.fields["id"], choices))
+    print(f"wrote {len(choices)} predictions to {args.prediction_path}")
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,94 @@
+"""Multiple-choice reading comprehension (C3 JSON): each question becomes one sequence per choice,
+[CLS] choice [SEP] question [SEP] context [SEP] (segment 1, then 2 for the context), cut to seq_length."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from uer.finetune.data import Examples, encode_pairs
+from uer.finetune.loop import predict
+from uer.utils.errors import UserInputError
+from uer.utils.readers import read_text
+
+PAD_CHOICE = "No Answer"  # fills questions with fewer choices (as UER-py); such choices are never predicted
+
+
+class ChoiceExamples:
+    """Questions for the batching layer: a batch of questions is the batch of all their choice sequences."""
+
+    def __init__(self, rows, choices_num, fields):
+        self.rows, self.choices_num, self.fields = rows, choices_num, fields
+        self.length = rows.length.reshape(-1, choices_num).max(1)
+
+    def __len__(self):
+        return len(self.length)
+
+    def expand(self, indices):
+        return (np.asarray(indices)[:, None] * self.choices_num + np.arange(self.choices_num)).ravel()
+
+    def batch(self, indices, device):
+        return self.rows.batch(self.expand(indices), device)
+
+    def field(self, name, indices, device):
+        return torch.from_numpy(self.fields[name][indices]).to(device)
+
+
+def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
+    """ChoiceExamples with fields "label" (answer index), "valid" [questions, choices] and "id"."""
+    import json
+    try:
+        items = json.loads(read_text(path, "C3 data"))
+    except json.JSONDecodeError as e:
+        raise UserInputError(f"{path}:{e.lineno}: not valid JSON ({e})") from None
+    choice_texts, questions, contexts, labels, valid, ids = [], [], [], [], [], []
+    for k, item in enumerate(items if isinstance(items, list) else [None]):
+        if not (isinstance(item, list) and len(item) >= 2 and isinstance(item[1], list)):
+            raise UserInputError(f"{path}: item {k}: expected [[context sentences], [questions], id] (C3 format)")
+        context = "\n".join(item[0])
+        for q, qa in enumerate(item[1]):
+            choices = list(qa.get("choice", []))
+            if not 1 <= len(choices) <= max_choices_num:
+                raise UserInputError(f"{path}: item {k} question {q}: {len(choices)} choices; expected 1 to "
+                                     f"--max_choices_num {max_choices_num}")
+            answer = qa.get("answer")
+            if with_answers and answer not in choices:
+                raise UserInputError(f"{path}: item {k} question {q}: the answer {answer!r} is not a choice")
+            labels.append(choices.index(answer) if answer in choices else 0)
+            valid.append([True] * len(choices) + [False] * (max_choices_num - len(choices)))
+            choices += [PAD_CHOICE] * (max_choices_num - len(choices))
+            choice_texts += choices
+            questions += [qa.get("question", "")] * max_choices_num
+            contexts += [context] * max_choices_num
+            ids.append(f"{item[2] if len(item) > 2 else k}-{q}")
+    sequences, a_lens = encode_choice_sequences(tokenizer, choice_texts, questions, contexts, seq_length)
+    fields = {"label": np.asarray(labels), "valid": np.asarray(valid), "id": np.asarray(ids)}
+    return ChoiceExamples(Examples(sequences, a_lens), max_choices_num, fields)
+
+
+def encode_choice_sequences(tokenizer, choices, questions, contexts, seq_length):
+    """[CLS] choice [SEP] question [SEP] (segment 1) then context [SEP] (segment 2), cut to seq_length."""
+    heads, _ = encode_pairs(tokenizer, choices, questions, seq_length)
+    tails, _ = encode_pairs(tokenizer, list(contexts), None, seq_length)
+    return [(h + t[1:])[:seq_length] for h, t in zip(heads, tails)], [min(len(h), seq_length) for h in heads]
+
+
+def scores_of(model, examples, indices, src, seg):
+    scores = model(src, seg, examples.choices_num).float()
+    return scores.masked_fill(~examples.field("valid", indices, scores.device), -10000.0)
+
+
+def choice_loss(model, examples, indices, src, seg):
+    scores = scores_of(model, examples, indices, src, seg)
+    return F.cross_entropy(scores, examples.field("label", indices, scores.device))
+
+
+def predicted_choices(model, examples, batch_size, device):
+    rows = predict(model, examples, batch_size, device, lambda *a: scores_of(*a).argmax(-1).cpu())
+    return np.asarray([int(r) for r in rows])
+
+
+def choice_evaluator(batch_size, device):
+    def evaluate(model, examples, name):
+        accuracy = float((predicted_choices(model, examples, batch_size, device) == examples.fields["label"]).mean())
+        print(f"{name}: accuracy {accuracy:.4f} ({len(examples)} questions)", flush=True)
+        return accuracy
+    return evaluate
