@@ -1,15 +1,13 @@
 #!/usr/bin/env python3
 """Fine-tuning and inference throughput on douban_book_review, padded to each batch's longest example (ours)
-versus padded to --seq_length (what UER-py did), in one run; and, with --accuracy, the full LSTM recipe of the
-UER-py README (from scratch, 3 epochs, evaluation every epoch) with its wall time and test accuracy.
+versus padded to --seq_length (what UER-py did), in one run. (Accuracy runs: benchmarks/finetune_accuracy.py.)
 
-    python3 benchmarks/finetune_speed.py --data_dir ../shared/data [--models lstm,tiny] [--steps 20] [--accuracy]
+    python3 benchmarks/finetune_speed.py --data_dir ../shared/data [--models lstm,tiny] [--steps 20]
 
 --data_dir is the folder holding datasets/douban_book_review/ and models/google_zh_vocab.txt.
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -71,30 +69,12 @@ def throughput(args, train, dev, steps, pad_to):
     return train_rate, len(dev) / (time.perf_counter() - start)
 
 
-def accuracy_run(data, out_dir):
-    """The README's LSTM recipe through run_classifier.py; (wall seconds, stdout)."""
-    douban = os.path.join(data, "datasets", "douban_book_review")
-    argv = [sys.executable, os.path.join(ROOT, "run_classifier.py"),
-            "--vocab_path", os.path.join(data, "models", "google_zh_vocab.txt"),
-            "--train_path", os.path.join(douban, "train.tsv"), "--dev_path", os.path.join(douban, "dev.tsv"),
-            "--test_path", os.path.join(douban, "test.tsv"), "--output_model_path",
-            os.path.join(out_dir, "douban_lstm.bin"), "--epochs_num", "3", "--batch_size", "64",
-            "--seq_length", "128", "--report_steps", "100", *MODELS["lstm"][1]]
-    start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(proc.stderr)
-    return time.perf_counter() - start, proc.stdout
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--models", default="lstm,tiny")
     parser.add_argument("--steps", type=int, default=20, help="Timed training steps per row.")
     parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
-    parser.add_argument("--accuracy", action="store_true", help="Also run the full 3-epoch LSTM recipe.")
-    parser.add_argument("--out_dir", default="/tmp")
     args = parser.parse_args()
     douban = os.path.join(args.data_dir, "datasets", "douban_book_review")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
@@ -119,12 +99,6 @@ def main():
             print(f"| {label} | {'--fp16' if fp16 else 'fp32'} | {longest[0]:.0f} | {fixed[0]:.0f} | "
                   f"{longest[0] / fixed[0]:.2f}x | {longest[1]:.0f} | {fixed[1]:.0f} | "
                   f"{longest[1] / fixed[1]:.2f}x |", flush=True)
-    if args.accuracy:
-        seconds, stdout = accuracy_run(args.data_dir, args.out_dir)
-        test = stdout.rsplit("test:", 1)[1]
-        dev = [float(line.split()[1]) for line in stdout.splitlines() if line.startswith("accuracy")][:-1]
-        print(f"\nLSTM recipe, 3 epochs with evaluation: {seconds / 60:.1f} min, best dev {max(dev):.4f}, "
-              f"test {test.strip().splitlines()[-1]}")
 
 
 if __name__ == "__main__":

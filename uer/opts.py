@@ -103,6 +103,25 @@ def inference_opts(parser):
     model_opts(parser, with_target=False)
 
 
+def probing_opts(parser, batch_size=64, seq_length=128, files=True):
+    """The options of the scripts that run a trained model over text (scripts/); `files`: --input_path and
+    --output_path."""
+    if files:
+        parser.add_argument("--input_path", required=True, help="Input text, one item per line.")
+        parser.add_argument("--output_path", required=True, help="Where the results go.")
+    parser.add_argument("--pretrained_model_path", required=True, help="Trained UER model.")
+    tokenizer_opts(parser)
+    parser.add_argument("--batch_size", type=int, default=batch_size)
+    parser.add_argument("--seq_length", type=int, default=seq_length, help="Longest input.")
+    model_opts(parser, with_target=False)
+
+
+def conversion_opts(parser, input_help, output_help):
+    parser.add_argument("--input_model_path", required=True, help=input_help)
+    parser.add_argument("--output_model_path", required=True, help=output_help)
+    parser.add_argument("--layers_num", type=int, default=None, help="Encoder layers (default: from the weights).")
+
+
 def distributed_opts(parser):
     parser.add_argument("--world_size", type=int, default=1, help="Total number of processes.")
     parser.add_argument("--gpu_ranks", default=[], nargs="+", type=int,

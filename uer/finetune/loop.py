@@ -18,13 +18,14 @@ from uer.utils.precision import Precision
 HEAD_PREFIXES = ("target.", "output_layer")
 
 
-def place(model):
-    """Model on the first GPU, replicated over all visible GPUs (CUDA_VISIBLE_DEVICES scopes them), or on CPU."""
+def place(model, parallel=True):
+    """Model on the first GPU, replicated over all visible GPUs (CUDA_VISIBLE_DEVICES scopes them) unless
+    parallel is False (for callers that use more than forward()), or on CPU."""
     if not torch.cuda.is_available():
         return model, torch.device("cpu")
     device = torch.device("cuda", 0)
     model.to(device)
-    if torch.cuda.device_count() > 1:
+    if parallel and torch.cuda.device_count() > 1:
         print(f"using {torch.cuda.device_count()} GPUs", file=sys.stderr)
         model = nn.DataParallel(model)
     return model, device

@@ -13,6 +13,10 @@ class LmTarget(nn.Module):
     def output_layer_to_tie(self):
         return self.output_layer
 
+    def word_logits(self, hidden):
+        """Next-token logits of hidden states [..., hidden_size] (generate.py uses this)."""
+        return self.output_layer(hidden)
+
     def forward(self, memory_bank, tgt):
         labels = tgt["lm"]
         positions = labels > 0

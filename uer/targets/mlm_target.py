@@ -17,10 +17,13 @@ class MlmTarget(nn.Module):
     def output_layer_to_tie(self):
         return self.mlm_linear_2
 
+    def word_logits(self, hidden):
+        """Vocabulary logits of hidden states [..., hidden_size] (the cloze test uses this)."""
+        return self.mlm_linear_2(self.layer_norm(F.gelu(self.mlm_linear_1(hidden))))
+
     def mlm(self, memory_bank, tgt_mlm):
         positions = tgt_mlm > 0
-        hidden = self.layer_norm(F.gelu(self.mlm_linear_1(memory_bank[positions])))
-        return classification_part(self.mlm_linear_2(hidden), tgt_mlm[positions])
+        return classification_part(self.word_logits(memory_bank[positions]), tgt_mlm[positions])
 
     def forward(self, memory_bank, tgt):
         return {"mlm": self.mlm(memory_bank, tgt["mlm"])}

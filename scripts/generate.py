@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Continue a text with a model pre-trained with --target lm (GPT, or a causal LSTM/CNN): the text of
+--input_path is extended to --seq_length tokens, or until [SEP], and written to --output_path.
+
+Decoding: greedy with --top_k 1 (the default); otherwise sampling from the --temperature-scaled distribution
+cut to the --top_k most likely tokens and to the smallest set holding --top_p of the probability."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from uer.opts import probing_opts, parse  # noqa: E402
+from uer.utils.cli import run_main  # noqa: E402
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    probing_opts(parser)
+    parser.add_argument("--target", choices=["lm"], default="lm")
+    parser.add_argument("--top_k", type=int, default=1, help="1: greedy; 0: no top-k cut.")
+    parser.add_argument("--top_p", type=float, default=1.0, help="Nucleus sampling mass (1.0: no cut).")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def next_token(logits, top_k, top_p, temperature, generator):
+    import torch
+    if top_k == 1:
+        return int(logits.argmax())
+    logits = logits.float() / max(temperature, 1e-6)
+    if top_k > 0:
+        kth = logits.topk(min(top_k, logits.numel())).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, -1)
+    if top_p < 1.0:
+        sorted_probs, order = probs.sort(descending=True)
+        outside = sorted_probs.cumsum(0) - sorted_probs >= top_p  # keep the smallest prefix reaching top_p
+        probs[order[outside]] = 0.0
+    return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
+
+
+def main(argv=None):
+    args = parse(build_parser(), argv)
+    import torch
+    from uer.finetune.loop import place
+    from uer.model_builder import build_for_probing
+    from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
+    from uer.utils.errors import UserInputError
+    from uer.utils.fileutil import atomic_open
+    from uer.utils.readers import read_text
+    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    text = read_text(args.input_path, "input").strip()
+    ids = [vocab.get(CLS_TOKEN)] + tokenizer.encode(text)
+    if len(ids) >= args.seq_length:
+        raise UserInputError(f"{args.input_path}: the beginning has {len(ids)} tokens, not fewer than "
+                             f"--seq_length {args.seq_length}")
+    model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, target="lm"), parallel=False)
+    generator = torch.Generator().manual_seed(args.seed)
+    start = len(ids)
+    with torch.no_grad():
+        while len(ids) < args.seq_length:
+            src = torch.tensor([ids], device=device)
+            hidden = model.encode(src, torch.ones_like(src))[0, -1]
+            token = next_token(model.target.word_logits(hidden).cpu(), args.top_k, args.top_p, args.temperature,
+                               generator)
+            if token == vocab.get(SEP_TOKEN):
+                break
+            ids.append(token)
+    continuation = "".join(t[2:] if t.startswith("##") else t for t in (vocab.i2w[i] for i in ids[start:]))
+    with atomic_open(args.output_path, "w") as f:
+        f.write(text + continuation + "\n")
+    print(f"wrote {args.output_path}: {len(ids) - start} tokens generated")
+
+
+if __name__ == "__main__":
+    run_main(main)

