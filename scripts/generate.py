@@ -40,6 +40,29 @@ def next_token(logits, top_k, top_p, temperature, generator):
     return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
 
 
+class Decoder:
+    """decoder(ids) -> the last position's hidden state. Transformer (gpt) encoders keep the keys and values of
+    earlier positions, so each step encodes only the new token; other encoders re-read the whole prefix."""
+
+    def __init__(self, model, device):
+        from uer.encoders.bert_encoder import BertEncoder
+        self.model, self.device, self.done = model, device, 0
+        cached = isinstance(model.encoder, BertEncoder) and model.encoder.causal and model.subencoder is None \
+            and hasattr(model.embedding, "position_embedding")
+        self.cache = [{} for _ in range(model.encoder.layers_num)] if cached else None
+
+    def __call__(self, ids):
+        import torch
+        if self.cache is None:
+            src = torch.tensor([ids], device=self.device)
+            return self.model.encode(src, torch.ones_like(src))[0, -1]
+        src = torch.tensor([ids[self.done:]], device=self.device)
+        seg = torch.ones_like(src)
+        hidden = self.model.encoder(self.model.embedding(src, seg, start=self.done), seg, self.cache)
+        self.done = len(ids)
+        return hidden[0, -1]
+
+
 def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
@@ -59,11 +82,10 @@ def main(argv=None):
     model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, target="lm"), parallel=False)
     generator = torch.Generator().manual_seed(args.seed)
     start = len(ids)
+    step = Decoder(model, device)
     with torch.no_grad():
         while len(ids) < args.seq_length:
-            src = torch.tensor([ids], device=device)
-            hidden = model.encode(src, torch.ones_like(src))[0, -1]
-            token = next_token(model.target.word_logits(hidden).cpu(), args.top_k, args.top_p, args.temperature,
+            token = next_token(model.target.word_logits(step(ids)).cpu(), args.top_k, args.top_p, args.temperature,
                                generator)
             if token == vocab.get(SEP_TOKEN):
                 break

@@ -182,3 +182,28 @@ def test_extract_feature_and_context_dependent_neighbours(memorised, tmp_path):
                       str(sentences), "--topn", "4", "--batch_size", "128")
     line = proc.stdout.strip()
     assert line.startswith(f"书 ({SENTENCE}): ") and len(line.split(": ", 1)[1].split(", ")) == 4
+
+
+@pytest.mark.parametrize("encoder", ["gpt", "lstm"])
+def test_incremental_decoding_equals_reencoding(encoder):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("generate", os.path.join(os.path.dirname(VOCAB), "..", "scripts",
+                                                                           "generate.py"))
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    torch.manual_seed(0)
+    args = model_args({"emb_size": 32, "hidden_size": 32, "feedforward_size": 64, "heads_num": 4, "layers_num": 2,
+                       "dropout": 0.0}, encoder, "lm", embedding="bert" if encoder == "gpt" else "word")
+    model = build_model(args, 100).eval()
+    for p in model.parameters():
+        p.data.normal_(0, 0.2)
+    decoder = generate.Decoder(model, "cpu")
+    assert (decoder.cache is not None) == (encoder == "gpt")
+    ids = [2, 17, 33, 41]
+    with torch.no_grad():
+        for token in [5, 66, 7, 91, 12]:
+            step = decoder(ids)
+            src = torch.tensor([ids])
+            full = model.encode(src, torch.ones_like(src))[0, -1]
+            assert torch.allclose(step, full, atol=1e-5)
+            ids.append(token)

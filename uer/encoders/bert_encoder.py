@@ -34,9 +34,13 @@ class BertEncoder(nn.Module):
             return None
         return (seg > 0)[:, None, None, :]
 
-    def forward(self, emb, seg):
+    def forward(self, emb, seg, cache=None):
+        """cache: a list of one dict per layer, kept between calls when decoding step by step (causal only)."""
         hidden = self.linear(emb) if self.factorized else emb
         mask = self.attention_mask(seg)
         for i in range(self.layers_num):
-            hidden = self.layer(i)(hidden, mask, self.causal)
+            if cache is None:
+                hidden = self.layer(i)(hidden, mask, self.causal)
+            else:
+                hidden = self.layer(i)(hidden, mask, self.causal, cache[i])
         return hidden

@@ -30,11 +30,12 @@ class BertEmbedding(nn.Module):
         self.segment_embedding = nn.Embedding(3, args.emb_size)
         self.layer_norm = layer_norm_from_args(args, args.emb_size)
 
-    def forward(self, src, seg):
-        seq_length = src.size(1)
+    def forward(self, src, seg, start=0):
+        """start: position of src's first token (when decoding continues a cached prefix)."""
+        seq_length = start + src.size(1)
         if seq_length > self.max_seq_length:
             raise ValueError(f"sequence of {seq_length} tokens is longer than the position embedding "
                              f"({self.max_seq_length}); lower --seq_length")
-        pos = torch.arange(seq_length, device=src.device)
+        pos = torch.arange(start, seq_length, device=src.device)
         emb = self.word_embedding(src) + self.position_embedding(pos) + self.segment_embedding(seg)
         return dropout(self.layer_norm(emb), self.dropout, self.training)

@@ -1,3 +1,4 @@
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -19,14 +20,25 @@ class MultiHeadedAttention(nn.Module):
         self.linear_layers = nn.ModuleList([nn.Linear(hidden_size, hidden_size) for _ in range(3)])
         self.final_linear = nn.Linear(hidden_size, hidden_size)
 
-    def forward(self, key, value, query, mask=None, is_causal=False):
-        """mask: bool [batch, 1, 1|seq, seq], True where attention is allowed."""
+    def forward(self, key, value, query, mask=None, is_causal=False, cache=None):
+        """mask: bool [batch, 1, 1|seq, seq], True where attention is allowed.
+
+        cache (decoding): a dict holding the keys and values of earlier positions; the new ones are appended
+        and the queries (the new positions) attend to all of them, causally among themselves."""
         batch, seq, hidden = query.shape
 
         def heads(x):
             return x.view(batch, -1, self.heads_num, self.per_head_size).transpose(1, 2)
 
         q, k, v = (heads(layer(x)) for layer, x in zip(self.linear_layers, (query, key, value)))
+        if cache is not None:
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
+                if seq > 1:  # new positions see every cached one and the new ones up to themselves
+                    past = k.size(2) - seq
+                    mask = torch.ones(seq, k.size(2), dtype=torch.bool, device=q.device).tril(past)
+                is_causal = False
+            cache["k"], cache["v"] = k, v
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
                                              dropout_p=self.dropout if self.training else 0.0,
                                              is_causal=is_causal and mask is None)
