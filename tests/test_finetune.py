@@ -361,3 +361,15 @@ def test_c3_trains_and_infers(tmp_path):
     items = json.load(open(os.path.join(data, "test.json"), encoding="utf-8"))
     counts = [len(q["choice"]) for item in items for q in item[1]]
     assert all(0 <= int(r[1]) < n for r, n in zip(rows[1:], counts)), "padding choices are never chosen"
+
+
+def test_fine_tuning_uses_subword_composition(small_rnn, tmp_path):
+    out = str(tmp_path / "m.bin")
+    run_script("run_classifier.py", *classifier_argv(small_rnn, out, "--epochs_num", "1", "--subword_type", "char",
+                                                     "--sub_vocab_path", VOCAB, "--subencoder", "avg"))
+    state = torch.load(out, weights_only=True)
+    assert state["subencoder.embedding_layer.weight"].shape == (676, 48)
+    pred = str(tmp_path / "p.tsv")
+    infer(out, small_rnn, os.path.join(CLS_DATA, "test_nolabel.tsv"), pred, "--subword_type", "char",
+          "--sub_vocab_path", VOCAB, "--subencoder", "avg")
+    assert len(read_rows(pred)) == 201

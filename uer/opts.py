@@ -116,6 +116,12 @@ def probing_opts(parser, batch_size=64, seq_length=128, files=True):
     model_opts(parser, with_target=False)
 
 
+def conversion_parser(doc, input_help, output_help):
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    conversion_opts(parser, input_help, output_help)
+    return parser
+
+
 def conversion_opts(parser, input_help, output_help):
     parser.add_argument("--input_model_path", required=True, help=input_help)
     parser.add_argument("--output_model_path", required=True, help=output_help)
