@@ -21,7 +21,7 @@ def main(argv=None):
     from uer.models.classifier import MultipleChoice
     from uer.utils.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
-    fine_tune_task(args, MultipleChoice(args, len(vocab), vocab),
+    fine_tune_task(args, MultipleChoice, vocab,
                    lambda path: read_c3(path, tokenizer, args.seq_length, args.max_choices_num), choice_loss,
                    lambda device: choice_evaluator(args.batch_size, device))
 

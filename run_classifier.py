@@ -31,7 +31,7 @@ def main(argv=None):
     test = read_classification(args.test_path, tokenizer, args.seq_length, args.labels_num) if args.test_path \
         else None
     print(f"{len(train)} training examples, {args.labels_num} labels")
-    tuner = FineTuner(args, Classifier(args, len(vocab), vocab))
+    tuner = FineTuner(args, Classifier, vocab)
     tuner.run(train, dev, test, classifier_loss(args.soft_targets, args.soft_alpha),
               classifier_evaluator(args.batch_size, tuner.device, args.labels_num))
 

@@ -22,7 +22,7 @@ def main(argv=None):
     from uer.models.classifier import SpanReader
     from uer.utils.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
-    fine_tune_task(args, SpanReader(args, len(vocab), vocab),
+    fine_tune_task(args, SpanReader, vocab,
                    lambda path: ReadingSet(read_squad(path), vocab, args.seq_length, args.doc_stride), span_loss,
                    lambda device: reading_evaluator(args.batch_size, device, args.max_answer_length))
 

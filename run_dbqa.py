@@ -24,7 +24,7 @@ def main(argv=None):
     from uer.utils.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     args.labels_num = 2
-    fine_tune_task(args, Classifier(args, len(vocab), vocab),
+    fine_tune_task(args, Classifier, vocab,
                    lambda path: read_classification(path, tokenizer, args.seq_length, 2, extra=["qid"]),
                    classifier_loss(), lambda device: ranking_evaluator(args.batch_size, device))
 

@@ -39,7 +39,7 @@ def main(argv=None):
         trains.append(train)
         devs.append(dev)
     print(f"{len(trains)} tasks, {sum(len(t) for t in trains)} training examples, labels {args.labels_num_list}")
-    tuner = FineTuner(args, MultiTaskClassifier(args, len(vocab), vocab))
+    tuner = FineTuner(args, MultiTaskClassifier, vocab)
     tuner.run(Examples.concatenate(trains), devs, None, classifier_loss(),
               multitask_evaluator(args.batch_size, tuner.device, args.labels_num_list, args.dataset_path_list))
 

@@ -20,7 +20,7 @@ def main(argv=None):
     from uer.finetune.tagging import tagging_setup, read_tagging, tagging_loss, tagging_evaluator
     from uer.models.tagger import Tagger
     vocab, id2label = tagging_setup(args)
-    fine_tune_task(args, Tagger(args, len(vocab), vocab),
+    fine_tune_task(args, Tagger, vocab,
                    lambda path: read_tagging(path, vocab, args.seq_length, args.label2id), tagging_loss,
                    lambda device: tagging_evaluator(args.batch_size, device, id2label))
 

@@ -373,3 +373,19 @@ def test_fine_tuning_uses_subword_composition(small_rnn, tmp_path):
     infer(out, small_rnn, os.path.join(CLS_DATA, "test_nolabel.tsv"), pred, "--subword_type", "char",
           "--sub_vocab_path", VOCAB, "--subencoder", "avg")
     assert len(read_rows(pred)) == 201
+
+
+def test_seed_fixes_the_initial_weights():
+    from uer.finetune.loop import FineTuner
+    from uer.models.tagger import Tagger
+    from uer.utils.vocab import Vocab
+    vocab = Vocab.load(VOCAB)
+
+    def initial(seed):
+        args = model_args({"emb_size": 16, "hidden_size": 16, "layers_num": 1, "dropout": 0.0}, "lstm",
+                          embedding="word", labels_num=3, seed=seed, pretrained_model_path=None, fp16=False,
+                          fp16_opt_level="O1")
+        return FineTuner(args, Tagger, vocab).model.state_dict()
+    a, b, c = initial(3), initial(3), initial(4)
+    assert all(torch.equal(a[k], b[k]) for k in a) and not torch.equal(a["output_layer.weight"],
+                                                                        c["output_layer.weight"])

@@ -49,8 +49,10 @@ def predict(model, examples, batch_size, device, outputs):
 
 
 class FineTuner:
-    def __init__(self, args, model):
+    def __init__(self, args, model_class, vocab):
+        """Builds model_class(args, len(vocab), vocab) after seeding, so --seed fixes the initial weights too."""
         torch.manual_seed(args.seed)
+        model = model_class(args, len(vocab), vocab)
         self.args = args
         if args.pretrained_model_path:
             load_model(model, args.pretrained_model_path, ignore_prefixes=HEAD_PREFIXES)
@@ -96,10 +98,10 @@ class FineTuner:
         return best
 
 
-def fine_tune_task(args, model, read, loss_of, make_evaluator):
-    """Read --train_path/--dev_path/--test_path with `read`, then fine-tune `model`; make_evaluator(device)
-    gives the task's evaluate function."""
+def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):
+    """Read --train_path/--dev_path/--test_path with `read`, then fine-tune a model_class model;
+    make_evaluator(device) gives the task's evaluate function."""
     train, dev, test = (read(path) if path else None for path in (args.train_path, args.dev_path, args.test_path))
     print(f"{len(train)} training examples", flush=True)
-    tuner = FineTuner(args, model)
+    tuner = FineTuner(args, model_class, vocab)
     return tuner.run(train, dev, test, loss_of, make_evaluator(tuner.device))
