@@ -3,8 +3,7 @@
 windows of --seq_length with a stride of --doc_stride; reports CMRC2018's EM and F1."""
 import argparse
 
-from uer.opts import finetune_opts, parse
-from uer.finetune.reading_opts import reading_opts
+from uer.opts import finetune_opts, reading_opts, parse
 from uer.utils.cli import run_main
 
 

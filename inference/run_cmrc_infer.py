@@ -7,8 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.opts import inference_opts, parse  # noqa: E402
-from uer.finetune.reading_opts import reading_opts  # noqa: E402
+from uer.opts import inference_opts, reading_opts, parse  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 

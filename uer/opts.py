@@ -92,6 +92,12 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
     parser.add_argument("--seed", type=int, default=7, help="Random seed.")
 
 
+def reading_opts(parser):
+    """Options of run_cmrc.py and its inference."""
+    parser.add_argument("--doc_stride", type=int, default=128, help="Context tokens between window starts.")
+    parser.add_argument("--max_answer_length", type=int, default=64, help="Longest answer, in tokens.")
+
+
 def inference_opts(parser):
     """The options every inference/run_*_infer.py shares."""
     parser.add_argument("--load_model_path", required=True, help="Fine-tuned model.")

@@ -39,8 +39,5 @@ class BertEncoder(nn.Module):
         hidden = self.linear(emb) if self.factorized else emb
         mask = self.attention_mask(seg)
         for i in range(self.layers_num):
-            if cache is None:
-                hidden = self.layer(i)(hidden, mask, self.causal)
-            else:
-                hidden = self.layer(i)(hidden, mask, self.causal, cache[i])
+            hidden = self.layer(i)(hidden, mask, self.causal, cache[i] if cache is not None else None)
         return hidden

@@ -4,10 +4,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from uer.finetune.data import Examples, encode_pairs
+from uer.finetune.data import Examples
 from uer.finetune.loop import predict
 from uer.utils.errors import UserInputError
-from uer.utils.readers import read_text
+from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
+from uer.utils.readers import read_json
 
 PAD_CHOICE = "No Answer"  # fills questions with fewer choices (as UER-py); such choices are never predicted
 
@@ -34,16 +35,12 @@ class ChoiceExamples:
 
 def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
     """ChoiceExamples with fields "label" (answer index), "valid" [questions, choices] and "id"."""
-    import json
-    try:
-        items = json.loads(read_text(path, "C3 data"))
-    except json.JSONDecodeError as e:
-        raise UserInputError(f"{path}:{e.lineno}: not valid JSON ({e})") from None
-    choice_texts, questions, contexts, labels, valid, ids = [], [], [], [], [], []
+    items = read_json(path, "C3 data")
+    choice_texts, question_of, questions, context_of, contexts, labels, valid, ids = [], [], [], [], [], [], [], []
     for k, item in enumerate(items if isinstance(items, list) else [None]):
         if not (isinstance(item, list) and len(item) >= 2 and isinstance(item[1], list)):
             raise UserInputError(f"{path}: item {k}: expected [[context sentences], [questions], id] (C3 format)")
-        context = "\n".join(item[0])
+        contexts.append("\n".join(item[0]))
         for q, qa in enumerate(item[1]):
             choices = list(qa.get("choice", []))
             if not 1 <= len(choices) <= max_choices_num:
@@ -56,19 +53,28 @@ def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
             valid.append([True] * len(choices) + [False] * (max_choices_num - len(choices)))
             choices += [PAD_CHOICE] * (max_choices_num - len(choices))
             choice_texts += choices
-            questions += [qa.get("question", "")] * max_choices_num
-            contexts += [context] * max_choices_num
+            question_of += [len(questions)] * max_choices_num
+            questions.append(qa.get("question", ""))
+            context_of += [k] * max_choices_num
             ids.append(f"{item[2] if len(item) > 2 else k}-{q}")
-    sequences, a_lens = encode_choice_sequences(tokenizer, choice_texts, questions, contexts, seq_length)
+    sequences, a_lens = encode_choice_sequences(tokenizer, choice_texts, (question_of, questions),
+                                                (context_of, contexts), seq_length)
     fields = {"label": np.asarray(labels), "valid": np.asarray(valid), "id": np.asarray(ids)}
     return ChoiceExamples(Examples(sequences, a_lens), max_choices_num, fields)
 
 
 def encode_choice_sequences(tokenizer, choices, questions, contexts, seq_length):
-    """[CLS] choice [SEP] question [SEP] (segment 1) then context [SEP] (segment 2), cut to seq_length."""
-    heads, _ = encode_pairs(tokenizer, choices, questions, seq_length)
-    tails, _ = encode_pairs(tokenizer, list(contexts), None, seq_length)
-    return [(h + t[1:])[:seq_length] for h, t in zip(heads, tails)], [min(len(h), seq_length) for h in heads]
+    """[CLS] choice [SEP] question [SEP] (segment 1) then context [SEP] (segment 2), cut to seq_length.
+
+    questions and contexts are (index per choice row, distinct texts): each text is tokenized once."""
+    cls, sep = tokenizer.vocab.get(CLS_TOKEN), tokenizer.vocab.get(SEP_TOKEN)
+    question_ids, context_ids = (tokenizer.encode_batch(texts) for _, texts in (questions, contexts))
+    sequences, a_lens = [], []
+    for choice, q, c in zip(tokenizer.encode_batch(choices), questions[0], contexts[0]):
+        head = [cls] + choice + [sep] + question_ids[q] + [sep]
+        sequences.append((head + context_ids[c] + [sep])[:seq_length])
+        a_lens.append(min(len(head), seq_length))
+    return sequences, a_lens
 
 
 def scores_of(model, examples, indices, src, seg):

@@ -27,11 +27,14 @@ def ranking_scores(groups, scores, relevant):
 
     Groups without a relevant candidate have no rank to score and are left out of both means (as the
     NLPCC-DBQA evaluation); returns the number of groups used as well."""
-    groups, scores, relevant = np.asarray(groups), np.asarray(scores, dtype=np.float64), np.asarray(relevant)
+    scores, relevant = np.asarray(scores, dtype=np.float64), np.asarray(relevant).astype(bool)
+    _, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    # One sort for all groups: by group, then by descending score, ties in input order.
+    order = np.lexsort((np.arange(len(scores)), -scores, group_of))
+    bounds = np.flatnonzero(np.diff(group_of[order])) + 1
     reciprocal, average_precision = [], []
-    for g in dict.fromkeys(groups.tolist()):
-        members = np.flatnonzero(groups == g)
-        ranked = relevant[members[np.argsort(-scores[members], kind="stable")]].astype(bool)
+    for members in np.split(order, bounds) if len(order) else []:
+        ranked = relevant[members]
         if not ranked.any():
             continue
         hits = np.flatnonzero(ranked) + 1

@@ -21,8 +21,11 @@ class DenseSynthesizerAttention(nn.Module):
         self.value = nn.Linear(hidden_size, hidden_size)
         self.final_linear = nn.Linear(hidden_size, hidden_size)
 
-    def forward(self, key, value, query, mask=None, is_causal=False):
-        """mask: bool [batch, 1, 1, seq], True on real tokens (keys); padding keys get no weight."""
+    def forward(self, key, value, query, mask=None, is_causal=False, cache=None):
+        """mask: bool [batch, 1, 1, seq], True on real tokens (keys); padding keys get no weight. Synthesized
+        weights depend on the whole sequence length, so there is no step-by-step decoding (cache)."""
+        if cache is not None:
+            raise ValueError("the synthesizer encoder cannot decode step by step")
         batch, seq, hidden = query.shape
         if seq > self.max_seq_length:
             raise ValueError(f"sequence of {seq} tokens is longer than the synthesizer's max_seq_length "

@@ -20,8 +20,7 @@ class TransformerLayer(nn.Module):
         self.layer_norm_2 = layer_norm_from_args(args, args.hidden_size)
 
     def forward(self, hidden, mask, is_causal=False, cache=None):
-        attn = self.self_attn(hidden, hidden, hidden, mask, is_causal, cache) if cache is not None else \
-            self.self_attn(hidden, hidden, hidden, mask, is_causal)
+        attn = self.self_attn(hidden, hidden, hidden, mask, is_causal, cache)
         inter = self.layer_norm_1(dropout(attn, self.dropout, self.training) + hidden)
         out = dropout(self.feed_forward(inter), self.dropout, self.training)
         return self.layer_norm_2(out + inter)

@@ -43,13 +43,16 @@ def name_pairs(layers_num):
 
 
 def normalise_hf(state):
-    """HF state_dict with the body under "bert." and LayerNorm weight/bias (old files say gamma/beta)."""
+    """HF state_dict with the body under "bert.", LayerNorm weight/bias (old files say gamma/beta) and the MLM
+    output bias as cls.predictions.bias (some files hold it only as cls.predictions.decoder.bias)."""
     out = {}
     for key, value in state.items():
         key = re.sub(r"LayerNorm\.gamma$", "LayerNorm.weight", re.sub(r"LayerNorm\.beta$", "LayerNorm.bias", key))
         if key.startswith(("embeddings.", "encoder.", "pooler.")):
             key = "bert." + key
         out[key] = value
+    if "cls.predictions.decoder.bias" in out:
+        out.setdefault("cls.predictions.bias", out["cls.predictions.decoder.bias"])
     return out
 
 
@@ -72,11 +75,8 @@ def hf_to_uer(state, layers_num=None):
     types = state["bert.embeddings.token_type_embeddings.weight"]
     out["embedding.segment_embedding.weight"] = torch.cat([torch.zeros_like(types[:1]), types], 0)
     for table in (MLM, NSP):
-        if all(hf in state or (hf == "cls.predictions.bias" and "cls.predictions.decoder.bias" in state)
-               for hf in table.values()):
-            for uer, hf in table.items():
-                out[uer] = state.get(hf, state.get("cls.predictions.decoder.bias")) if hf == "cls.predictions.bias" \
-                    else state[hf]
+        if all(hf in state for hf in table.values()):
+            out.update({uer: state[hf] for uer, hf in table.items()})
     return out
 
 

@@ -26,12 +26,17 @@ def read_lines(path, what="file"):
     return [line.rstrip("\r") for line in lines]
 
 
-def read_json_object(path, what):
-    """A JSON object from `path`, or a UserInputError naming the line of a syntax error."""
+def read_json(path, what):
+    """The JSON value in `path`, or a UserInputError naming the line of a syntax error."""
     try:
-        value = json.loads(read_text(path, what))
+        return json.loads(read_text(path, what))
     except json.JSONDecodeError as e:
         raise UserInputError(f"{path}:{e.lineno}: not valid JSON ({e})") from None
+
+
+def read_json_object(path, what):
+    """A JSON object from `path` (see read_json)."""
+    value = read_json(path, what)
     if not isinstance(value, dict):
         raise UserInputError(f"{path}: expected a JSON object ({what})")
     return value
