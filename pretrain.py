@@ -13,6 +13,9 @@ def build_parser():
     parser.add_argument("--pretrained_model_path", default=None, help="Model to start from.")
     parser.add_argument("--output_model_path", required=True,
                         help="Checkpoints are written as OUTPUT_MODEL_PATH-STEP.")
+    parser.add_argument("--resume", action="store_true",
+                        help="Continue from the newest OUTPUT_MODEL_PATH-STEP checkpoint and its .state file "
+                             "(start at step 0 if there is none).")
     parser.add_argument("--total_steps", type=int, default=100000, help="Training steps (batches).")
     parser.add_argument("--save_checkpoint_steps", type=int, default=10000, help="Checkpoint interval.")
     parser.add_argument("--report_steps", type=int, default=100, help="Report interval.")
@@ -32,11 +35,12 @@ def main(argv=None):
     parser = build_parser()
     args = parse(parser, argv)
     from uer.utils.errors import UserInputError
-    for name in ("total_steps", "save_checkpoint_steps", "report_steps", "batch_size"):
+    for name in ("total_steps", "save_checkpoint_steps", "report_steps", "batch_size", "dist_timeout"):
         if getattr(args, name) < 1:
             raise UserInputError(f"--{name} must be at least 1")
     from uer.trainer import launch
-    launch(args)
+    signum = launch(args)
+    return 128 + signum if signum else 0
 
 
 if __name__ == "__main__":

@@ -57,3 +57,16 @@ def load_model(model, path, log=None, ignore_prefixes=()):
         if quiet:
             print(f"note: {path}: {len(quiet)} head key(s) {label}: {_brief(quiet)}", file=log)
     return {"missing": missing, "unexpected": unexpected}
+
+
+def load_exact(model, path):
+    """Load a checkpoint this run wrote itself (resuming): every key must match."""
+    state = read_state_dict(path)
+    own = unwrap(model).state_dict()
+    missing, unexpected = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
+    shapes = [k for k in own.keys() & state.keys() if own[k].shape != state[k].shape]
+    if missing or unexpected or shapes:
+        raise UserInputError(f"{path} does not fit this model (missing {_brief(missing) or '-'}; unexpected "
+                             f"{_brief(unexpected) or '-'}; other shape {_brief(shapes) or '-'}): resume with the "
+                             "flags and config of the stopped run")
+    unwrap(model).load_state_dict(state)

@@ -90,6 +90,9 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
     parser.add_argument("--epochs_num", type=int, default=epochs_num)
     parser.add_argument("--report_steps", type=int, default=100, help="Report the training loss every N steps.")
     parser.add_argument("--seed", type=int, default=7, help="Random seed.")
+    parser.add_argument("--resume", action="store_true",
+                        help="Continue a stopped run from OUTPUT_MODEL_PATH.resume (written after each epoch and "
+                             "on SIGINT/SIGTERM; removed when the run completes).")
 
 
 def reading_opts(parser):
@@ -140,6 +143,9 @@ def distributed_opts(parser):
                         help="Global ranks of the processes on this node (one per GPU).")
     parser.add_argument("--master_ip", default="tcp://localhost:12345", help="Rendezvous address of rank 0.")
     parser.add_argument("--backend", choices=["nccl", "gloo"], default="nccl")
+    parser.add_argument("--dist_timeout", type=int, default=600,
+                        help="Seconds to wait for the other processes (joining, and each collective) before "
+                             "ending with an error.")
 
 
 def _explicit_keys(parser, argv):

@@ -1,18 +1,25 @@
 """Pre-training loop: one function per process, CPU / one GPU / DDP over torch.distributed."""
 import contextlib
 import os
+import signal
+import sys
 
 import torch
+import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from uer.model_builder import build_model
-from uer.model_loader import load_model
+from uer.model_loader import load_model, load_exact
 from uer.model_saver import save_model
 from uer.utils import distributed
 from uer.utils.optimizers import build_optimizer
 from uer.utils.precision import Precision
 from uer.utils.pretrain_data import PretrainDataset, BatchLoader
-from uer.utils.errors import UserInputError
+from uer.utils.errors import UserInputError, RunFailure
+from uer.utils.signals import StopSignals, ForwardSignals
+from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
+                                      check_same_run, latest_checkpoint,
+                                      drop_older_states)
 from uer.utils.report import Reporter
 from uer.utils.tokenizers import load_vocab
 
@@ -48,23 +55,68 @@ def prepare(args):
 
 
 def worker(proc_index, args, local_procs=1):
-    """Entry point of one training process (also used for the single-process case)."""
+    """Entry point of one training process (also used for the single-process case). Returns the signal
+    number that stopped training early, or 0."""
     if distributed.launched_by_torchrun():
         placement = distributed.torchrun_placement(args)
     else:
         placement = distributed.local_placement(args, proc_index)
     if placement.device == "cpu" and local_procs > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_procs))
-    distributed.init(placement)
+    if local_procs > 1:
+        return _child(placement, args)
+    return _run(placement, args)
+
+
+def _run(placement, args):
+    distributed.init(placement, args.dist_timeout)
     try:
-        train(args, placement)
+        return train(args, placement)
     finally:
         distributed.shutdown(placement)
+
+
+def _child(placement, args):
+    """A process started by launch(): errors end it with one line and an exit status, not a traceback."""
+    try:
+        _run(placement, args)
+    except (UserInputError, RunFailure) as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        sys.exit(2 if isinstance(e, UserInputError) else 1)
+
+
+RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps", "seed", "instances_buffer_size")
+
+
+def run_identity(args, dataset, placement):
+    """What must not change between a stopped run and its resumption."""
+    ident = {k: getattr(args, k) for k in RUN_FLAGS}
+    ident.update(world_size=placement.world_size, dataset_instances=len(dataset))
+    return ident
+
+
+def find_resume_point(args, placement):
+    """(step, model path) to resume from, or None; every process must see the same checkpoint."""
+    found = latest_checkpoint(args.output_model_path) if args.resume else None
+    if placement.distributed and args.resume:
+        seen = torch.tensor([found[0] if found else -1])
+        lowest, highest = (distributed.all_reduce_max(t, placement) for t in (-seen.clone(), seen.clone()))
+        if -int(lowest) != int(highest):
+            raise RunFailure(f"rank {placement.rank}: --resume: this node's newest checkpoint of "
+                             f"{args.output_model_path} is step {int(seen)}, another node's is step {int(highest)}; "
+                             "keep checkpoints on a filesystem every node shares")
+    if args.resume and found is None and placement.is_master:
+        print(f"--resume: no checkpoint {args.output_model_path}-STEP with its {SUFFIX} file yet; starting at "
+              "step 0", flush=True)
+    return found
 
 
 def train(args, placement):
     dataset, model = prepare(args)
     device = torch.device(placement.device)
+    resume = find_resume_point(args, placement)
+    if resume:
+        load_exact(model, resume[1])
     model.to(device)
     if placement.distributed:
         model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -74,33 +126,110 @@ def train(args, placement):
     loader = BatchLoader(dataset, args.batch_size, placement.rank, placement.world_size, args.seed,
                          args.instances_buffer_size, device)
     torch.manual_seed(args.seed + placement.rank)  # dropout differs between processes
+    session = Session(args, placement, model, optimizer, scheduler, precision, loader,
+                      run_identity(args, dataset, placement))
+    start = session.restore(*resume) if resume else 0
     reporter = Reporter(args.batch_size, args.seq_length, placement.world_size, args.total_steps)
     model.train()
-    for step in range(1, args.total_steps + 1):
-        src, tgt, seg = next(loader)
-        sync = step % accumulation == 0 or step == args.total_steps
-        no_sync = model.no_sync() if placement.distributed and not sync else contextlib.nullcontext()
-        with no_sync:
-            with precision.autocast():
-                parts = model(src, tgt, seg)
-            loss = normalized_loss(parts, placement) / accumulation
-            precision.backward(loss)
-        if sync:
-            precision.step(optimizer)
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-        reporter.add(parts, seg)
-        if step % args.report_steps == 0 and placement.is_master:
-            print(reporter.line(step, scheduler.get_last_lr()[0], placement.world_size), flush=True)
-        if placement.is_master and (step % args.save_checkpoint_steps == 0 or step == args.total_steps):
-            save_model(model, f"{args.output_model_path}-{step}")
+    with StopSignals() as stop:
+        try:
+            for step in range(start + 1, args.total_steps + 1):
+                sync = step % accumulation == 0 or step == args.total_steps
+                batch = next(loader)
+                parts = train_step(model, batch, placement, precision, accumulation, sync)
+                if sync:
+                    precision.step(optimizer)
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                reporter.add(parts, batch[2])
+                if step % args.report_steps == 0 and placement.is_master:
+                    print(reporter.line(step, scheduler.get_last_lr()[0], placement.world_size), flush=True)
+                signum = stop.agreed(placement, device) if sync else 0
+                if step % args.save_checkpoint_steps == 0 or step == args.total_steps or signum:
+                    session.checkpoint(step)
+                if signum:
+                    if placement.is_master:
+                        print(f"stopped at step {step} by {signal.Signals(signum).name}; continue with the same "
+                              "command plus --resume", flush=True)
+                    return signum
+        except (dist.DistError, RuntimeError) as e:
+            if placement.distributed and distributed.is_peer_failure(e):
+                raise distributed.lost_peer(e, placement) from None
+            raise
+    return 0
+
+
+def train_step(model, batch, placement, precision, accumulation, sync):
+    src, tgt, seg = batch
+    no_sync = model.no_sync() if placement.distributed and not sync else contextlib.nullcontext()
+    with no_sync:
+        with precision.autocast():
+            parts = model(src, tgt, seg)
+        loss = normalized_loss(parts, placement) / accumulation
+        precision.backward(loss)
+    return parts
+
+
+class Session:
+    """Writes checkpoints with their training state and restores both for --resume."""
+
+    def __init__(self, args, placement, model, optimizer, scheduler, precision, loader, identity):
+        self.args, self.placement, self.model, self.loader = args, placement, model, loader
+        self.optimizer, self.scheduler, self.precision, self.identity = optimizer, scheduler, precision, identity
+
+    def checkpoint(self, step):
+        """Every process calls this (the RNG states are gathered); the master writes the state, then the model."""
+        cpu, cuda = torch_rng(self.placement.device)
+        rng_cpu, rng_cuda = distributed.all_gather(cpu, self.placement), distributed.all_gather(cuda, self.placement)
+        if not self.placement.is_master:
+            return
+        path = f"{self.args.output_model_path}-{step}"
+        save_state(state_path(path), {
+            "step": step, "run": self.identity, "data_position": self.loader.position,
+            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+            "scaler": self.precision.scaler.state_dict(), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda})
+        save_model(self.model, path)
+        drop_older_states(self.args.output_model_path, step)
+
+    def restore(self, step, model_path):
+        """Optimizer, scheduler, scaler, data position and this process's RNG state of checkpoint `step`
+        (the weights were loaded before the model was placed); returns the step."""
+        path = state_path(model_path)
+        state = load_state(path)
+        check_same_run(state["run"], self.identity, path)
+        if self.args.total_steps <= step:
+            raise UserInputError(f"{model_path}: the run already reached step {step}; raise --total_steps to "
+                                 "train further")
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state["scaler"]:
+            self.precision.scaler.load_state_dict(state["scaler"])
+        self.loader.position = state["data_position"]
+        rank = self.placement.rank
+        set_torch_rng(state["rng_cpu"][rank], state["rng_cuda"][rank], self.placement.device)
+        if self.placement.is_master:
+            print(f"resuming from {model_path} (step {step})", flush=True)
+        return step
 
 
 def launch(args):
-    """Start the processes this node should run and train."""
+    """Start the processes this node should run and train; returns the signal number that stopped training
+    early, or 0."""
     local_procs = distributed.check_layout(args) if not distributed.launched_by_torchrun() else 1
     if local_procs <= 1:
-        worker(0, args)
-        return
+        return worker(0, args)
     import torch.multiprocessing as mp
-    mp.spawn(worker, args=(args, local_procs), nprocs=local_procs, join=True)
+    context = mp.spawn(worker, args=(args, local_procs), nprocs=local_procs, join=False)
+    with ForwardSignals(context.processes) as forwarded:
+        try:
+            while not context.join():
+                pass
+        except mp.ProcessExitedException as e:
+            raise RunFailure(describe_exit(e, args)) from None
+    return forwarded.signum
+
+
+def describe_exit(e, args):
+    rank = args.gpu_ranks[e.error_index]
+    how = f"was killed by {e.signal_name}" if e.signal_name else f"exited with status {e.exit_code}"
+    return f"training process of rank {rank} {how}; the other processes of this node were stopped"

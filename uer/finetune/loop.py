@@ -1,6 +1,7 @@
 """The fine-tuning loop every run_*.py shares: train by epochs, evaluate on dev after each, keep the best model,
 evaluate the test set with it. Each task supplies its loss, its prediction and its metric."""
 import math
+import os
 import sys
 import time
 
@@ -12,7 +13,11 @@ from uer.finetune.data import training_batches, evaluation_batches
 from uer.model_loader import load_model
 from uer.model_saver import save_model, unwrap
 from uer.utils.optimizers import build_optimizer
+from uer.utils.errors import Stopped
 from uer.utils.precision import Precision
+from uer.utils.signals import StopSignals
+from uer.utils.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
+                                      numpy_rng_from, check_same_run)
 
 # Weights a pre-trained checkpoint does not have (task heads) or has but fine-tuning drops (pre-training targets).
 HEAD_PREFIXES = ("target.", "output_layer")
@@ -61,41 +66,104 @@ class FineTuner:
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):
         """loss_of(model, examples, indices, src, seg) -> scalar loss; evaluate(model, examples, name) -> score
-        (higher is better). Returns the best dev score."""
+        (higher is better). Returns the best dev score. With --resume, continues from OUTPUT_MODEL_PATH.resume
+        (written after each epoch and when a signal stops training)."""
         args, model = self.args, self.model
-        rng = np.random.default_rng(args.seed)
         steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
         total = steps_per_epoch * args.epochs_num
         optimizer, scheduler = build_optimizer(model, args, total)
-        best, start, step = -math.inf, time.perf_counter(), 0
-        for epoch in range(1, args.epochs_num + 1):
-            model.train()
-            running, count = 0.0, 0
-            for indices in training_batches(train_set.length, args.batch_size, rng,
-                                            groups=train_set.fields.get("task")):
-                src, seg = train_set.batch(indices, self.device)
-                with self.precision.autocast():
-                    loss = loss_of(model, train_set, indices, src, seg)
-                self.precision.backward(loss)
-                self.precision.step(optimizer)
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                running, count = running + loss.item(), count + 1
-                if step % args.report_steps == 0 or step == total:
-                    elapsed = time.perf_counter() - start
-                    print(f"epoch {epoch}/{args.epochs_num} step {step}/{total} | loss {running / count:.4f} | "
-                          f"{seconds(elapsed)} elapsed, ~{seconds(elapsed / step * (total - step))} left", flush=True)
-                    running, count = 0.0, 0
-            score = evaluate(model, dev_set, "dev")
-            if score > best:
-                best = score
-                save_model(model, args.output_model_path)
-                print(f"epoch {epoch}: best dev so far, saved {args.output_model_path}", flush=True)
+        resume = ResumeFile(args, model, optimizer, scheduler, self.precision, self.device,
+                            {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set)})
+        at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
+        start, first_step = time.perf_counter(), at.step
+        with StopSignals() as stop:
+            while at.epoch <= args.epochs_num:
+                epoch_rng = numpy_rng_state(at.rng)
+                batches = training_batches(train_set.length, args.batch_size, at.rng,
+                                           groups=train_set.fields.get("task"))
+                model.train()
+                running, count = 0.0, 0
+                for k in range(at.batch, len(batches)):
+                    src, seg = train_set.batch(batches[k], self.device)
+                    with self.precision.autocast():
+                        loss = loss_of(model, train_set, batches[k], src, seg)
+                    self.precision.backward(loss)
+                    self.precision.step(optimizer)
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    at.step += 1
+                    running, count = running + loss.item(), count + 1
+                    if at.step % args.report_steps == 0 or at.step == total:
+                        elapsed = time.perf_counter() - start
+                        print(f"epoch {at.epoch}/{args.epochs_num} step {at.step}/{total} | loss {running / count:.4f} "
+                              f"| {seconds(elapsed)} elapsed, "
+                              f"~{seconds(elapsed / (at.step - first_step) * (total - at.step))} left", flush=True)
+                        running, count = 0.0, 0
+                    if stop.signum and k + 1 < len(batches):
+                        resume.save(at, epoch_rng, k + 1)
+                        raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
+                                                   f"{resume.path}: continue with the same command plus --resume")
+                score = evaluate(model, dev_set, "dev")
+                if score > at.best:
+                    at.best = score
+                    save_model(model, args.output_model_path)
+                    print(f"epoch {at.epoch}: best dev so far, saved {args.output_model_path}", flush=True)
+                at.epoch, at.batch = at.epoch + 1, 0
+                resume.save(at, numpy_rng_state(at.rng), 0)
+                if stop.signum and at.epoch <= args.epochs_num:
+                    raise Stopped(stop.signum, f"stopped after epoch {at.epoch - 1}; saved {resume.path}: "
+                                               "continue with the same command plus --resume")
         if test_set is not None:
             load_model(unwrap(model), args.output_model_path)
             evaluate(model, test_set, "test")
-        return best
+        resume.remove()
+        return at.best
+
+
+class Position:
+    """Where training is: epoch (1-based), batches of it done, optimizer steps, best dev score so far, and the
+    generator that orders the batches."""
+
+    def __init__(self, rng, epoch=1, batch=0, step=0, best=-math.inf):
+        self.rng, self.epoch, self.batch, self.step, self.best = rng, epoch, batch, step, best
+
+
+class ResumeFile:
+    """OUTPUT_MODEL_PATH.resume: the current (not the best) weights with the optimizer, scheduler, scaler,
+    position and RNG states; one file, written atomically, so it is always complete."""
+
+    def __init__(self, args, model, optimizer, scheduler, precision, device, identity):
+        self.path = args.output_model_path + ".resume"
+        self.model, self.optimizer, self.scheduler, self.precision = model, optimizer, scheduler, precision
+        self.device, self.identity = device, identity
+
+    def save(self, at, epoch_rng, batch):
+        rng_cpu, rng_cuda = torch_rng(self.device)
+        save_state(self.path, {
+            "step": at.step, "epoch": at.epoch, "batch": batch, "epoch_rng": epoch_rng, "best": at.best,
+            "run": self.identity, "model": {k: v.detach().cpu() for k, v in unwrap(self.model).state_dict().items()},
+            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+            "scaler": self.precision.scaler.state_dict(), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda})
+
+    def restore(self):
+        if not os.path.exists(self.path):
+            print(f"--resume: no {self.path} yet; starting at epoch 1", flush=True)
+            return Position(np.random.default_rng(self.identity["seed"]))
+        state = load_state(self.path)
+        check_same_run(state["run"], self.identity, self.path)
+        unwrap(self.model).load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state["scaler"]:
+            self.precision.scaler.load_state_dict(state["scaler"])
+        set_torch_rng(state["rng_cpu"], state["rng_cuda"], self.device)
+        print(f"resuming from {self.path}: epoch {state['epoch']}, step {state['step']}", flush=True)
+        return Position(numpy_rng_from(state["epoch_rng"]), state["epoch"], state["batch"], state["step"],
+                        state["best"])
+
+    def remove(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):

@@ -1,21 +1,27 @@
 import os
 import sys
 
-from uer.utils.errors import UserInputError
+from uer.utils.errors import UserInputError, RunFailure, Stopped
 
 
 def run_main(main):
-    """Run a script's main(): user errors print one line (no traceback) and exit 2.
+    """Run a script's main(): user errors print one line (no traceback) and exit 2, run failures exit 1; an
+    int returned by main() is the exit status (e.g. 128 + signal after a training run stopped by a signal).
 
     Set UER_TRACEBACK=1 to see the traceback of such errors.
     """
     try:
-        main()
-    except UserInputError as e:
+        status = main()
+    except (UserInputError, RunFailure) as e:
         if os.environ.get("UER_TRACEBACK"):
             raise
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(2 if isinstance(e, UserInputError) else 1)
+    except Stopped as e:
+        if str(e):
+            print(e, flush=True)
+        sys.exit(128 + e.signum)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -1,13 +1,16 @@
 """How processes are laid out: CPU, one GPU, several processes started by us (--world_size/--gpu_ranks,
 one or several nodes) or by torchrun (its environment variables)."""
 import os
+import re
+import sys
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
-from uer.utils.errors import UserInputError
+from uer.utils.errors import UserInputError, RunFailure
 
 
 @dataclass
@@ -79,13 +82,75 @@ def local_placement(args, proc_index):
                      backend=args.backend)
 
 
-def init(placement, timeout_s=1800):
+def init(placement, timeout_s=600):
+    """Join the process group; a port already in use, a peer that never comes or an address that does not
+    answer ends this process with a one-line RunFailure within about timeout_s (a watchdog covers the cases
+    where torch itself would wait forever, e.g. a foreign program listening on the master port)."""
     if placement.device.startswith("cuda"):
         torch.cuda.set_device(torch.device(placement.device))
-    if placement.distributed:
+    if not placement.distributed:
+        return
+    where = f"rank {placement.rank}: cannot join the {placement.world_size}-process group at {placement.init_method}"
+    watchdog = threading.Timer(timeout_s + 15, _abort, args=(f"{where} within {timeout_s} s (--dist_timeout): "
+                                                             "no answer from the master address",))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
         dist.init_process_group(backend=placement.backend, init_method=placement.init_method,
                                 world_size=placement.world_size, rank=placement.rank,
                                 timeout=timedelta(seconds=timeout_s))
+    except dist.DistError as e:
+        raise RunFailure(f"{where}: {explain(e, timeout_s)}") from None
+    finally:
+        watchdog.cancel()
+
+
+def explain(error, timeout_s):
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "EADDRINUSE" in text:
+        return "the port is already in use by another program; choose a free port in --master_ip"
+    if "waiting for clients" in text:
+        return (f"{text.split('. ')[-1].rstrip('.')} within {timeout_s} s (--dist_timeout); start every node with "
+                "the same --world_size and --master_ip, each with its own --gpu_ranks")
+    if "timed out" in text.lower():
+        return f"no answer within {timeout_s} s (--dist_timeout); is rank 0 running and --master_ip reachable?"
+    return text
+
+
+def _abort(message):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    os._exit(1)
+
+
+def is_peer_failure(error):
+    """Whether a failed collective means another process or the network is gone (not a bug of ours)."""
+    return isinstance(error, dist.DistError) or any(
+        word in str(error) for word in ("Connection closed by peer", "Connection reset by peer", "Broken pipe",
+                                        "Gloo", "NCCL", "Timed out", "timed out"))
+
+
+def lost_peer(error, placement):
+    """RunFailure for a collective that failed because another process died or the network broke."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    text = re.sub(r"^\[[^\]]*\]\s*", "", text).split(". This is typically")[0]
+    return RunFailure(f"rank {placement.rank}: lost contact with the other training processes ({text}); "
+                      "a process crashed or the network failed, see the other processes' messages")
+
+
+def all_reduce_max(tensor, placement):
+    if placement.distributed:
+        dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return tensor
+
+
+def all_gather(tensor, placement):
+    """[tensor of rank 0, rank 1, ...] (same shape on every rank), as CPU tensors."""
+    if not placement.distributed:
+        return [tensor.cpu()]
+    device = torch.device(placement.device)
+    parts = [torch.empty_like(tensor, device=device) for _ in range(placement.world_size)]
+    dist.all_gather(parts, tensor.to(device))
+    return [p.cpu() for p in parts]
 
 
 def all_reduce_sum(tensor, placement):

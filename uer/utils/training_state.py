@@ -1,0 +1,98 @@
+"""What --resume needs besides the model weights: optimizer, scheduler, gradient scaler, step, data position
+and random number generator states. Written as a torch file of tensors and plain values (read back with
+weights_only=True: no pickle code runs), atomically, beside the checkpoint it belongs to."""
+import glob
+import os
+import re
+
+import numpy as np
+import torch
+
+from uer.model_saver import atomic_torch_save
+from uer.utils.errors import UserInputError
+
+SUFFIX = ".state"
+
+
+def state_path(model_path):
+    return model_path + SUFFIX
+
+
+def save_state(path, state):
+    atomic_torch_save(state, path)
+
+
+def load_state(path):
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: training state not found") from None
+    except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
+        raise UserInputError(f"{path}: not a readable training state ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or "step" not in state:
+        raise UserInputError(f"{path}: not a training state written by this project")
+    return state
+
+
+def torch_rng(device):
+    """This process's torch generator states: CPU, and the GPU's when training on one."""
+    device = torch.device(device)
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.zeros(0, dtype=torch.uint8)
+    return torch.get_rng_state(), cuda
+
+
+def set_torch_rng(cpu, cuda, device):
+    torch.set_rng_state(cpu)
+    device = torch.device(device)
+    if device.type == "cuda" and cuda.numel():
+        torch.cuda.set_rng_state(cuda, device)
+
+
+def numpy_rng_state(rng):
+    """A numpy Generator's state with its 128-bit integers as strings (plain values only in state files)."""
+    state = rng.bit_generator.state
+    return {"bit_generator": state["bit_generator"], "state": {k: str(v) for k, v in state["state"].items()},
+            "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
+
+
+def numpy_rng_from(saved):
+    rng = np.random.default_rng()
+    rng.bit_generator.state = dict(saved, state={k: int(v) for k, v in saved["state"].items()})
+    return rng
+
+
+def check_same_run(saved, current, path, changeable=()):
+    """Refuse to resume when a flag that decides what the run computes differs from the stopped run's."""
+    differ = [f"{k} {saved[k]!r} (now {current[k]!r})" for k in current
+              if k in saved and saved[k] != current[k] and k not in changeable]
+    if differ:
+        raise UserInputError(f"{path}: cannot resume: the stopped run had {', '.join(differ)}; resume with the "
+                             "same flags (or start a new run without --resume)")
+
+
+def checkpoints(output_model_path):
+    """[(step, model path)] of OUTPUT_MODEL_PATH-STEP checkpoints that have their training state."""
+    pattern = re.compile(re.escape(output_model_path) + r"-(\d+)" + re.escape(SUFFIX) + "$")
+    found = []
+    for path in glob.glob(glob.escape(output_model_path) + "-*" + SUFFIX):
+        m = pattern.match(path)
+        if m and os.path.exists(path[:-len(SUFFIX)]):
+            found.append((int(m.group(1)), path[:-len(SUFFIX)]))
+    return sorted(found)
+
+
+def drop_older_states(output_model_path, step):
+    """Training states are large (2x the model for AdamW): once checkpoint `step` is complete, the older
+    ones are not needed (their model files stay)."""
+    for older, model_path in checkpoints(output_model_path):
+        if older < step:
+            os.unlink(state_path(model_path))
+
+
+def latest_checkpoint(output_model_path):
+    """(step, model path) of the newest OUTPUT_MODEL_PATH-STEP that has its training state, or None.
+
+    The state is written before the model, and each file atomically, so a pair where both exist is complete.
+    """
+    found = checkpoints(output_model_path)
+    return found[-1] if found else None
