@@ -13,7 +13,8 @@ def read_state_dict(path):
     except FileNotFoundError:
         raise UserInputError(f"{path}: model file not found") from None
     except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
-        raise UserInputError(f"{path}: not a loadable UER model file ({type(e).__name__}: {e})") from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise UserInputError(f"{path}: not a loadable UER model file ({type(e).__name__}: {first})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserInputError(f"{path}: expected a state_dict (parameter name -> tensor)")
     return state

@@ -176,7 +176,8 @@ def validate(args, data):
     if args.dynamic_masking and not data.masked:
         raise UserInputError(f"--dynamic_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
     if not os.path.isfile(args.corpus_path):
-        raise UserInputError(f"{args.corpus_path}: corpus file not found")
+        kind = "is a directory, expected a corpus file" if os.path.isdir(args.corpus_path) else "corpus file not found"
+        raise UserInputError(f"{args.corpus_path}: {kind}")
 
 
 def tokenize(args, data, dtype, work):

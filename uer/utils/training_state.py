@@ -28,7 +28,8 @@ def load_state(path):
     except FileNotFoundError:
         raise UserInputError(f"{path}: training state not found") from None
     except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
-        raise UserInputError(f"{path}: not a readable training state ({type(e).__name__}: {e})") from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise UserInputError(f"{path}: not a readable training state ({type(e).__name__}: {first})") from None
     if not isinstance(state, dict) or "step" not in state:
         raise UserInputError(f"{path}: not a training state written by this project")
     return state
