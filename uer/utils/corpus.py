@@ -68,10 +68,11 @@ def parse_labeled(path, lines, batch_offset):
             continue  # header row
         if not line.strip():
             continue
-        if len(fields) not in (2, 3) or not fields[0].strip().lstrip("-").isdigit() or int(fields[0]) < 0:
+        label = fields[0].strip()
+        if len(fields) not in (2, 3) or not (label.isascii() and label.isdigit()):
             fail_at(path, line_number(path, batch_offset) + i,
                     "expected 'label<TAB>text_a' or 'label<TAB>text_a<TAB>text_b' with a label 0..n-1")
-        labels.append(int(fields[0]))
+        labels.append(int(label))
         texts_a.append(fields[1])
         texts_b.append(fields[2] if len(fields) == 3 else "")
     return labels, texts_a, texts_b

@@ -68,6 +68,21 @@ class DatasetFile:
 
     def __init__(self, path):
         self.path = path
+        header, start, size = self._read_header(path)
+        self.header = header
+        self.arrays = {}
+        for name, e in header["arrays"].items():
+            dtype, count, offset = self._entry(name, e)
+            if start + offset + count * dtype.itemsize > size:
+                raise UserInputError(f"{path}: dataset is truncated (array {name!r} ends past the end of the file)")
+            if count == 0:
+                self.arrays[name] = np.zeros(0, dtype=dtype)
+            else:
+                self.arrays[name] = np.memmap(path, dtype=dtype, mode="r", offset=start + offset, shape=(count,))
+
+    def _read_header(self, path):
+        """(header dict, offset of the arrays, file size)."""
+        corrupt = f"{path}: dataset header is corrupt or truncated"
         try:
             size = os.path.getsize(path)
             with open(path, "rb") as f:
@@ -76,21 +91,27 @@ class DatasetFile:
                     raise UserInputError(
                         f"{path}: not a dataset written by this project's preprocess.py (bad magic bytes); "
                         "run preprocess.py on the corpus to create it")
-                (length,) = struct.unpack("<Q", f.read(8))
+                raw = f.read(8)
+                if len(raw) < 8:
+                    raise UserInputError(corrupt)
+                (length,) = struct.unpack("<Q", raw)
+                if length > size - len(MAGIC) - 8:
+                    raise UserInputError(corrupt)
                 header = json.loads(f.read(length).decode("utf-8"))
         except OSError as e:
             raise UserInputError(f"{path}: cannot read dataset ({e.strerror})") from None
-        except (struct.error, ValueError):
-            raise UserInputError(f"{path}: dataset header is corrupt or truncated") from None
-        start = _aligned(len(MAGIC) + 8 + length)
-        self.header = header
-        self.arrays = {}
-        for name, e in header["arrays"].items():
-            nbytes = e["count"] * np.dtype(e["dtype"]).itemsize
-            if start + e["offset"] + nbytes > size:
-                raise UserInputError(f"{path}: dataset is truncated (array {name!r} ends past the end of the file)")
-            if e["count"] == 0:
-                self.arrays[name] = np.zeros(0, dtype=e["dtype"])
-            else:
-                self.arrays[name] = np.memmap(path, dtype=e["dtype"], mode="r", offset=start + e["offset"],
-                                              shape=(e["count"],))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise UserInputError(corrupt) from None
+        if not isinstance(header, dict) or not isinstance(header.get("arrays"), dict):
+            raise UserInputError(corrupt)
+        return header, _aligned(len(MAGIC) + 8 + length), size
+
+    def _entry(self, name, e):
+        try:
+            dtype, count, offset = np.dtype(e["dtype"]), e["count"], e["offset"]
+            if type(count) is not int or type(offset) is not int or count < 0 or offset < 0 or dtype.itemsize < 1 \
+                    or dtype.hasobject:
+                raise ValueError
+        except (KeyError, TypeError, ValueError):
+            raise UserInputError(f"{self.path}: dataset header is corrupt (array {name!r})") from None
+        return dtype, count, offset

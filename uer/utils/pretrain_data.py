@@ -14,9 +14,41 @@ from uer.utils.instances import str2data, assemble
 from uer.utils.masking import mask_matrix
 
 
+HEADER_TYPES = {"format_version": int, "target": str, "seq_length": int, "instances": int, "vocab_size": int,
+                "vocab_fingerprint": str, "dynamic_masking": bool, "static_masking": bool, "span_masking": bool,
+                "seed": int, "cls_id": int, "sep_id": int, "mask_id": int, "special_ids": list}
+INSTANCE_ARRAYS = ("a_start", "a_len", "b_start", "b_len", "label")
+
+
+def validate(file):
+    """Refuse a dataset whose header or arrays this version cannot train on (one line, naming the file)."""
+    h, path = file.header, file.path
+    bad = [k for k, t in HEADER_TYPES.items() if type(h.get(k)) is not t]
+    if bad or h["format_version"] != 1 or h["target"] not in str2data:
+        raise UserInputError(f"{path}: dataset header lacks or has unexpected {', '.join(bad) or 'format/target'}; "
+                             "re-create it with this version's preprocess.py")
+    needed = INSTANCE_ARRAYS + (("mask_count", "mask_pos", "mask_tok") if h["static_masking"] else ())
+    missing = [a for a in needed + ("tokens",) if a not in file.arrays]
+    wrong = [a for a in INSTANCE_ARRAYS if a in file.arrays and len(file.arrays[a]) != h["instances"]]
+    if missing or wrong:
+        raise UserInputError(f"{path}: dataset arrays {', '.join(missing + wrong)} are missing or of the wrong "
+                             "length; re-create it with preprocess.py")
+    tokens = len(file.arrays["tokens"])
+    for start, length in (("a_start", "a_len"), ("b_start", "b_len")):
+        lo, n = np.asarray(file.arrays[start], np.int64), np.asarray(file.arrays[length], np.int64)
+        if len(lo) and (lo.min() < 0 or n.min() < 0 or (lo + n).max() > tokens):
+            raise UserInputError(f"{path}: dataset instances point outside its token array; re-create it")
+    if h["static_masking"]:
+        count, pos, tok = (np.asarray(file.arrays[a], np.int64) for a in ("mask_count", "mask_pos", "mask_tok"))
+        if (len(count) and count.min() < 0) or count.sum() != len(pos) or len(pos) != len(tok) or \
+                (len(pos) and (pos.max() >= h["seq_length"] or tok.max() >= h["vocab_size"] or tok.min() < 0)):
+            raise UserInputError(f"{path}: dataset masks are inconsistent; re-create it with preprocess.py")
+
+
 class PretrainDataset:
     def __init__(self, path):
         self.file = DatasetFile(path)
+        validate(self.file)
         self.header = self.file.header
         self.arrays = self.file.arrays
         self.data = str2data[self.header["target"]]
@@ -51,6 +83,9 @@ class PretrainDataset:
         h = self.header
         inst = self.instances(indices)
         ids, seg = assemble(self.arrays["tokens"], inst, self.data.layout, h["cls_id"], h["sep_id"])
+        if ids.size and (ids.min() < 0 or ids.max() >= h["vocab_size"]):
+            raise UserInputError(f"{self.file.path}: token id {int(ids.max())} outside the vocabulary of "
+                                 f"{h['vocab_size']}: the dataset is damaged; re-create it with preprocess.py")
         tgt_mlm = np.zeros_like(ids)
         if h["static_masking"]:
             ids = self.apply_static_masks(indices, ids, tgt_mlm)

@@ -138,7 +138,17 @@ class BertTokenizer(Tokenizer):
         return self._boundary.encode_batch(texts, self._encode_runs)
 
     def _encode_runs(self, texts):
-        return [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
+        ids = [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
+        for k, text in enumerate(texts):
+            if _fast_path_differs(text):
+                ids[k] = self.convert_tokens_to_ids(self._tokenize(text))
+        return ids
+
+
+# `tokenizers` drops private-use and unassigned characters as it drops controls; Google BERT keeps them (the
+# word holding one becomes [UNK]), so text with them goes through the Python port.
+def _fast_path_differs(text):
+    return not text.isascii() and any(unicodedata.category(c) in ("Co", "Cn") for c in text)
 
 
 def _build_fast_wordpiece(vocab, lower):
