@@ -76,7 +76,8 @@ def main():
         rows = [("book_review_bert.txt", os.path.join(corpora, "book_review_bert.txt"), ()),
                 ("CLUECorpusSmall_bert x10", big, ()),
                 ("CLUECorpusSmall_bert x10, --docs_buffer_size 2000", big, ("--docs_buffer_size", "2000")),
-                ("CLUECorpusSmall_bert x1, --docs_buffer_size 2000", os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"),
+                ("CLUECorpusSmall_bert x1, --docs_buffer_size 2000",
+                 os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"),
                  ("--docs_buffer_size", "2000"))]
         print(f"| corpus (--target bert, --processes_num {args.processes_num}) | corpus MB | wall s | dataset MB | "
               "peak RSS MB |")

@@ -27,8 +27,9 @@ def test_tiny_bert_learns_masked_tokens(datasets, tmp_path):
     loss = report_values(proc.stdout, "loss_mlm")
     assert len(acc) == 6 and "tokens/s" in proc.stdout and "acc_nsp" in proc.stdout
     assert loss[-1] < loss[0] - 1.0
-    targets = np.concatenate([t["mlm"][t["mlm"] > 0] for _, t, _ in
-                              (PretrainDataset(datasets["bert"]).batch(np.arange(i, i + 500)) for i in range(0, 5000, 500))])
+    dataset = PretrainDataset(datasets["bert"])
+    batches = (dataset.batch(np.arange(i, i + 500)) for i in range(0, 5000, 500))
+    targets = np.concatenate([t["mlm"][t["mlm"] > 0] for _, t, _ in batches])
     unigram = np.bincount(targets).max() / len(targets)  # always guessing the most frequent token
     assert acc[-1] > 1.6 * unigram and acc[-1] > 60 / 676, f"MLM accuracy {acc[-1]} (unigram baseline {unigram:.3f})"
     assert (tmp_path / "bert.bin-150").exists() and (tmp_path / "bert.bin-300").exists()

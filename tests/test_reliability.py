@@ -215,8 +215,8 @@ def test_pickled_code_in_a_model_file_is_not_run(tmp_path, script):
         argv = ["inference/run_classifier_infer.py", "--load_model_path", str(evil), "--vocab_path", VOCAB,
                 "--config_path", TINY, "--test_path", f"{DATA}/test_nolabel.tsv", "--prediction_path",
                 str(tmp_path / "p.tsv"), "--labels_num", "2"]
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, argv[0]), *argv[1:]], cwd=tmp_path, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT))
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, argv[0]), *argv[1:]], cwd=tmp_path,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT))
     assert proc.returncode == 2 and "not a loadable UER model file" in proc.stderr
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "p.tsv").exists()
 

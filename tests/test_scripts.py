@@ -10,7 +10,7 @@ from uer.model_saver import save_model
 
 SENTENCE = "我觉得这本书非常精彩，推荐给大家。"
 TINY = '{"emb_size": 64, "hidden_size": 64, "feedforward_size": 128, "heads_num": 4, "layers_num": 2, ' \
-       '"dropout": 0.0, "max_seq_length": 64}'
+       '"dropout": 0.0, "max_seq_length": 128}'
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,7 @@ def find_resume_point(args, placement):
     """(step, model path) to resume from, or None; every process must see the same checkpoint."""
     found = latest_checkpoint(args.output_model_path) if args.resume else None
     if placement.distributed and args.resume:
-        seen = torch.tensor([found[0] if found else -1])
+        seen = torch.tensor([found[0] if found else -1], device=placement.device)  # nccl reduces GPU tensors
         lowest, highest = (distributed.all_reduce_max(t, placement) for t in (-seen.clone(), seen.clone()))
         if -int(lowest) != int(highest):
             raise RunFailure(f"rank {placement.rank}: --resume: this node's newest checkpoint of "
