@@ -69,40 +69,16 @@ class FineTuner:
         (higher is better). Returns the best dev score. With --resume, continues from OUTPUT_MODEL_PATH.resume
         (written after each epoch and when a signal stops training)."""
         args, model = self.args, self.model
-        steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
-        total = steps_per_epoch * args.epochs_num
-        optimizer, scheduler = build_optimizer(model, args, total)
+        self.total = math.ceil(len(train_set) / args.batch_size) * args.epochs_num
+        optimizer, scheduler = build_optimizer(model, args, self.total)
+        self.optimizer, self.scheduler = optimizer, scheduler
         resume = ResumeFile(args, model, optimizer, scheduler, self.precision, self.device,
                             {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set)})
         at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
-        start, first_step = time.perf_counter(), at.step
+        self.clock = (time.perf_counter(), at.step)
         with StopSignals() as stop:
             while at.epoch <= args.epochs_num:
-                epoch_rng = numpy_rng_state(at.rng)
-                batches = training_batches(train_set.length, args.batch_size, at.rng,
-                                           groups=train_set.fields.get("task"))
-                model.train()
-                running, count = 0.0, 0
-                for k in range(at.batch, len(batches)):
-                    src, seg = train_set.batch(batches[k], self.device)
-                    with self.precision.autocast():
-                        loss = loss_of(model, train_set, batches[k], src, seg)
-                    self.precision.backward(loss)
-                    self.precision.step(optimizer)
-                    scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
-                    at.step += 1
-                    running, count = running + loss.item(), count + 1
-                    if at.step % args.report_steps == 0 or at.step == total:
-                        elapsed = time.perf_counter() - start
-                        print(f"epoch {at.epoch}/{args.epochs_num} step {at.step}/{total} | loss {running / count:.4f} "
-                              f"| {seconds(elapsed)} elapsed, "
-                              f"~{seconds(elapsed / (at.step - first_step) * (total - at.step))} left", flush=True)
-                        running, count = 0.0, 0
-                    if stop.signum and k + 1 < len(batches):
-                        resume.save(at, epoch_rng, k + 1)
-                        raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
-                                                   f"{resume.path}: continue with the same command plus --resume")
+                self.train_epoch(at, train_set, loss_of, stop, resume)
                 score = evaluate(model, dev_set, "dev")
                 if score > at.best:
                     at.best = score
@@ -118,6 +94,38 @@ class FineTuner:
             evaluate(model, test_set, "test")
         resume.remove()
         return at.best
+
+    def train_epoch(self, at, train_set, loss_of, stop, resume):
+        """The rest of epoch at.epoch from batch at.batch; on a signal, saves the position and raises Stopped."""
+        args, model = self.args, self.model
+        epoch_rng = numpy_rng_state(at.rng)
+        batches = training_batches(train_set.length, args.batch_size, at.rng, groups=train_set.fields.get("task"))
+        model.train()
+        running, count = 0.0, 0
+        for k in range(at.batch, len(batches)):
+            src, seg = train_set.batch(batches[k], self.device)
+            with self.precision.autocast():
+                loss = loss_of(model, train_set, batches[k], src, seg)
+            self.precision.backward(loss)
+            self.precision.step(self.optimizer)
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            at.step += 1
+            running, count = running + loss.item(), count + 1
+            if at.step % args.report_steps == 0 or at.step == self.total:
+                self.report(at, running / count)
+                running, count = 0.0, 0
+            if stop.signum and k + 1 < len(batches):
+                resume.save(at, epoch_rng, k + 1)
+                raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
+                                           f"{resume.path}: continue with the same command plus --resume")
+
+    def report(self, at, loss):
+        start, first_step = self.clock
+        elapsed = time.perf_counter() - start
+        left = elapsed / (at.step - first_step) * (self.total - at.step)
+        print(f"epoch {at.epoch}/{self.args.epochs_num} step {at.step}/{self.total} | loss {loss:.4f} | "
+              f"{seconds(elapsed)} elapsed, ~{seconds(left)} left", flush=True)
 
 
 class Position:

@@ -12,24 +12,35 @@ from uer.utils import distributed
 FORCE_AFTER_S = 2.0
 
 
-class StopSignals:
-    """While active, SIGINT and SIGTERM ask training to stop at the next step boundary instead of killing the
-    process. A second Ctrl+C more than FORCE_AFTER_S after the first interrupts at once (signals forwarded by
-    a launcher arrive together with the user's, so they never count as a second one)."""
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+class Handlers:
+    """Context manager that routes SIGINT and SIGTERM to self._handle (main thread only), then restores the
+    previous handlers; `signum` is the first signal received (0: none)."""
 
     def __init__(self):
-        self.signum, self.first_at, self.previous = 0, 0.0, {}
+        self.signum, self.previous = 0, {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+            self.previous = {s: signal.signal(s, self._handle) for s in SIGNALS}
         return self
 
     def __exit__(self, *exc):
         for s, handler in self.previous.items():
             signal.signal(s, handler)
+
+    def _handle(self, signum, frame):
+        raise NotImplementedError
+
+
+class StopSignals(Handlers):
+    """While active, SIGINT and SIGTERM ask training to stop at the next step boundary instead of killing the
+    process. A second Ctrl+C more than FORCE_AFTER_S after the first interrupts at once (signals forwarded by
+    a launcher arrive together with the user's, so they never count as a second one)."""
+
+    first_at = 0.0
 
     def _handle(self, signum, frame):
         now = time.monotonic()
@@ -49,20 +60,13 @@ class StopSignals:
         return int(distributed.all_reduce_max(flag, placement).item())
 
 
-class ForwardSignals:
+class ForwardSignals(Handlers):
     """In a launcher process: pass SIGINT/SIGTERM on to the child processes (whose StopSignals then stop
     training cleanly) and remember the first one."""
 
     def __init__(self, processes):
-        self.processes, self.signum, self.previous = processes, 0, {}
-
-    def __enter__(self):
-        self.previous = {s: signal.signal(s, self._handle) for s in StopSignals.SIGNALS}
-        return self
-
-    def __exit__(self, *exc):
-        for s, handler in self.previous.items():
-            signal.signal(s, handler)
+        super().__init__()
+        self.processes = processes
 
     def _handle(self, signum, frame):
         self.signum = self.signum or signum
