@@ -11,6 +11,7 @@ python3 pretrain.py --dataset_path dataset.pt --vocab_path models/reviews_vocab.
                     --total_steps 150 --save_checkpoint_steps 150 --report_steps 25 --batch_size 32 \
                     --learning_rate 1e-3 --encoder bert --target bert
 mv models/book_review_model.bin-150 models/book_review_model.bin
+rm -f models/book_review_model.bin-150.state  # only needed to resume pre-training
 python3 run_classifier.py --pretrained_model_path models/book_review_model.bin --vocab_path models/reviews_vocab.txt \
                           --config_path models/bert_tiny_config.json --train_path datasets/book_review/train.tsv \
                           --dev_path datasets/book_review/dev.tsv --test_path datasets/book_review/test.tsv \
