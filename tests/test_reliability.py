@@ -233,7 +233,7 @@ def test_pickled_code_in_a_training_state_is_not_run(tmp_path, monkeypatch):
     from uer.utils.training_state import load_state
     monkeypatch.chdir(tmp_path)
     torch.save({"step": 1, "x": Boom()}, tmp_path / "a.bin-1.state")
-    with pytest.raises(UserInputError, match="not a readable training state"):
+    with pytest.raises(UserInputError, match="not a loadable training state"):
         load_state(str(tmp_path / "a.bin-1.state"))
     assert not (tmp_path / "PWNED").exists()
 

@@ -6,15 +6,21 @@ from uer.model_saver import unwrap
 from uer.utils.errors import UserInputError
 
 
-def read_state_dict(path):
-    """Load a checkpoint without executing code (weights_only)."""
+def safe_torch_load(path, what):
+    """torch.load without executing code (weights_only); a missing or unreadable file is a UserInputError
+    naming `what` it should have been."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise UserInputError(f"{path}: model file not found") from None
+        raise UserInputError(f"{path}: {what} not found") from None
     except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise UserInputError(f"{path}: not a loadable UER model file ({type(e).__name__}: {first})") from None
+        raise UserInputError(f"{path}: not a loadable {what} ({type(e).__name__}: {first})") from None
+
+
+def read_state_dict(path):
+    """A checkpoint's state_dict, loaded without executing code."""
+    state = safe_torch_load(path, "UER model file")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserInputError(f"{path}: expected a state_dict (parameter name -> tensor)")
     return state

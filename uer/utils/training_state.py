@@ -8,6 +8,7 @@ import re
 import numpy as np
 import torch
 
+from uer.model_loader import safe_torch_load
 from uer.model_saver import atomic_torch_save
 from uer.utils.errors import UserInputError
 
@@ -23,13 +24,7 @@ def save_state(path, state):
 
 
 def load_state(path):
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: training state not found") from None
-    except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise UserInputError(f"{path}: not a readable training state ({type(e).__name__}: {first})") from None
+    state = safe_torch_load(path, "training state")
     if not isinstance(state, dict) or "step" not in state:
         raise UserInputError(f"{path}: not a training state written by this project")
     return state
