@@ -162,28 +162,29 @@ def test_kill_9_during_checkpoint_writes_never_leaves_a_broken_file(tmp_path):
     assert os.listdir(tmp_path) == ["model.bin"]
 
 
+def lone_rank_0(datasets, tmp_path, port, timeout):
+    """pretrain.py as rank 0 of 2 with nobody else coming; returns (process, seconds it took)."""
+    start = time.monotonic()
+    proc = run_script(*pretrain_cmd(datasets["bert"], str(tmp_path / "a.bin"), "--total_steps", "2",
+                                    "--world_size", "2", "--gpu_ranks", "0", "--backend", "gloo",
+                                    "--dist_timeout", str(timeout), "--master_ip", f"tcp://127.0.0.1:{port}"),
+                      check=False)
+    return proc, time.monotonic() - start
+
+
 def test_busy_master_port_fails_fast(datasets, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        port = s.getsockname()[1]
-        start = time.monotonic()
-        proc = run_script(*pretrain_cmd(datasets["bert"], str(tmp_path / "a.bin"), "--total_steps", "2",
-                                        "--world_size", "2", "--gpu_ranks", "0", "--backend", "gloo",
-                                        "--dist_timeout", "5", "--master_ip", f"tcp://127.0.0.1:{port}"),
-                          check=False)
-    assert proc.returncode == 1 and time.monotonic() - start < 60
+        proc, took = lone_rank_0(datasets, tmp_path, s.getsockname()[1], timeout=5)
+    assert proc.returncode == 1 and took < 60
     assert proc.stderr.strip().splitlines()[-1].startswith("error: rank 0: cannot join")
     assert "already in use" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_missing_peer_ends_within_the_timeout(datasets, tmp_path):
-    start = time.monotonic()
-    proc = run_script(*pretrain_cmd(datasets["bert"], str(tmp_path / "a.bin"), "--total_steps", "2",
-                                    "--world_size", "2", "--gpu_ranks", "0", "--backend", "gloo",
-                                    "--dist_timeout", "3", "--master_ip", f"tcp://127.0.0.1:{free_port()}"),
-                      check=False)
-    assert proc.returncode == 1 and time.monotonic() - start < 60
+    proc, took = lone_rank_0(datasets, tmp_path, free_port(), timeout=3)
+    assert proc.returncode == 1 and took < 60
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: rank 0: cannot join") and "1/2" in last and "--dist_timeout" in last
 

@@ -3,7 +3,7 @@ import sys
 import torch
 
 from uer.model_saver import unwrap
-from uer.utils.errors import UserInputError
+from uer.utils.errors import UserInputError, first_line
 
 
 def safe_torch_load(path, what):
@@ -14,8 +14,7 @@ def safe_torch_load(path, what):
     except FileNotFoundError:
         raise UserInputError(f"{path}: {what} not found") from None
     except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise UserInputError(f"{path}: not a loadable {what} ({type(e).__name__}: {first})") from None
+        raise UserInputError(f"{path}: not a loadable {what} ({type(e).__name__}: {first_line(e)})") from None
 
 
 def read_state_dict(path):

@@ -13,7 +13,10 @@ def atomic_torch_save(obj, path):
         torch.save(obj, f)
 
 
+def cpu_state_dict(model):
+    """The state_dict as CPU tensors (UER key names; tied weights appear under both names)."""
+    return {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
+
+
 def save_model(model, path):
-    """Save the state_dict (CPU tensors, UER key names; tied weights appear under both names)."""
-    state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
-    atomic_torch_save(state, path)
+    atomic_torch_save(cpu_state_dict(model), path)

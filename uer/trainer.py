@@ -19,6 +19,7 @@ from uer.utils.errors import UserInputError, RunFailure
 from uer.utils.signals import StopSignals, ForwardSignals
 from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
                                       check_same_run, latest_checkpoint,
+                                      optimization_state, restore_optimization,
                                       drop_older_states)
 from uer.utils.report import Reporter
 from uer.utils.tokenizers import load_vocab
@@ -186,8 +187,8 @@ class Session:
         path = f"{self.args.output_model_path}-{step}"
         save_state(state_path(path), {
             "step": step, "run": self.identity, "data_position": self.loader.position,
-            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-            "scaler": self.precision.scaler.state_dict(), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda})
+            "rng_cpu": rng_cpu, "rng_cuda": rng_cuda,
+            **optimization_state(self.optimizer, self.scheduler, self.precision)})
         save_model(self.model, path)
         drop_older_states(self.args.output_model_path, step)
 
@@ -200,10 +201,7 @@ class Session:
         if self.args.total_steps <= step:
             raise UserInputError(f"{model_path}: the run already reached step {step}; raise --total_steps to "
                                  "train further")
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        if state["scaler"]:
-            self.precision.scaler.load_state_dict(state["scaler"])
+        restore_optimization(state, self.optimizer, self.scheduler, self.precision)
         self.loader.position = state["data_position"]
         rank = self.placement.rank
         set_torch_rng(state["rng_cpu"][rank], state["rng_cuda"][rank], self.placement.device)

@@ -11,13 +11,14 @@ import torch.nn as nn
 
 from uer.finetune.data import training_batches, evaluation_batches
 from uer.model_loader import load_model
-from uer.model_saver import save_model, unwrap
+from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.optimizers import build_optimizer
 from uer.utils.errors import Stopped
 from uer.utils.precision import Precision
 from uer.utils.signals import StopSignals
 from uer.utils.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
-                                      numpy_rng_from, check_same_run)
+                                      numpy_rng_from, check_same_run, optimization_state,
+                                      restore_optimization)
 
 # Weights a pre-trained checkpoint does not have (task heads) or has but fine-tuning drops (pre-training targets).
 HEAD_PREFIXES = ("target.", "output_layer")
@@ -149,9 +150,8 @@ class ResumeFile:
         rng_cpu, rng_cuda = torch_rng(self.device)
         save_state(self.path, {
             "step": at.step, "epoch": at.epoch, "batch": batch, "epoch_rng": epoch_rng, "best": at.best,
-            "run": self.identity, "model": {k: v.detach().cpu() for k, v in unwrap(self.model).state_dict().items()},
-            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-            "scaler": self.precision.scaler.state_dict(), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda})
+            "run": self.identity, "model": cpu_state_dict(self.model), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda,
+            **optimization_state(self.optimizer, self.scheduler, self.precision)})
 
     def restore(self):
         if not os.path.exists(self.path):
@@ -160,10 +160,7 @@ class ResumeFile:
         state = load_state(self.path)
         check_same_run(state["run"], self.identity, self.path)
         unwrap(self.model).load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        if state["scaler"]:
-            self.precision.scaler.load_state_dict(state["scaler"])
+        restore_optimization(state, self.optimizer, self.scheduler, self.precision)
         set_torch_rng(state["rng_cpu"], state["rng_cuda"], self.device)
         print(f"resuming from {self.path}: epoch {state['epoch']}, step {state['step']}", flush=True)
         return Position(numpy_rng_from(state["epoch_rng"]), state["epoch"], state["batch"], state["step"],

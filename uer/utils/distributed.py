@@ -10,7 +10,7 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
-from uer.utils.errors import UserInputError, RunFailure
+from uer.utils.errors import UserInputError, RunFailure, first_line
 
 
 @dataclass
@@ -106,7 +106,7 @@ def init(placement, timeout_s=600):
 
 
 def explain(error, timeout_s):
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    text = first_line(error)
     if "EADDRINUSE" in text:
         return "the port is already in use by another program; choose a free port in --master_ip"
     if "waiting for clients" in text:
@@ -131,8 +131,7 @@ def is_peer_failure(error):
 
 def lost_peer(error, placement):
     """RunFailure for a collective that failed because another process died or the network broke."""
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    text = re.sub(r"^\[[^\]]*\]\s*", "", text).split(". This is typically")[0]
+    text = re.sub(r"^\[[^\]]*\]\s*", "", first_line(error)).split(". This is typically")[0]
     return RunFailure(f"rank {placement.rank}: lost contact with the other training processes ({text}); "
                       "a process crashed or the network failed, see the other processes' messages")
 

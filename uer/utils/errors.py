@@ -20,5 +20,11 @@ class Stopped(Exception):
         self.signum = signum
 
 
+def first_line(error):
+    """The first line of an exception's message (torch's often run to many lines), or its type's name."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def fail_at(path, line_no, expected):
     raise UserInputError(f"{path}:{line_no}: {expected}")

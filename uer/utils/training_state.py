@@ -44,6 +44,19 @@ def set_torch_rng(cpu, cuda, device):
         torch.cuda.set_rng_state(cuda, device)
 
 
+def optimization_state(optimizer, scheduler, precision):
+    return {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "scaler": precision.scaler.state_dict()}
+
+
+def restore_optimization(state, optimizer, scheduler, precision):
+    """Inverse of optimization_state (a disabled gradient scaler saved an empty dict)."""
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    if state["scaler"]:
+        precision.scaler.load_state_dict(state["scaler"])
+
+
 def numpy_rng_state(rng):
     """A numpy Generator's state with its 128-bit integers as strings (plain values only in state files)."""
     state = rng.bit_generator.state
@@ -57,10 +70,9 @@ def numpy_rng_from(saved):
     return rng
 
 
-def check_same_run(saved, current, path, changeable=()):
+def check_same_run(saved, current, path):
     """Refuse to resume when a flag that decides what the run computes differs from the stopped run's."""
-    differ = [f"{k} {saved[k]!r} (now {current[k]!r})" for k in current
-              if k in saved and saved[k] != current[k] and k not in changeable]
+    differ = [f"{k} {saved[k]!r} (now {current[k]!r})" for k in current if k in saved and saved[k] != current[k]]
     if differ:
         raise UserInputError(f"{path}: cannot resume: the stopped run had {', '.join(differ)}; resume with the "
                              "same flags (or start a new run without --resume)")
