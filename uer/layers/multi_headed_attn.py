@@ -1,6 +1,10 @@
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from uer.layers.dropout import dropout
 
 
 class MultiHeadedAttention(nn.Module):
@@ -39,7 +43,21 @@ class MultiHeadedAttention(nn.Module):
                     mask = torch.ones(seq, k.size(2), dtype=torch.bool, device=q.device).tril(past)
                 is_causal = False
             cache["k"], cache["v"] = k, v
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                             dropout_p=self.dropout if self.training else 0.0,
-                                             is_causal=is_causal and mask is None)
+        if self.training and self.dropout > 0 and not q.is_cuda:
+            out = attention_with_dropout(q, k, v, mask, is_causal and mask is None, self.dropout)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                                 dropout_p=self.dropout if self.training else 0.0,
+                                                 is_causal=is_causal and mask is None)
         return self.final_linear(out.transpose(1, 2).reshape(batch, seq, hidden))
+
+
+def attention_with_dropout(q, k, v, mask, is_causal, p):
+    """What scaled_dot_product_attention computes with dropout_p=p, for the CPU, where it falls back to
+    unfused operations anyway and draws its dropout mask with the slow bernoulli kernel."""
+    scores = (q * (1.0 / math.sqrt(q.size(-1)))) @ k.transpose(-2, -1)
+    if is_causal:
+        mask = torch.ones(q.size(-2), k.size(-2), dtype=torch.bool, device=q.device).tril()
+    if mask is not None:
+        scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
+    return dropout(torch.softmax(scores, -1), p, True) @ v

@@ -1,0 +1,89 @@
+"""The hand-written replacements for PyTorch operations compute what the operations they replace compute."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from uer.layers import softmax_loss
+from uer.layers.dropout import dropout, keep_mask
+from uer.layers.multi_headed_attn import attention_with_dropout
+from uer.layers.softmax_loss import softmax_cross_entropy_sum
+
+
+@pytest.mark.parametrize("rows,vocab", [(1, 2), (37, 5), (300, 997), (0, 11)])
+def test_softmax_cross_entropy_equals_torch(rows, vocab, monkeypatch):
+    monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4 * vocab * 16)  # several row blocks, a partial last one
+    torch.manual_seed(rows)
+    logits = torch.randn(rows, vocab) * 4
+    labels = torch.randint(0, vocab, (rows,))
+    ours_in = logits.clone().requires_grad_()
+    torch_in = logits.clone().requires_grad_()
+    ours = softmax_cross_entropy_sum(ours_in * 1.0, labels)
+    reference = F.cross_entropy(torch_in, labels, reduction="sum")
+    (ours * 0.3).backward()
+    (reference * 0.3).backward()
+    assert torch.allclose(ours, reference, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(ours_in.grad, torch_in.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_softmax_cross_entropy_is_stable_for_large_logits():
+    logits = torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1e4, 0.0]], requires_grad=True)
+    loss = softmax_cross_entropy_sum(logits * 1.0, torch.tensor([0, 0]))
+    loss.backward()
+    assert loss.item() == pytest.approx(1e4)
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_softmax_cross_entropy_refuses_labels_outside_the_vocabulary():
+    with pytest.raises(RuntimeError):
+        softmax_cross_entropy_sum(torch.randn(3, 4), torch.tensor([0, 4, 1]))
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_keep_mask_keeps_one_minus_p(p):
+    torch.manual_seed(0)
+    kept = keep_mask((400, 500), p, torch.device("cpu")).double()
+    assert kept.mean().item() == pytest.approx(1 - p, abs=0.003)
+    # neighbours come from the two halves of one 64-bit draw: they must not be correlated
+    pairs = kept.view(-1, 2)
+    assert (pairs[:, 0] * pairs[:, 1]).mean().item() == pytest.approx((1 - p) ** 2, abs=0.003)
+
+
+def test_keep_mask_of_odd_size_and_extremes():
+    assert keep_mask((3, 5), 0.0, torch.device("cpu")).all()
+    assert keep_mask((7,), 0.5, torch.device("cpu")).shape == (7,)
+    assert not dropout(torch.ones(9), 1.0, True).any()
+
+
+def test_dropout_preserves_the_expectation_and_passes_gradients_where_kept():
+    torch.manual_seed(0)
+    x = torch.ones(1_000_000, requires_grad=True)
+    y = dropout(x, 0.3, True)
+    y.sum().backward()
+    assert y.unique().tolist() == [0.0, pytest.approx(1 / 0.7)]
+    assert y.mean().item() == pytest.approx(1.0, abs=0.005)
+    assert torch.equal(x.grad, y.detach())
+    assert dropout(x, 0.3, False) is x
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_with_dropout_is_scaled_dot_product_attention(causal):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 7, 8, requires_grad=True) for _ in range(3))
+    mask = None
+    if not causal:
+        mask = torch.ones(2, 1, 1, 7, dtype=torch.bool)
+        mask[1, ..., 5:] = False
+    ours = attention_with_dropout(q, k, v, mask, causal, 1e-12)
+    reference = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
+    assert torch.allclose(ours, reference, atol=1e-6)
+    for a, b in zip(torch.autograd.grad(ours.sum(), (q, k, v)), torch.autograd.grad(reference.sum(), (q, k, v))):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_attention_dropout_drops_attention_weights():
+    torch.manual_seed(0)
+    q, k = torch.zeros(1, 1, 4, 8), torch.zeros(1, 1, 4, 8)
+    v = torch.eye(4, 8)[None, None]
+    out = attention_with_dropout(q, k, v, None, False, 0.5)[0, 0, :, :4]  # row i = its dropped, rescaled weights
+    assert set(out.unique().tolist()) <= {0.0, 0.5}
+    assert 0 < (out == 0).sum() < 16

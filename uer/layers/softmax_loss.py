@@ -1,0 +1,46 @@
+"""Summed softmax cross-entropy for outputs over a large vocabulary.
+
+F.cross_entropy on [tokens, vocab] logits makes three more tensors of that size per step (log-probabilities,
+the zero-filled gradient of nll_loss, the gradient of log_softmax), each a fresh allocation the CPU pays for in
+page faults, and walks them in separate passes. This computes the same loss and gradient in row blocks that
+stay in the CPU's cache, and writes the gradient into the logits' own buffer (on a GPU too, where it saves the
+memory), which nothing else reads once the loss has been taken: the logits come from a linear layer, whose
+backward does not need its output.
+"""
+import torch
+
+ROW_BLOCK_BYTES = 1 << 20
+
+
+def _row_blocks(x):
+    """(block, first row) pairs; on a GPU one block, since each block costs kernel launches there."""
+    rows = x.size(0) if x.is_cuda else ROW_BLOCK_BYTES // max(1, x.size(1) * x.element_size())
+    rows = max(1, rows)
+    return zip(x.split(rows), range(0, x.size(0), rows))
+
+
+class _SoftmaxCrossEntropySum(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, logits, labels):
+        lse = torch.empty(logits.size(0), dtype=logits.dtype, device=logits.device)
+        for block, start in _row_blocks(logits):
+            torch.logsumexp(block, 1, out=lse[start:start + block.size(0)])
+        ctx.save_for_backward(logits, lse, labels)
+        return (lse - logits.gather(1, labels[:, None]).squeeze(1)).sum()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        logits, lse, labels = ctx.saved_tensors
+        for block, start in _row_blocks(logits):
+            block.sub_(lse[start:start + block.size(0), None]).exp_().mul_(grad)
+        logits[torch.arange(labels.numel(), device=labels.device), labels] -= grad
+        return logits, None
+
+
+def softmax_cross_entropy_sum(logits, labels):
+    """sum over rows of -log softmax(logits)[label] (== F.cross_entropy(..., reduction="sum")).
+
+    `logits` must be a tensor only this loss reads after the forward pass: its buffer becomes the gradient.
+    """
+    return _SoftmaxCrossEntropySum.apply(logits, labels)
