@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Fine-tuning and inference throughput on douban_book_review, padded to each batch's longest example (ours)
-versus padded to --seq_length (what UER-py did), in one run. (Accuracy runs: benchmarks/finetune_accuracy.py.)
+versus padded to --seq_length (what UER-py did), in one run, and the epoch's training time at those rates.
+The timed batches are quantiles of one epoch's, so that they pad like the whole epoch does.
+(Accuracy runs: benchmarks/finetune_accuracy.py.)
 
     python3 benchmarks/finetune_speed.py --data_dir ../shared/data [--models lstm,tiny] [--steps 20]
 
@@ -41,6 +43,19 @@ def model_args(data, flags, fp16):
     return parse(parser, argv)
 
 
+def epoch_sample(lengths, batch_size, steps):
+    """A warm-up batch, then `steps` batches of one epoch whose longest members spread over the epoch's
+    distribution (evenly spaced quantiles), so their mean padded length is the epoch's, not that of whichever
+    batches happen to come first."""
+    batches = training_batches(lengths, batch_size, np.random.default_rng(0))
+    batches = [b for b in batches if len(b) == batch_size]
+    by_longest = sorted(batches, key=lambda b: lengths[b].max())
+    picks = np.linspace(0, len(by_longest) - 1, steps).round().astype(int)
+    sample = [by_longest[len(by_longest) // 2]] + [by_longest[i] for i in picks]
+    epoch_mean = np.mean([lengths[b].max() for b in batches])
+    return sample, epoch_mean
+
+
 def throughput(args, train, dev, steps, pad_to):
     """(training examples/s, inference examples/s) with batches padded to max(longest, pad_to)."""
     torch.manual_seed(0)
@@ -50,7 +65,7 @@ def throughput(args, train, dev, steps, pad_to):
     precision = Precision(args.fp16, "O1", torch.device("cpu"))
     loss_of = classifier_loss()
     train.pad_to = dev.pad_to = pad_to
-    batches = training_batches(train.length, args.batch_size, np.random.default_rng(0))[:steps + 1]
+    batches, _ = epoch_sample(train.length, args.batch_size, steps)
     model.train()
     for k, indices in enumerate(batches):
         if k == 1:
@@ -77,15 +92,16 @@ def main():
     parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
     args = parser.parse_args()
     douban = os.path.join(args.data_dir, "datasets", "douban_book_review")
+    notes = []
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    print("\n| model | precision | train ex/s, longest | train ex/s, seq_length | ratio | "
-          "infer ex/s, longest | infer ex/s, seq_length | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| model | precision | train ex/s, longest | train ex/s, seq_length | ratio | epoch min, longest | "
+          "epoch min, seq_length | infer ex/s, longest | infer ex/s, seq_length | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.models.split(","):
         label, flags = MODELS[name]
         for fp16 in (False, True):
             if fp16 and not cpu_has_fast_bf16():
-                print(f"| {label} | --fp16 | n/a (no native bf16 on this CPU) | | | | | |")
+                print(f"| {label} | --fp16 | n/a (no native bf16 on this CPU) | | | | | | | |")
                 continue
             margs = model_args(args.data_dir, flags, fp16)
             vocab, tokenizer = load_vocab_and_tokenizer(margs)
@@ -97,8 +113,15 @@ def main():
             longest = throughput(margs, train, dev, args.steps, 0)
             fixed = throughput(margs, train, dev, args.steps, 128)
             print(f"| {label} | {'--fp16' if fp16 else 'fp32'} | {longest[0]:.0f} | {fixed[0]:.0f} | "
-                  f"{longest[0] / fixed[0]:.2f}x | {longest[1]:.0f} | {fixed[1]:.0f} | "
+                  f"{longest[0] / fixed[0]:.2f}x | {len(train) / longest[0] / 60:.1f} | "
+                  f"{len(train) / fixed[0] / 60:.1f} | {longest[1]:.0f} | {fixed[1]:.0f} | "
                   f"{longest[1] / fixed[1]:.2f}x |", flush=True)
+            if not fp16:
+                sample, epoch_mean = epoch_sample(train.length, margs.batch_size, args.steps)
+                timed_mean = np.mean([train.length[b].max() for b in sample[1:]])
+                notes.append(f"{label}: the timed batches pad to {timed_mean:.1f} tokens on average, the whole "
+                             f"epoch's batches to {epoch_mean:.1f}, versus 128.")
+    print("\n" + "\n".join(notes))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Pre-training throughput: ours vs HuggingFace transformers' BertForPreTraining, same config, batch and length.
 
-    python3 benchmarks/pretrain_speed.py [--steps 5] [--models base,tiny] [--threads N]
+    python3 benchmarks/pretrain_speed.py [--steps 6] [--models base,tiny] [--threads N] [--hf_keeps_freed_memory]
 
-Ours and HF steps are timed in alternation and each reported as its median, so the ratio holds up on a noisy
-machine. Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
+Ours and HF each run in a process of their own and take turns, a few steps at a time (the first step of each
+turn, which finds the caches holding the other model, is not counted); each is reported as the median of its
+counted steps, so the ratio holds up on a noisy machine. On CPU ours keeps freed memory as pretrain.py does,
+and HF runs with the allocator's defaults, as its users run it; --hf_keeps_freed_memory gives HF the same
+setting, which compares the code alone.
+
+Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
 measured fp32/bf16 matrix-product rates and our model-FLOPs utilisation (6 x non-embedding parameters x
 tokens/s / fp32 rate). Needs `pip install transformers` for the HF rows (they are skipped without it).
 bf16 rows run only where the CPU has native bf16 matrix instructions (AVX512-BF16 or AMX) or on CUDA.
@@ -16,11 +21,13 @@ import time
 from argparse import Namespace
 
 import torch
+import torch.multiprocessing as mp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
 from uer.utils.optimizers import build_optimizer  # noqa: E402
+from uer.utils.memory import keep_freed_memory  # noqa: E402
 from uer.utils.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 
 VOCAB = 21128  # google_zh_vocab.txt
@@ -109,27 +116,69 @@ def huggingface(config, batch, seq, device, fp16):
     return step, None
 
 
-def median_step_times(steps_fns, steps):
-    """Median seconds per step of each function, timed in alternation so that drift hits all of them alike."""
-    for step in steps_fns:
-        step()
-    times = [[] for _ in steps_fns]
-    for _ in range(steps):
-        for step, record in zip(steps_fns, times):
+class StepServer:
+    """One side of the comparison in a process of its own, so that neither runs on a heap the other shaped.
+
+    Ours keeps freed memory as pretrain.py does on CPU (uer/utils/memory.py); HF runs with the allocator's
+    defaults, as its users run it, unless keep_memory is set for it too. Calling it runs one training step
+    there and returns the step's seconds."""
+
+    def __init__(self, build, build_args, keep_memory, threads):
+        context = mp.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(child, build, build_args, keep_memory, threads),
+                                       daemon=True)
+        self.process.start()
+        self.info = self.conn.recv()
+
+    def __call__(self, steps):
+        """Seconds of each of `steps` consecutive steps."""
+        self.conn.send(steps)
+        return self.conn.recv()
+
+    def close(self):
+        self.conn.send(0)
+        self.process.join()
+
+
+def serve(conn, build, build_args, keep_memory, threads):
+    if threads:
+        torch.set_num_threads(threads)
+    if keep_memory:
+        keep_freed_memory()
+    step, info = build(*build_args)
+    conn.send(info)
+    while steps := conn.recv():
+        times = []
+        for _ in range(steps):
             start = time.perf_counter()
             step()
-            record.append(time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
+        conn.send(times)
+
+
+def median_step_times(sides, steps, turn=3):
+    """Median seconds per step of each side, over `steps` counted steps taken in turns of `turn` steps whose
+    first is not counted, so that drift hits all sides alike."""
+    times = [[] for _ in sides]
+    for side in sides:
+        side(1)  # warm-up
+    while len(times[0]) < steps:
+        for side, record in zip(sides, times):
+            record += side(turn)[1:]
     return [sorted(t)[len(t) // 2] for t in times]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=5,
-                        help="Timed steps per model and row (after one warm-up step); ours and HF alternate.")
+    parser.add_argument("--steps", type=int, default=6,
+                        help="Counted steps per model and row (ours and HF take turns of 3 steps, 2 counted).")
     parser.add_argument("--models", default="base,tiny,lstm,gatedcnn", help=f"Rows, from {', '.join(CASES)}.")
     parser.add_argument("--seq_length", type=int, default=128)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default).")
+    parser.add_argument("--hf_keeps_freed_memory", action="store_true",
+                        help="Give HF's process the allocator setting ours has on CPU (compares code alone).")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -158,10 +207,16 @@ def main():
             if fp16 and not fast_half:
                 print(f"| {title} | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
                 continue
-            step, non_emb = ours(config, batch, args.seq_length, device, fp16, embedding, encoder, target)
-            fns = [step] + ([huggingface(config, batch, args.seq_length, device, fp16)[0]] if with_hf else [])
-            t_ours, hf = (median_step_times(fns, args.steps) + [None])[:2]
-            del step, fns
+            keep = device.type == "cpu"
+            sides = [StepServer(ours, (config, batch, args.seq_length, device, fp16, embedding, encoder, target),
+                                keep, args.threads)]
+            if with_hf:
+                sides.append(StepServer(huggingface, (config, batch, args.seq_length, device, fp16),
+                                        keep and args.hf_keeps_freed_memory, args.threads))
+            t_ours, hf = (median_step_times(sides, args.steps) + [None])[:2]
+            non_emb = sides[0].info
+            for side in sides:
+                side.close()
             tok = batch * args.seq_length
             rate = fp32_rate if not fp16 else half_rate
             mfu = 6 * non_emb * tok / t_ours / rate

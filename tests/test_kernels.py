@@ -1,4 +1,9 @@
-"""The hand-written replacements for PyTorch operations compute what the operations they replace compute."""
+"""The hand-written replacements for PyTorch operations compute what the operations they replace compute; the
+allocator setting of CPU runs keeps freed memory."""
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -41,16 +46,24 @@ def test_softmax_cross_entropy_refuses_labels_outside_the_vocabulary():
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_keep_mask_keeps_one_minus_p(p):
     torch.manual_seed(0)
-    kept = keep_mask((400, 500), p, torch.device("cpu")).double()
+    kept = keep_mask((400, 500), p).double()
     assert kept.mean().item() == pytest.approx(1 - p, abs=0.003)
     # neighbours come from the two halves of one 64-bit draw: they must not be correlated
     pairs = kept.view(-1, 2)
     assert (pairs[:, 0] * pairs[:, 1]).mean().item() == pytest.approx((1 - p) ** 2, abs=0.003)
 
 
+def test_keep_mask_follows_torch_manual_seed():
+    torch.manual_seed(3)
+    first = keep_mask((1000,), 0.5)
+    torch.manual_seed(3)
+    assert torch.equal(keep_mask((1000,), 0.5), first)
+    assert not torch.equal(keep_mask((1000,), 0.5), first)
+
+
 def test_keep_mask_of_odd_size_and_extremes():
-    assert keep_mask((3, 5), 0.0, torch.device("cpu")).all()
-    assert keep_mask((7,), 0.5, torch.device("cpu")).shape == (7,)
+    assert keep_mask((3, 5), 0.0).all()
+    assert keep_mask((7,), 0.5).shape == (7,)
     assert not dropout(torch.ones(9), 1.0, True).any()
 
 
@@ -87,3 +100,16 @@ def test_attention_dropout_drops_attention_weights():
     out = attention_with_dropout(q, k, v, None, False, 0.5)[0, 0, :, :4]  # row i = its dropped, rescaled weights
     assert set(out.unique().tolist()) <= {0.0, 0.5}
     assert 0 < (out == 0).sum() < 16
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc setting")
+def test_cpu_runs_keep_freed_memory_for_the_next_step():
+    code = ("import sys, torch\n"
+            "from uer.utils.memory import keep_freed_memory\n"
+            "if sys.argv[1] == 'keep': assert keep_freed_memory()\n"
+            "rss = lambda: int(open('/proc/self/statm').read().split()[1]) * 4096\n"
+            "before = rss(); x = torch.ones(50_000_000); del x; print(rss() - before)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    kept = {mode: int(subprocess.run([sys.executable, "-c", code, mode], cwd=root, capture_output=True, text=True,
+                                     check=True).stdout) for mode in ("default", "keep")}
+    assert kept["default"] < 50e6 < 150e6 < kept["keep"]  # the freed 200 MB tensor: returned / kept

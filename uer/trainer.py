@@ -16,6 +16,7 @@ from uer.utils.optimizers import build_optimizer
 from uer.utils.precision import Precision
 from uer.utils.pretrain_data import PretrainDataset, BatchLoader
 from uer.utils.errors import UserInputError, RunFailure
+from uer.utils.memory import keep_freed_memory
 from uer.utils.signals import StopSignals, ForwardSignals
 from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
                                       check_same_run, latest_checkpoint,
@@ -62,8 +63,10 @@ def worker(proc_index, args, local_procs=1):
         placement = distributed.torchrun_placement(args)
     else:
         placement = distributed.local_placement(args, proc_index)
-    if placement.device == "cpu" and local_procs > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_procs))
+    if placement.device == "cpu":
+        keep_freed_memory()
+        if local_procs > 1:
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_procs))
     if local_procs > 1:
         return _child(placement, args)
     return _run(placement, args)

@@ -14,6 +14,7 @@ from uer.model_loader import load_model
 from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.optimizers import build_optimizer
 from uer.utils.errors import Stopped
+from uer.utils.memory import keep_freed_memory
 from uer.utils.precision import Precision
 from uer.utils.signals import StopSignals
 from uer.utils.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
@@ -28,6 +29,7 @@ def place(model, parallel=True):
     """Model on the first GPU, replicated over all visible GPUs (CUDA_VISIBLE_DEVICES scopes them) unless
     parallel is False (for callers that use more than forward()), or on CPU."""
     if not torch.cuda.is_available():
+        keep_freed_memory()
         return model, torch.device("cpu")
     device = torch.device("cuda", 0)
     model.to(device)

@@ -58,6 +58,7 @@ def attention_with_dropout(q, k, v, mask, is_causal, p):
     scores = (q * (1.0 / math.sqrt(q.size(-1)))) @ k.transpose(-2, -1)
     if is_causal:
         mask = torch.ones(q.size(-2), k.size(-2), dtype=torch.bool, device=q.device).tril()
-    if mask is not None:
-        scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
+    if mask is not None:  # added, not filled in: an addition's backward passes the gradient through untouched
+        scores.add_(torch.zeros(mask.shape, dtype=scores.dtype, device=mask.device)
+                    .masked_fill_(~mask, torch.finfo(scores.dtype).min))
     return dropout(torch.softmax(scores, -1), p, True) @ v
