@@ -24,6 +24,7 @@ from uer.finetune.loop import predict  # noqa: E402
 from uer.models.classifier import Classifier  # noqa: E402
 from uer.opts import finetune_opts, parse  # noqa: E402
 from uer.utils.optimizers import build_optimizer  # noqa: E402
+from uer.utils.memory import keep_freed_memory  # noqa: E402
 from uer.utils.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 from uer.utils.tokenizers import load_vocab_and_tokenizer  # noqa: E402
 
@@ -91,6 +92,7 @@ def main():
     parser.add_argument("--steps", type=int, default=20, help="Timed training steps per row.")
     parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
     args = parser.parse_args()
+    keep_freed_memory()  # as the fine-tuning scripts do on CPU
     douban = os.path.join(args.data_dir, "datasets", "douban_book_review")
     notes = []
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
