@@ -61,4 +61,5 @@ def attention_with_dropout(q, k, v, mask, is_causal, p):
     if mask is not None:  # added, not filled in: an addition's backward passes the gradient through untouched
         scores.add_(torch.zeros(mask.shape, dtype=scores.dtype, device=mask.device)
                     .masked_fill_(~mask, torch.finfo(scores.dtype).min))
-    return dropout(torch.softmax(scores, -1), p, True) @ v
+    probs = torch.softmax(scores.float(), -1).to(scores.dtype)  # in fp32 under bf16 autocast too
+    return dropout(probs, p, True) @ v
