@@ -9,7 +9,8 @@ from uer.utils.cli import run_main
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/multichoice_model.bin", batch_size=8, epochs_num=8)
+    finetune_opts(parser, output_model_path="models/multichoice_model.bin", batch_size=32, epochs_num=8,
+                  seq_length=512)
     parser.add_argument("--max_choices_num", type=int, default=4, help="Most choices of a question.")
     return parser
 

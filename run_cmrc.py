@@ -9,7 +9,8 @@ from uer.utils.cli import run_main
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/cmrc_model.bin", batch_size=8, epochs_num=2)
+    finetune_opts(parser, output_model_path="models/cmrc_model.bin", learning_rate=3e-5, batch_size=64,
+                  epochs_num=3, seq_length=100)
     reading_opts(parser)
     return parser
 

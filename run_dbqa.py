@@ -11,7 +11,7 @@ from uer.utils.cli import run_main
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/dbqa_model.bin")
+    finetune_opts(parser, output_model_path="models/dbqa_model.bin", batch_size=32)
     parser.add_argument("--pooling", choices=POOLINGS, default="first", help="How the sequence vector is formed.")
     return parser
 

@@ -12,7 +12,8 @@ from uer.utils.cli import run_main
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/multitask_classifier_model.bin", data_paths=False)
+    finetune_opts(parser, output_model_path="models/multitask_classifier_model.bin", batch_size=32,
+                  data_paths=False)
     parser.add_argument("--dataset_path_list", required=True, nargs="+", help="One folder per task.")
     parser.add_argument("--pooling", choices=POOLINGS, default="first", help="How the sequence vector is formed.")
     return parser

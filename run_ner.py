@@ -9,7 +9,7 @@ from uer.utils.cli import run_main
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/ner_model.bin", batch_size=16, epochs_num=5)
+    finetune_opts(parser, output_model_path="models/ner_model.bin", batch_size=32, epochs_num=3)
     parser.add_argument("--label2id_path", required=True, help="JSON object: tag -> id.")
     return parser
 

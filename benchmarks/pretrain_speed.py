@@ -9,6 +9,10 @@ counted steps, so the ratio holds up on a noisy machine. On CPU ours keeps freed
 and HF runs with the allocator's defaults, as its users run it; --hf_keeps_freed_memory gives HF the same
 setting, which compares the code alone.
 
+Ours runs with the layer norm of the shipped configs (UER-py's 2020 formula, models/*.json say nothing about
+layer norm); BERT rows add ours with the fused standard kernel ("layer_norm_unbiased": false) as a third
+process in the same turns, and print what the 2020 formula costs beside it.
+
 Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
 measured fp32/bf16 matrix-product rates and our model-FLOPs utilisation (6 x non-embedding parameters x
 tokens/s / fp32 rate). Needs `pip install transformers` for the HF rows (they are skipped without it).
@@ -196,8 +200,9 @@ def main():
     except ImportError:
         have_hf = False
         print("transformers is not installed: HF rows skipped (pip install transformers)")
-    print("\n| model | precision | batch | seq | ours tokens/s | HF tokens/s | ours / HF | ours MFU |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| model | layer norm | precision | batch | seq | ours tokens/s | HF tokens/s | ours / HF | ours MFU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    costs = []
     for name in args.models.split(","):
         title, config_file, batch, embedding, encoder, target = CASES[name]
         config = load_config(os.path.join(REPO_ROOT, "models", config_file))
@@ -205,25 +210,32 @@ def main():
         for fp16 in (False, True):
             label = "fp32" if not fp16 else f"--fp16 ({str(half).split('.')[-1]})"
             if fp16 and not fast_half:
-                print(f"| {title} | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
+                print(f"| {title} | | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
                 continue
             keep = device.type == "cpu"
-            sides = [StepServer(ours, (config, batch, args.seq_length, device, fp16, embedding, encoder, target),
-                                keep, args.threads)]
+            norms = [("2020", config)] + [("fused", dict(config, layer_norm_unbiased=False))] * (encoder == "bert")
+            sides = [StepServer(ours, (c, batch, args.seq_length, device, fp16, embedding, encoder, target),
+                                keep, args.threads) for _, c in norms]
             if with_hf:
                 sides.append(StepServer(huggingface, (config, batch, args.seq_length, device, fp16),
                                         keep and args.hf_keeps_freed_memory, args.threads))
-            t_ours, hf = (median_step_times(sides, args.steps) + [None])[:2]
+            times = median_step_times(sides, args.steps)
+            hf = times[len(norms)] if with_hf else None
             non_emb = sides[0].info
             for side in sides:
                 side.close()
             tok = batch * args.seq_length
             rate = fp32_rate if not fp16 else half_rate
-            mfu = 6 * non_emb * tok / t_ours / rate
-            hf_cell = f"{tok / hf:.0f}" if hf else "-"
-            ratio = f"{hf / t_ours:.2f}x" if hf else "-"
-            print(f"| {title} | {label} | {batch} | {args.seq_length} | {tok / t_ours:.0f} | {hf_cell} | "
-                  f"{ratio} | {mfu:.0%} |", flush=True)
+            for (norm, _), t_ours in zip(norms, times):
+                mfu = 6 * non_emb * tok / t_ours / rate
+                hf_cell = f"{tok / hf:.0f}" if hf else "-"
+                ratio = f"{hf / t_ours:.2f}x" if hf else "-"
+                print(f"| {title} | {norm} | {label} | {batch} | {args.seq_length} | {tok / t_ours:.0f} | {hf_cell} | "
+                      f"{ratio} | {mfu:.0%} |", flush=True)
+            if len(norms) > 1:
+                costs.append(f"{title} {label}: the 2020 layer norm takes {times[0] / times[1] - 1:+.1%} time per "
+                             f"step vs the fused kernel")
+    print("\n".join([""] + costs))
 
 
 if __name__ == "__main__":

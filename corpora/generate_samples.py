@@ -170,7 +170,7 @@ def write_dbqa_sample(directory, seed, sizes=(("train", 150), ("dev", 40), ("tes
 
 
 def write_c3_sample(directory, seed, sizes=(("train", 300), ("dev", 60), ("test", 60))):
-    """C3 style JSON: [[context sentences], [{question, choice, answer}], id] with up to four choices."""
+    """C3 style JSON: [[context sentences], [{question, choice, answer, id}], id] with up to four choices."""
     import json
     rng = random.Random(seed)
     os.makedirs(directory, exist_ok=True)
@@ -185,7 +185,8 @@ def write_c3_sample(directory, seed, sizes=(("train", 300), ("dev", 60), ("test"
                 answer = qa["answers"][0]["text"]
                 choices = rng.sample([x for x in pool if x != answer], rng.randint(1, 3)) + [answer]
                 rng.shuffle(choices)
-                questions.append({"question": qa["question"], "choice": choices, "answer": answer})
+                questions.append({"question": qa["question"], "choice": choices, "answer": answer,
+                                  "id": f"{name}-{k}-{len(questions)}"})
             items.append([sentences, questions, f"{name}-{k}"])
         with open(os.path.join(directory, f"{name}.json"), "w", encoding="utf-8") as f:
             json.dump(items, f, ensure_ascii=False, indent=1)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Answer C3 multiple-choice questions with a model fine-tuned by run_c3.py (answers in the input are not
-needed). Writes a TSV with the columns id and label (the index of the chosen choice)."""
+needed). Writes one JSON object per line, {"id": the question's "id" from the input file, "label": the index of
+the chosen choice}, the format of UER-py and of C3 submissions (a question without "id" gets ITEM_ID-INDEX)."""
 import argparse
+import json
 import os
 import sys
 
@@ -12,7 +14,7 @@ from uer.utils.cli import run_main  # noqa: E402
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    inference_opts(parser)
+    inference_opts(parser, seq_length=512)
     parser.add_argument("--max_choices_num", type=int, default=4, help="As in fine-tuning.")
     return parser
 
@@ -32,8 +34,8 @@ def main(argv=None):
     model, device = place(model)
     choices = predicted_choices(model, examples, args.batch_size, device)
     with atomic_open(args.prediction_path, "w") as f:
-        f.write("id\tlabel\n")
-        f.writelines(f"{i}\t{c}\n" for i, c in zip(examples.fields["id"], choices))
+        f.writelines(json.dumps({"id": i, "label": int(c)}, ensure_ascii=False) + "\n"
+                     for i, c in zip(examples.fields["id"], choices))
     print(f"wrote {len(choices)} predictions to {args.prediction_path}")
 
 

@@ -13,7 +13,7 @@ from uer.utils.cli import run_main  # noqa: E402
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    inference_opts(parser)
+    inference_opts(parser, seq_length=100)
     reading_opts(parser)
     return parser
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Convert a Google BERT TensorFlow checkpoint (e.g. bert_model.ckpt) to a UER model, MLM and NSP heads
-included. Google's layer norm uses eps=1e-12: set "layer_norm_eps": 1e-12 in the UER config to compute what
-the checkpoint computed. Needs TensorFlow (pip install tensorflow-cpu)."""
+included. When Google's bert_config.json sits beside the checkpoint (or is given with --bert_config_path), a UER
+config is written to --output_config_path with the checkpoint's sizes, hidden_act and Google's layer norm
+("layer_norm_unbiased": false, "layer_norm_eps": 1e-12), so that the converted model computes what the
+checkpoint computed. Needs TensorFlow (pip install tensorflow-cpu)."""
 import os
 import sys
 
@@ -10,11 +12,20 @@ from uer.opts import conversion_parser  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
+def build_parser():
+    parser = conversion_parser(__doc__, "Checkpoint prefix, e.g. models/bert_model.ckpt.", "UER model file to write.")
+    parser.add_argument("--bert_config_path", default=None,
+                        help="Google's bert_config.json (default: beside the checkpoint).")
+    parser.add_argument("--output_config_path", default=None,
+                        help="UER config to write (default: OUTPUT_MODEL_PATH with .json for its extension).")
+    return parser
+
+
 def main(argv=None):
-    args = conversion_parser(__doc__, "Checkpoint prefix, e.g. models/bert_model.ckpt.", "UER model file to write.") \
-        .parse_args(argv)
+    args = build_parser().parse_args(argv)
     from uer.model_saver import atomic_torch_save
     from uer.utils.convert_google import google_to_uer, read_checkpoint
+    from uer.utils.convert_hf import write_uer_config
     state = google_to_uer(read_checkpoint(args.input_model_path))
     if args.layers_num is not None:
         from uer.utils.convert_hf import uer_layers
@@ -24,6 +35,9 @@ def main(argv=None):
                                  f"{args.layers_num}")
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
+    source = args.bert_config_path or os.path.join(os.path.dirname(os.path.abspath(args.input_model_path)),
+                                                   "bert_config.json")
+    write_uer_config(source, args.output_config_path, args.output_model_path, "Google bert_config.json")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,10 @@
 """Convert a HuggingFace BERT (pytorch_model.bin, model.safetensors, or their folder) to a UER model.
 
 The MLM and NSP heads are converted when present. When a config.json sits beside the input (or is given with
---hf_config_path), a UER config with the same sizes and layer_norm_eps (1e-12 for HF) is written to
---output_config_path, so that the converted model computes what the source computed."""
+--hf_config_path), a UER config with the same sizes, hidden_act and HF's layer norm ("layer_norm_unbiased":
+false, eps 1e-12) is written to --output_config_path, so that the converted model computes what the source
+computed."""
 import argparse
-import json
 import os
 import sys
 
@@ -26,20 +26,13 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_saver import atomic_torch_save
-    from uer.utils.convert_hf import read_hf_weights, hf_to_uer, hf_config_to_uer, weights_file
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.readers import read_json_object
+    from uer.utils.convert_hf import read_hf_weights, hf_to_uer, weights_file, write_uer_config
     state = hf_to_uer(read_hf_weights(args.input_model_path), args.layers_num)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
     hf_config = args.hf_config_path or os.path.join(os.path.dirname(weights_file(args.input_model_path)),
                                                     "config.json")
-    if os.path.exists(hf_config):
-        config = hf_config_to_uer(read_json_object(hf_config, "HuggingFace config"))
-        out = args.output_config_path or os.path.splitext(args.output_model_path)[0] + ".json"
-        with atomic_open(out, "w") as f:
-            json.dump(config, f, indent=2)
-        print(f"wrote {out} (layer_norm_eps {config['layer_norm_eps']})")
+    write_uer_config(hf_config, args.output_config_path, args.output_model_path, "HuggingFace config")
 
 
 if __name__ == "__main__":

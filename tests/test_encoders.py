@@ -32,9 +32,10 @@ def rnn_keys(prefix, gates, hidden, first_inputs, layers=2, reverse=False):
     return keys
 
 
-def conv_keys(prefix, hidden, kernel, width, layers=2):
+def conv_keys(prefix, hidden, kernel, width, rest):
+    """conv_1 and `rest` further convolutions: layers_num for cnn, layers_num - 1 for gatedcnn/rcnn/crnn."""
     keys = {f"{prefix}conv_1.weight": [hidden, 1, kernel, width], f"{prefix}conv_1.bias": [hidden]}
-    for i in range(layers - 1):
+    for i in range(rest):
         keys.update({f"{prefix}conv.{i}.weight": [hidden, hidden, kernel, 1], f"{prefix}conv.{i}.bias": [hidden]})
     return keys
 
@@ -42,7 +43,7 @@ def conv_keys(prefix, hidden, kernel, width, layers=2):
 def gatedcnn_keys(hidden=807, kernel=4, width=128, layers=9):
     keys = {"encoder.conv_b1": [1, hidden, 1, 1], "encoder.gate_b1": [1, hidden, 1, 1]}
     for name in ("conv", "gate"):
-        convs = conv_keys("encoder.", hidden, kernel, width, layers)
+        convs = conv_keys("encoder.", hidden, kernel, width, layers - 1)
         keys.update({k.replace("conv", name): v for k, v in convs.items()})
         keys.update({f"encoder.{name}_b.{i}": [1, hidden, 1, 1] for i in range(layers - 1)})
     return keys
@@ -79,16 +80,16 @@ SPEC = {
                with_embedding(512, rnn_keys("encoder.rnn_forward", 3072, 768, 512),
                               rnn_keys("encoder.rnn_backward", 3072, 768, 512), output=768)),
     "cnn": ("word", "cnn", "lm", dict(RNN, kernel_size=3),
-            with_embedding(512, conv_keys("encoder.", 512, 3, 512), output=512)),
+            with_embedding(512, conv_keys("encoder.", 512, 3, 512, rest=2), output=512)),
     "gatedcnn": ("word", "gatedcnn", "lm", dict(emb_size=128, hidden_size=807, kernel_size=4, block_size=5,
                                                 layers_num=9), with_embedding(128, gatedcnn_keys(), output=807)),
     "attn": ("bert", "attn", "mlm", dict(layers_num=2), dict(BERT_EMBEDDING, **attn_keys(), **MLM)),
     "rcnn": ("word", "rcnn", "lm", dict(RNN, kernel_size=3, block_size=2),
-             with_embedding(512, rnn_keys("encoder.rnn", 2048, 512, 512), conv_keys("encoder.", 512, 3, 512),
-                            output=512)),
+             with_embedding(512, rnn_keys("encoder.rnn", 2048, 512, 512),
+                            conv_keys("encoder.", 512, 3, 512, rest=1), output=512)),
     "crnn": ("word", "crnn", "lm", dict(RNN, kernel_size=3, block_size=2),
-             with_embedding(512, conv_keys("encoder.", 512, 3, 512), rnn_keys("encoder.rnn", 2048, 512, 512),
-                            output=512)),
+             with_embedding(512, conv_keys("encoder.", 512, 3, 512, rest=1),
+                            rnn_keys("encoder.rnn", 2048, 512, 512), output=512)),
 }
 
 

@@ -15,7 +15,7 @@ from uer.utils.errors import UserInputError
 
 CLS_DATA = os.path.join(ROOT, "datasets", "book_review")
 NER_DATA = os.path.join(ROOT, "datasets", "ner_sample")
-LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean", "--learning_rate", "1e-2"]
+LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean", "--learning_rate", "3e-3"]
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_ner_trains_and_infers(small_rnn, tmp_path):
     proc = run_script("run_ner.py", *common, "--train_path", os.path.join(NER_DATA, "train.tsv"),
                       "--dev_path", os.path.join(NER_DATA, "dev.tsv"), "--test_path",
                       os.path.join(NER_DATA, "test.tsv"), "--output_model_path", out, "--epochs_num", "6",
-                      "--learning_rate", "2e-2", "--batch_size", "16")
+                      "--learning_rate", "5e-3", "--batch_size", "16")
     f1 = [float(v) for v in re.findall(r"test: entity precision [0-9.]+ recall [0-9.]+ f1 ([0-9.]+)", proc.stdout)]
     assert f1 and f1[0] > 0.9, proc.stdout
     assert torch.load(out, weights_only=True)["output_layer.weight"].shape == (7, 48)
@@ -300,7 +300,8 @@ def test_cmrc_trains_and_infers(tmp_path):
               "--encoder", "bert"]
     proc = run_script("run_cmrc.py", *common, "--train_path", os.path.join(CMRC_DATA, "train.json"),
                       "--dev_path", os.path.join(CMRC_DATA, "dev.json"), "--output_model_path", out,
-                      "--epochs_num", "8", "--batch_size", "16", "--learning_rate", "1e-3")
+                      "--epochs_num", "8", "--batch_size", "16", "--learning_rate", "5e-4",
+                      "--warmup", "0.3")
     scores = [tuple(map(float, m)) for m in re.findall(r"dev: EM ([0-9.]+) F1 ([0-9.]+)", proc.stdout)]
     assert len(scores) == 8 and max(em for em, _ in scores) > 90, proc.stdout
     pred = str(tmp_path / "prediction.json")
@@ -352,15 +353,16 @@ def test_c3_trains_and_infers(tmp_path):
     dev = [float(v) for v in re.findall(r"dev: accuracy ([0-9.]+)", proc.stdout)]
     assert len(dev) == 8 and max(dev) > 0.6, proc.stdout
     assert torch.load(out, weights_only=True)["output_layer.weight"].shape == (1, 64)
-    pred = str(tmp_path / "pred.tsv")
+    pred = str(tmp_path / "pred.jsonl")
     run_script("inference/run_c3_infer.py", *common, "--load_model_path", out, "--test_path",
                os.path.join(data, "test.json"), "--prediction_path", pred)
-    rows = read_rows(pred)
-    assert rows[0] == ["id", "label"] and len(rows) == 121
     import json
+    rows = [json.loads(line) for line in open(pred, encoding="utf-8")]
     items = json.load(open(os.path.join(data, "test.json"), encoding="utf-8"))
-    counts = [len(q["choice"]) for item in items for q in item[1]]
-    assert all(0 <= int(r[1]) < n for r, n in zip(rows[1:], counts)), "padding choices are never chosen"
+    questions = [q for item in items for q in item[1]]
+    assert len(rows) == 120 and all(set(r) == {"id", "label"} for r in rows)
+    assert [r["id"] for r in rows] == [q["id"] for q in questions], "each prediction carries its question's id"
+    assert all(0 <= r["label"] < len(q["choice"]) for r, q in zip(rows, questions)), "padding is never chosen"
 
 
 def test_fine_tuning_uses_subword_composition(small_rnn, tmp_path):

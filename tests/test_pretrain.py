@@ -21,7 +21,7 @@ def report_values(stdout, key):
 def test_tiny_bert_learns_masked_tokens(datasets, tmp_path):
     out = str(tmp_path / "bert.bin")
     proc = pretrain(datasets["bert"], out, "--config_path", TINY, "--total_steps", "300", "--report_steps", "50",
-                    "--save_checkpoint_steps", "150", "--batch_size", "16", "--learning_rate", "2e-3",
+                    "--save_checkpoint_steps", "150", "--batch_size", "16", "--learning_rate", "5e-4",
                     "--encoder", "bert", "--target", "bert")
     acc = report_values(proc.stdout, "acc_mlm")
     loss = report_values(proc.stdout, "loss_mlm")

@@ -76,11 +76,17 @@ def test_google_examples():
         ["HeLLo", "!", "how", "Are", "yoU", "?"]
 
 
-def test_unknown_words_and_long_words(tmp_path):
+@pytest.mark.parametrize("fast", [False, True])
+def test_unknown_words_and_long_words(tmp_path, fast):
     vocab = Vocab.load(english_vocab(tmp_path, False))
-    tok = BertTokenizer(vocab, fast=False)
+    tok = BertTokenizer(vocab, fast=fast)
     assert tok.tokenize("unwanted running") == ["[UNK]", "run", "##ning"]
-    assert tok.tokenize("a" * 101) == ["[UNK]"]
+    # UER-py's WordPiece keeps words of up to 200 characters (Google's: 100)
+    for text, tokens in [("un" + "aff" * 49 + " run", ["un"] + ["##aff"] * 49 + ["run"]),  # 149 characters
+                         ("un" + "aff" * 66, ["un"] + ["##aff"] * 66),  # 200
+                         ("un" + "aff" * 67 + " run", ["[UNK]", "run"])]:  # 203
+        assert tok.tokenize(text) == tokens
+        assert tok.encode_batch([text]) == [tok.convert_tokens_to_ids(tokens)]
 
 
 def test_char_and_space_tokenizers():

@@ -1,16 +1,23 @@
 """Command-line options shared by every script. Each script adds only what is specific to it."""
 import argparse
+import json
 import os
+import sys
 
+from uer.utils.errors import UserInputError
 from uer.utils.readers import read_json_object
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 
-# Model hyper-parameters used when neither the config file nor a command-line flag sets them.
+# Model hyper-parameters used when neither the config file nor a command-line flag sets them. A config that
+# says nothing about layer norm gets UER-py's 2020 formula (unbiased std, eps 1e-6 added to it): every config
+# and checkpoint of the original was made with it. See check_layer_norm_keys.
 MODEL_DEFAULTS = {"emb_size": 768, "hidden_size": 768, "feedforward_size": 3072, "heads_num": 12,
-                  "layers_num": 12, "dropout": 0.1, "layer_norm_eps": 1e-6, "layer_norm_unbiased": False,
-                  "max_seq_length": 512, "kernel_size": 3, "block_size": 2}
+                  "layers_num": 12, "dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
+                  "layer_norm_unbiased": True, "max_seq_length": 512, "kernel_size": 3, "block_size": 2}
+# Config keys with a fixed set of values.
+CONFIG_CHOICES = {"synt_type": ("dense",)}
 
 
 def registry_choices():
@@ -67,15 +74,22 @@ def optimization_opts(parser, learning_rate=2e-5):
     parser.add_argument("--warmup", type=float, default=0.1, help="Fraction of steps with linear warm-up.")
     parser.add_argument("--beta1", type=float, default=0.9)
     parser.add_argument("--beta2", type=float, default=0.999)
-    parser.add_argument("--weight_decay", type=float, default=0.01)
+    parser.add_argument("--weight_decay", type=float, default=0.01,
+                        help="Decoupled weight decay (not on bias/gamma/beta), as UER-py's later versions; "
+                             "the 2020 version applied none: 0 reproduces it.")
+    parser.add_argument("--bias_correction", action="store_true",
+                        help="Adam with bias correction (torch/HF AdamW). Default: UER-py's and BERT's Adam "
+                             "without it, whose first steps are larger; recipes tuned on UER-py assume it.")
     parser.add_argument("--fp16", action="store_true",
                         help="Mixed precision with torch.amp: fp16 + grad scaling on CUDA, bf16 on CPU.")
     parser.add_argument("--fp16_opt_level", choices=["O0", "O1", "O2", "O3"], default="O1",
                         help="apex-style level: O0 = fp32; O1/O2/O3 = torch.amp mixed precision.")
 
 
-def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, epochs_num=3, data_paths=True):
-    """The options every run_*.py shares: data, model, optimisation and reporting."""
+def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, epochs_num=3, seq_length=128,
+                  data_paths=True):
+    """The options every run_*.py shares: data, model, optimisation and reporting. Each script passes UER-py's
+    defaults for it, so that a command leaving a flag out trains as it did there."""
     parser.add_argument("--pretrained_model_path", default=None, help="Pre-trained UER model to start from.")
     parser.add_argument("--output_model_path", default=output_model_path, help="Where the best model is saved.")
     tokenizer_opts(parser)
@@ -84,7 +98,8 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
         parser.add_argument("--dev_path", required=True, help="Development set; the best epoch on it is kept.")
         parser.add_argument("--test_path", default=None, help="Test set, evaluated with the best model.")
     parser.add_argument("--batch_size", type=int, default=batch_size)
-    parser.add_argument("--seq_length", type=int, default=128, help="Longest input; batches pad to their longest.")
+    parser.add_argument("--seq_length", type=int, default=seq_length,
+                        help="Longest input; batches pad to their longest.")
     model_opts(parser, with_target=False)
     optimization_opts(parser, learning_rate=learning_rate)
     parser.add_argument("--epochs_num", type=int, default=epochs_num)
@@ -101,14 +116,14 @@ def reading_opts(parser):
     parser.add_argument("--max_answer_length", type=int, default=64, help="Longest answer, in tokens.")
 
 
-def inference_opts(parser):
-    """The options every inference/run_*_infer.py shares."""
+def inference_opts(parser, seq_length=128):
+    """The options every inference/run_*_infer.py shares; seq_length: the fine-tuning script's default."""
     parser.add_argument("--load_model_path", required=True, help="Fine-tuned model.")
     tokenizer_opts(parser)
     parser.add_argument("--test_path", required=True, help="Input file.")
     parser.add_argument("--prediction_path", required=True, help="Output file.")
     parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--seq_length", type=int, default=128, help="Longest input (as in training).")
+    parser.add_argument("--seq_length", type=int, default=seq_length, help="Longest input (as in training).")
     model_opts(parser, with_target=False)
 
 
@@ -165,20 +180,62 @@ def _explicit_keys(parser, argv):
 
 
 def load_config(path):
-    return read_json_object(path, "config of hyper-parameters")
+    """A config file's keys, its values checked (hidden_act, layer norm, ...)."""
+    config = read_json_object(path, "config of hyper-parameters")
+    check_config_values(config, path)
+    return config
+
+
+def check_layer_norm_keys(config, path):
+    """The one rule for which layer norm a config means:
+    - no layer-norm key (every UER-py config): the 2020 formula, unbiased std + 1e-6;
+    - "layer_norm_unbiased": true / false picks it / the fused standard one (Google, HF: biased variance, eps
+      inside the square root), "layer_norm_eps" its eps;
+    - "layer_norm_eps" alone is refused: this project's configs before the 2020 formula became the default
+      wrote it meaning the fused kernel, so it cannot be read either way without saying so.
+    """
+    if "layer_norm_unbiased" in config and not isinstance(config["layer_norm_unbiased"], bool):
+        raise UserInputError(f"{path}: layer_norm_unbiased must be true or false, not "
+                             f"{json.dumps(config['layer_norm_unbiased'])}")
+    if "layer_norm_eps" in config and "layer_norm_unbiased" not in config:
+        raise UserInputError(f"{path}: layer_norm_eps without layer_norm_unbiased; add \"layer_norm_unbiased\": "
+                             f"false for the standard fused layer norm (what configs written by this project before "
+                             f"2026-11 meant, and Google/HF models), or true for UER-py's 2020 formula")
+
+
+def check_config_values(config, path):
+    from uer.layers.position_ffn import ACTIVATIONS
+    choices = dict(CONFIG_CHOICES, hidden_act=tuple(ACTIVATIONS))
+    for key, allowed in choices.items():
+        if key in config and config[key] not in allowed:
+            raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
+                                 f"{', '.join(allowed)}")
+    check_layer_norm_keys(config, path)
+
+
+def known_config_keys(parser):
+    return set(MODEL_DEFAULTS) | set(CONFIG_CHOICES) | {a.dest for a in parser._actions}
 
 
 def apply_config(args, parser, argv=None):
-    """Fill model hyper-parameters: defaults < config file < flags typed on the command line."""
-    config = load_config(args.config_path) if getattr(args, "config_path", None) else {}
+    """Fill model hyper-parameters: defaults < config file < flags typed on the command line.
+
+    Unlike UER-py, where the config's dropout won even over a typed --dropout, a typed flag wins here."""
+    path = getattr(args, "config_path", None)
+    config = load_config(path) if path else {}
     explicit = _explicit_keys(parser, argv)
+    known = known_config_keys(parser)
+    flags = {a.dest for a in parser._actions if a.option_strings}
     for key, value in MODEL_DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
     for key, value in config.items():
+        if key not in known:
+            print(f"warning: {path}: key {key!r} is not a setting of this script; ignored", file=sys.stderr)
+            continue
         if key in explicit:
             continue
-        if isinstance(getattr(args, key, None), bool) and getattr(args, key):
+        if key in flags and getattr(args, key) is True:
             continue  # a store_true flag given on the command line stays on
         setattr(args, key, value)
     return args

@@ -13,7 +13,8 @@ class CrnnEncoder(nn.Module):
     def __init__(self, args):
         super().__init__()
         self.dropout = args.dropout
-        self.conv_1, self.conv = conv_stack(args.emb_size, args.hidden_size, args.kernel_size, args.layers_num)
+        self.conv_1, self.conv = conv_stack(args.emb_size, args.hidden_size, args.kernel_size,
+                                               args.layers_num - 1)
         self.rnn = nn.LSTM(input_size=args.hidden_size, hidden_size=args.hidden_size, num_layers=args.layers_num,
                            dropout=args.dropout if args.layers_num > 1 else 0.0, batch_first=True)
 

@@ -18,8 +18,8 @@ class GatedcnnEncoder(nn.Module):
         super().__init__()
         self.block_size = args.block_size
         hidden, kernel, layers = args.hidden_size, args.kernel_size, args.layers_num
-        self.conv_1, self.conv = conv_stack(args.emb_size, hidden, kernel, layers)
-        self.gate_1, self.gate = conv_stack(args.emb_size, hidden, kernel, layers)
+        self.conv_1, self.conv = conv_stack(args.emb_size, hidden, kernel, layers - 1)
+        self.gate_1, self.gate = conv_stack(args.emb_size, hidden, kernel, layers - 1)
 
         # Stored as [1, hidden, 1, 1] like UER's 4-D convolutions.
         self.conv_b1 = nn.Parameter(torch.zeros(1, hidden, 1, 1))

@@ -19,7 +19,8 @@ class RcnnEncoder(nn.Module):
         self.dropout = args.dropout
         self.rnn = nn.LSTM(input_size=args.emb_size, hidden_size=args.hidden_size, num_layers=args.layers_num,
                            dropout=args.dropout if args.layers_num > 1 else 0.0, batch_first=True)
-        self.conv_1, self.conv = conv_stack(args.hidden_size, args.hidden_size, args.kernel_size, args.layers_num)
+        self.conv_1, self.conv = conv_stack(args.hidden_size, args.hidden_size, args.kernel_size,
+                                               args.layers_num - 1)
 
     def forward(self, emb, seg):
         output = dropout(run_rnn(self.rnn, emb, lengths_of(seg), packed=False), self.dropout, self.training)

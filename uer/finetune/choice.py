@@ -34,7 +34,8 @@ class ChoiceExamples:
 
 
 def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
-    """ChoiceExamples with fields "label" (answer index), "valid" [questions, choices] and "id"."""
+    """ChoiceExamples with fields "label" (answer index), "valid" [questions, choices] and "id" (each question's
+    own "id" as the file has it, else ITEM_ID-QUESTION_INDEX)."""
     items = read_json(path, "C3 data")
     choice_texts, question_of, questions, context_of, contexts, labels, valid, ids = [], [], [], [], [], [], [], []
     for k, item in enumerate(items if isinstance(items, list) else [None]):
@@ -56,10 +57,10 @@ def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
             question_of += [len(questions)] * max_choices_num
             questions.append(qa.get("question", ""))
             context_of += [k] * max_choices_num
-            ids.append(f"{item[2] if len(item) > 2 else k}-{q}")
+            ids.append(qa["id"] if "id" in qa else f"{item[2] if len(item) > 2 else k}-{q}")
     sequences, a_lens = encode_choice_sequences(tokenizer, choice_texts, (question_of, questions),
                                                 (context_of, contexts), seq_length)
-    fields = {"label": np.asarray(labels), "valid": np.asarray(valid), "id": np.asarray(ids)}
+    fields = {"label": np.asarray(labels), "valid": np.asarray(valid), "id": ids}
     return ChoiceExamples(Examples(sequences, a_lens), max_choices_num, fields)
 
 

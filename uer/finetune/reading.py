@@ -89,7 +89,7 @@ def build_windows(questions, vocab, seq_length, doc_stride, with_answers=True):
             ends.append(span[1] - lo + len(head) if inside else 0)
             if lo + room >= len(c_ids):
                 break
-            lo += doc_stride
+            lo += min(doc_stride, room)  # as UER-py: no context is skipped when windows are short
     fields = {"question": np.asarray(owner), "window": np.asarray(window_start), "start": np.asarray(starts),
               "end": np.asarray(ends)}
     return Examples(sequences, a_lens, fields), all_offsets

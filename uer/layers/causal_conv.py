@@ -9,10 +9,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def conv_stack(in_width, hidden_size, kernel_size, layers_num):
-    """(conv_1, conv): the first convolution over `in_width` features and layers_num - 1 over hidden."""
+def conv_stack(in_width, hidden_size, kernel_size, rest_num):
+    """(conv_1, conv): the first convolution over `in_width` features and `rest_num` over hidden."""
     first = nn.Conv2d(1, hidden_size, (kernel_size, in_width))
-    rest = nn.ModuleList(nn.Conv2d(hidden_size, hidden_size, (kernel_size, 1)) for _ in range(layers_num - 1))
+    rest = nn.ModuleList(nn.Conv2d(hidden_size, hidden_size, (kernel_size, 1)) for _ in range(rest_num))
     return first, rest
 
 

@@ -1,16 +1,58 @@
+"""Layer normalisation with UER's parameter names (`gamma`, `beta`), in the two formulas a config can ask for.
+
+- "unbiased" (UER-py 2020, the default): gamma * (x - mean) / (std + eps) + beta, std with n - 1, eps 1e-6.
+  Every checkpoint and config of the original computes this; it runs as one autograd function (statistics in
+  one pass, a hand-derived backward) so it costs about what the fused kernel costs.
+- "standard" (Google/HuggingFace BERT): gamma * (x - mean) / sqrt(biased var + eps) + beta, torch's fused
+  kernel. Configs select it with "layer_norm_unbiased": false (the converters write that, with eps 1e-12).
+
+How a config picks one is decided in uer/opts.py (check_layer_norm_keys).
+"""
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+TINY = 1e-30  # keeps a constant row finite (its xhat is 0) without changing any other row
 
-class LayerNorm(nn.Module):
-    """Layer normalisation with UER's parameter names (`gamma`, `beta`).
 
-    Default: the fused kernel (biased variance, eps inside the square root, as Google/HF BERT).
-    `unbiased_std=True` reproduces the 2020 UER-py formula exactly: gamma * (x - mean) / (std + eps) + beta.
+class UnbiasedStdNorm(torch.autograd.Function):
+    """y = gamma * (x - mean) / (std_unbiased + eps) + beta over the last dimension, built on torch's fused
+    layer-norm kernels (var_mean alone is slower than the whole fused layer norm on CPU).
+
+    Forward: the fused kernel with eps ~ 0 gives xb = (x - mean) / std_biased and 1 / std_biased in one pass;
+    xhat = xb * std_biased / (std_unbiased + eps). Backward: the fused backward evaluated at X = g * xhat with
+    mean 0 and rstd = 1 / (std_unbiased + eps) computes rstd * (h - mean(h)) - rstd^3 * X * mean(h * X); with
+    g^2 = n * d^3 / ((n - 1) * std_unbiased) (d = std_unbiased + eps) that is exactly this formula's gradient.
     """
 
-    def __init__(self, hidden_size, eps=1e-6, unbiased_std=False):
+    @staticmethod
+    def forward(ctx, x, gamma, beta, eps):
+        n = x.size(-1)
+        xb, _, rstd_b = torch.native_layer_norm(x, (n,), None, None, TINY)
+        std = rstd_b.reciprocal().mul_(math.sqrt(n / (n - 1)))
+        denom = std + eps
+        xhat = xb.mul_(std.mul(math.sqrt((n - 1) / n)).div_(denom).view_as(xb[..., :1]))
+        ctx.save_for_backward(xhat, gamma, std, denom)
+        return torch.addcmul(beta, xhat, gamma)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, gamma, std, denom = ctx.saved_tensors
+        n = xhat.size(-1)
+        grad = grad.contiguous()
+        shape = xhat.shape[:-1] + (1,)
+        scale = denom.pow(3).mul_(n / (n - 1)).div_(std.clamp_min(TINY)).sqrt_().view(shape)
+        grad_x, _, grad_beta = torch.ops.aten.native_layer_norm_backward(
+            grad, xhat * scale, (n,), torch.zeros_like(denom), denom.reciprocal(), gamma, gamma,
+            [True, False, ctx.needs_input_grad[2]])
+        grad_gamma = (grad * xhat).reshape(-1, n).sum(0) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_gamma, grad_beta, None
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, hidden_size, eps=1e-6, unbiased_std=True):
         super().__init__()
         self.eps = eps
         self.unbiased_std = unbiased_std
@@ -18,13 +60,16 @@ class LayerNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(hidden_size))
 
     def forward(self, x):
-        if self.unbiased_std:
-            mean = x.mean(-1, keepdim=True)
-            std = x.std(-1, keepdim=True)
-            return self.gamma * (x - mean) / (std + self.eps) + self.beta
-        return F.layer_norm(x, self.gamma.shape, self.gamma, self.beta, self.eps)
+        if not self.unbiased_std:
+            return F.layer_norm(x, self.gamma.shape, self.gamma, self.beta, self.eps)
+        if x.dtype != self.gamma.dtype:
+            x = x.to(self.gamma.dtype)  # under autocast, normalise in fp32 as F.layer_norm does
+        return UnbiasedStdNorm.apply(x, self.gamma, self.beta, self.eps)
+
+    def extra_repr(self):
+        return f"{self.gamma.numel()}, eps={self.eps}, {'unbiased std' if self.unbiased_std else 'standard'}"
 
 
 def layer_norm_from_args(args, size):
     return LayerNorm(size, eps=getattr(args, "layer_norm_eps", 1e-6),
-                     unbiased_std=getattr(args, "layer_norm_unbiased", False))
+                     unbiased_std=getattr(args, "layer_norm_unbiased", True))

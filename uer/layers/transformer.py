@@ -16,7 +16,8 @@ class TransformerLayer(nn.Module):
         self.dropout = args.dropout
         self.self_attn = attention or MultiHeadedAttention(args.hidden_size, args.heads_num, args.dropout)
         self.layer_norm_1 = layer_norm_from_args(args, args.hidden_size)
-        self.feed_forward = PositionwiseFeedForward(args.hidden_size, args.feedforward_size)
+        self.feed_forward = PositionwiseFeedForward(args.hidden_size, args.feedforward_size,
+                                                    getattr(args, "hidden_act", "gelu"))
         self.layer_norm_2 = layer_norm_from_args(args, args.hidden_size)
 
     def forward(self, hidden, mask, is_causal=False, cache=None):

@@ -2,8 +2,10 @@
 
 UER's segment embedding has 3 rows (0 = padding, 1 = sentence A, 2 = sentence B); HF's token types have 2
 (0 = A, 1 = B). Going to UER a zero row is put first; going to HF row 0 is dropped (UER uses it only at padding
-positions, whose outputs nothing reads). LayerNorm: HF/Google use eps=1e-12 inside the square root, which is
-what UER's fused layer norm computes when the config says "layer_norm_eps": 1e-12.
+positions, whose outputs nothing reads). LayerNorm: HF/Google use the biased variance with eps=1e-12 inside the
+square root, which UER computes when the config says "layer_norm_unbiased": false, "layer_norm_eps": 1e-12
+(written by the conversion to UER). UER-py's 2020 formula (unbiased std + eps) has no HF equivalent: a model
+using it converts with a warning, and HF's outputs then differ slightly (hidden states by ~1e-2).
 """
 import re
 
@@ -105,20 +107,49 @@ def uer_to_hf(state, layers_num=None):
     return {k: v.contiguous() for k, v in out.items()}
 
 
-def hf_config_to_uer(config):
-    """UER config (JSON dict) from a HuggingFace BERT config.json."""
+def hf_config_to_uer(config, source="HuggingFace config"):
+    """UER config (JSON dict) from a HuggingFace BERT config.json (Google's bert_config.json has the same
+    fields)."""
+    from uer.layers.position_ffn import ACTIVATIONS
+    act = config.get("hidden_act", "gelu")
+    if act not in ACTIVATIONS:
+        raise UserInputError(f"{source}: hidden_act {act!r} is not supported; expected one of "
+                             f"{', '.join(ACTIVATIONS)}")
     return {"emb_size": config["hidden_size"], "hidden_size": config["hidden_size"],
             "feedforward_size": config["intermediate_size"], "heads_num": config["num_attention_heads"],
             "layers_num": config["num_hidden_layers"], "max_seq_length": config.get("max_position_embeddings", 512),
-            "dropout": config.get("hidden_dropout_prob", 0.1), "layer_norm_eps": config.get("layer_norm_eps", 1e-12)}
+            "dropout": config.get("hidden_dropout_prob", 0.1), "hidden_act": act,
+            "layer_norm_unbiased": False, "layer_norm_eps": config.get("layer_norm_eps", 1e-12)}
+
+
+def write_uer_config(source, path, model_path, what):
+    """Write the UER config of the HF/Google config file `source` (if it exists) to `path` (default: the model
+    path with .json for its extension)."""
+    import json
+    import os
+    from uer.utils.fileutil import atomic_open
+    from uer.utils.readers import read_json_object
+    if not os.path.exists(source):
+        print(f"no {what} at {source}: no UER config written (write one with \"layer_norm_unbiased\": false, "
+              f"\"layer_norm_eps\": 1e-12 to compute what the source model computed)")
+        return
+    config = hf_config_to_uer(read_json_object(source, what), source)
+    path = path or os.path.splitext(model_path)[0] + ".json"
+    with atomic_open(path, "w") as f:
+        json.dump(config, f, indent=2)
+    print(f"wrote {path} (hidden_act {config['hidden_act']}, standard layer norm, eps {config['layer_norm_eps']})")
 
 
 def uer_config_to_hf(config, vocab_size):
-    """HuggingFace BertConfig fields (config.json) from a UER config."""
+    """HuggingFace BertConfig fields (config.json) from a UER config (values already checked by load_config)."""
+    import sys
+    if config.get("layer_norm_unbiased", True):
+        print("warning: this UER config uses UER-py's 2020 layer norm (unbiased std + eps), which HF BERT cannot "
+              "compute; the converted model's outputs will differ slightly (hidden states by ~1e-2)", file=sys.stderr)
     return {"architectures": ["BertForPreTraining"], "model_type": "bert", "vocab_size": vocab_size,
             "hidden_size": config["hidden_size"], "num_hidden_layers": config["layers_num"],
             "num_attention_heads": config["heads_num"], "intermediate_size": config["feedforward_size"],
-            "hidden_act": "gelu", "hidden_dropout_prob": config.get("dropout", 0.1),
+            "hidden_act": config.get("hidden_act", "gelu"), "hidden_dropout_prob": config.get("dropout", 0.1),
             "attention_probs_dropout_prob": config.get("dropout", 0.1),
             "max_position_embeddings": config.get("max_seq_length", 512), "type_vocab_size": 2,
             "layer_norm_eps": config.get("layer_norm_eps", 1e-6), "initializer_range": 0.02, "pad_token_id": 0}

@@ -61,10 +61,14 @@ class BasicTokenizer:
         return "".join(out)
 
 
-class WordpieceTokenizer:
-    """Greedy longest-match-first WordPiece, as in Google BERT."""
+# UER-py's WordPiece turns words longer than 200 characters into [UNK] (Google's BERT: 100).
+MAX_WORD_CHARS = 200
 
-    def __init__(self, vocab, unk_token=UNK_TOKEN, max_input_chars_per_word=100):
+
+class WordpieceTokenizer:
+    """Greedy longest-match-first WordPiece, as in Google BERT (with UER-py's word length limit)."""
+
+    def __init__(self, vocab, unk_token=UNK_TOKEN, max_input_chars_per_word=MAX_WORD_CHARS):
         self.vocab = vocab
         self.unk_token = unk_token
         self.max_input_chars_per_word = max_input_chars_per_word
@@ -157,7 +161,8 @@ def _build_fast_wordpiece(vocab, lower):
         from tokenizers import Tokenizer as FastTokenizer, models, normalizers, pre_tokenizers
     except ImportError:
         return None
-    fast = FastTokenizer(models.WordPiece(dict(vocab.w2i), unk_token=UNK_TOKEN, max_input_chars_per_word=100))
+    fast = FastTokenizer(models.WordPiece(dict(vocab.w2i), unk_token=UNK_TOKEN,
+                                                max_input_chars_per_word=MAX_WORD_CHARS))
     fast.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
                                                  strip_accents=lower, lowercase=lower)
     fast.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
