@@ -6,7 +6,7 @@ import time
 from uer.opts import tokenizer_opts, masking_opts
 from uer.utils.cli import run_main
 from uer.utils.instances import str2data
-from uer.utils.tokenizers import load_vocab
+from uer.utils.text.tokenizers import load_vocab
 
 
 def build_parser():

@@ -20,7 +20,7 @@ def main(argv=None):
     from uer.finetune.choice import read_c3, choice_loss, choice_evaluator
     from uer.finetune.loop import fine_tune_task
     from uer.models.classifier import MultipleChoice
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     fine_tune_task(args, MultipleChoice, vocab,
                    lambda path: read_c3(path, tokenizer, args.seq_length, args.max_choices_num), choice_loss,

@@ -23,7 +23,7 @@ def main(argv=None):
                                              classifier_evaluator)
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import Classifier
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_classification(args.train_path, tokenizer, args.seq_length, soft_targets=args.soft_targets)
     args.labels_num = labels_num_of(args.train_path, train)

@@ -21,7 +21,7 @@ def main(argv=None):
     from uer.finetune.classification import read_classification, classifier_loss, ranking_evaluator
     from uer.finetune.loop import fine_tune_task
     from uer.models.classifier import Classifier
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     args.labels_num = 2
     fine_tune_task(args, Classifier, vocab,

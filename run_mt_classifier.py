@@ -27,7 +27,7 @@ def main(argv=None):
     from uer.finetune.data import Examples
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import MultiTaskClassifier
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     trains, devs, args.labels_num_list = [], [], []
     for task, folder in enumerate(args.dataset_path_list):

@@ -30,7 +30,7 @@ import torch.multiprocessing as mp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
-from uer.utils.optimizers import build_optimizer  # noqa: E402
+from uer.utils.training.optimizers import build_optimizer  # noqa: E402
 from uer.utils.memory import keep_freed_memory  # noqa: E402
 from uer.utils.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 

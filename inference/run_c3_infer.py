@@ -26,7 +26,7 @@ def main(argv=None):
     from uer.model_loader import load_model
     from uer.models.classifier import MultipleChoice
     from uer.utils.fileutil import atomic_open
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read_c3(args.test_path, tokenizer, args.seq_length, args.max_choices_num, with_answers=False)
     model = MultipleChoice(args, len(vocab), vocab)

@@ -31,7 +31,7 @@ def main(argv=None):
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier
     from uer.utils.fileutil import atomic_open
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read_classification(args.test_path, tokenizer, args.seq_length, with_labels=False)
     model = Classifier(args, len(vocab), vocab)

@@ -25,7 +25,7 @@ def main(argv=None):
     from uer.model_loader import load_model
     from uer.models.classifier import SpanReader
     from uer.utils.fileutil import atomic_open
-    from uer.utils.tokenizers import load_vocab
+    from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     questions = read_squad(args.test_path, with_answers=False)
     data = ReadingSet(questions, vocab, args.seq_length, args.doc_stride, with_answers=False)

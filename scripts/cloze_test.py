@@ -30,7 +30,7 @@ def main(argv=None):
     from uer.utils.constants import MASK_TOKEN
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_lines
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     lines = read_lines(args.input_path, "input")
     sequences, a_lens = encode_pairs(tokenizer, lines, None, args.seq_length)

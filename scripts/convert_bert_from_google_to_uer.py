@@ -24,11 +24,11 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_saver import atomic_torch_save
-    from uer.utils.convert_google import google_to_uer, read_checkpoint
-    from uer.utils.convert_hf import write_uer_config
+    from uer.utils.interop.convert_google import google_to_uer, read_checkpoint
+    from uer.utils.interop.convert_hf import write_uer_config
     state = google_to_uer(read_checkpoint(args.input_model_path))
     if args.layers_num is not None:
-        from uer.utils.convert_hf import uer_layers
+        from uer.utils.interop.convert_hf import uer_layers
         if uer_layers(state) != args.layers_num:
             from uer.utils.errors import UserInputError
             raise UserInputError(f"{args.input_model_path} has {uer_layers(state)} layers, not --layers_num "

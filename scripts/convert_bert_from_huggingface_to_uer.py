@@ -26,7 +26,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_saver import atomic_torch_save
-    from uer.utils.convert_hf import read_hf_weights, hf_to_uer, weights_file, write_uer_config
+    from uer.utils.interop.convert_hf import read_hf_weights, hf_to_uer, weights_file, write_uer_config
     state = hf_to_uer(read_hf_weights(args.input_model_path), args.layers_num)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")

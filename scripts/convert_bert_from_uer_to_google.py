@@ -13,7 +13,7 @@ def main(argv=None):
     args = conversion_parser(__doc__, "UER model file.", "Checkpoint prefix, e.g. models/google_model.ckpt.") \
         .parse_args(argv)
     from uer.model_loader import read_state_dict
-    from uer.utils.convert_google import uer_to_google, write_checkpoint, tensorflow
+    from uer.utils.interop.convert_google import uer_to_google, write_checkpoint, tensorflow
     tensorflow()
     arrays = uer_to_google(read_state_dict(args.input_model_path))
     write_checkpoint(arrays, args.output_model_path)

@@ -24,7 +24,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_loader import read_state_dict
     from uer.opts import load_config
-    from uer.utils.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights
+    from uer.utils.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights
     from uer.utils.fileutil import atomic_open
     state = read_state_dict(args.input_model_path)
     out = uer_to_hf(state, args.layers_num)

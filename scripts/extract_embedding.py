@@ -23,7 +23,7 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.utils.errors import UserInputError
     from uer.utils.fileutil import atomic_open
-    from uer.utils.tokenizers import load_vocab
+    from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     table = read_state_dict(args.pretrained_model_path).get("embedding.word_embedding.weight")
     if table is None or table.shape[0] != len(vocab):

@@ -23,7 +23,7 @@ def main(argv=None):
     from uer.model_builder import build_for_probing
     from uer.model_saver import atomic_torch_save
     from uer.utils.readers import read_lines
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     lines = [line.split("\t", 1) for line in read_lines(args.input_path, "input")]
     texts_b = [p[1] if len(p) > 1 else "" for p in lines] if any(len(p) > 1 for p in lines) else None

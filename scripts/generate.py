@@ -72,7 +72,7 @@ def main(argv=None):
     from uer.utils.errors import UserInputError
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_text
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     text = read_text(args.input_path, "input").strip()
     ids = [vocab.get(CLS_TOKEN)] + tokenizer.encode(text)

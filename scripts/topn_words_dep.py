@@ -29,7 +29,7 @@ def main(argv=None):
     from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
     from uer.utils.errors import UserInputError
     from uer.utils.readers import read_lines
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     model, device = place(build_for_probing(args, vocab, args.pretrained_model_path), parallel=False)
     candidates = [w for w in dict.fromkeys(read_lines(args.cand_vocab_path, "candidates")) if w in vocab]

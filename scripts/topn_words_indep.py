@@ -26,7 +26,7 @@ def main(argv=None):
     import torch.nn.functional as F
     from uer.model_loader import read_state_dict
     from uer.utils.readers import read_lines
-    from uer.utils.tokenizers import load_vocab
+    from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     table = F.normalize(read_state_dict(args.pretrained_model_path)["embedding.word_embedding.weight"].float(), dim=-1)
     candidates = [w for w in dict.fromkeys(read_lines(args.cand_vocab_path, "candidates")) if w in vocab]

@@ -108,7 +108,7 @@ def test_predictions_do_not_depend_on_batch_padding(trained_classifier, small_rn
     from uer.finetune.loop import predict
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     args = model_args({"emb_size": 48, "hidden_size": 48, "layers_num": 1, "dropout": 0.0}, "lstm",
                       embedding="word", pooling="mean", labels_num=2, vocab_path=VOCAB)
     vocab, tokenizer = load_vocab_and_tokenizer(args)
@@ -225,7 +225,7 @@ def test_read_tsv_skips_empty_lines_and_keeps_line_numbers(tmp_path):
 
 def test_pairs_are_cls_a_sep_b_sep_with_two_segments():
     from uer.finetune.data import encode_pairs
-    from uer.utils.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     from argparse import Namespace
     vocab, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, tokenizer="bert"))
     sequences, a_lens = encode_pairs(tokenizer, ["书很好", "书"], ["不好", "很好很好很好"], seq_length=8)

@@ -26,7 +26,7 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", categories=None), max_size=
 
 
 def bert_tokenizers():
-    from uer.utils.tokenizers import BertTokenizer
+    from uer.utils.text.tokenizers import BertTokenizer
     return BertTokenizer(VOCABULARY), BertTokenizer(VOCABULARY, fast=False)
 
 
@@ -64,7 +64,7 @@ def test_bert_tokenizer_fast_path_equals_python_port(text):
 @FUZZ
 @given(TEXT)
 def test_char_and_space_tokenizers_map_every_token(text):
-    from uer.utils.tokenizers import CharTokenizer, SpaceTokenizer
+    from uer.utils.text.tokenizers import CharTokenizer, SpaceTokenizer
     for tokenizer in (CharTokenizer(VOCABULARY), SpaceTokenizer(VOCABULARY)):
         ids = tokenizer.encode(text)
         assert all(0 <= i < len(VOCABULARY) for i in ids)

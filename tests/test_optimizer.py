@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from uer.utils.optimizers import build_optimizer
+from uer.utils.training.optimizers import build_optimizer
 
 
 class Tiny(nn.Module):

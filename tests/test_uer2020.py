@@ -41,6 +41,7 @@ EPS = 1e-6
 CASES = {
     "bert+bert": ("bert_base", {}, ["--encoder", "bert", "--target", "bert"]),
     "bert+mlm tiny": ("bert_tiny", {}, ["--encoder", "bert", "--target", "mlm"]),
+    "bert+cls tiny": ("bert_tiny", {}, ["--encoder", "bert", "--target", "cls"]),
     "albert relu": ("albert_base", {}, ["--encoder", "bert", "--target", "albert",
                                         "--factorized_embedding_parameterization", "--parameter_sharing"]),
     "gpt+lm": ("bert_base", {}, ["--encoder", "gpt", "--target", "lm"]),
@@ -162,7 +163,8 @@ def reference_hidden(name, state, config, src, seg):
 
 
 def reference_losses(state, hidden, tgt):
-    """Loss sums of the transformer targets: mlm (gelu, layer norm, softmax), nsp/sop (tanh on [CLS]), lm."""
+    """Loss sums of the targets: mlm (gelu, layer norm, softmax), nsp/sop/cls (tanh on [CLS]), lm, bilm (one
+    output layer for both halves)."""
     out = {}
     if "target.mlm_linear_1.weight" in state:
         h = layer_norm(gelu(linear(hidden, state, "target.mlm_linear_1.")), state, "target.layer_norm.")
@@ -174,9 +176,14 @@ def reference_losses(state, hidden, tgt):
             logits = linear(torch.tanh(linear(hidden[:, 0], state, f"target.{task}_linear_1.")), state,
                             f"target.{task}_linear_2.")
             out[task] = F.cross_entropy(logits, tgt["label"], reduction="sum")
-    if "lm" in tgt:
-        logits = linear(hidden, state, "target.output_layer.")
-        out["lm"] = F.cross_entropy(logits.flatten(0, 1), tgt["lm"].flatten(), reduction="sum")
+    if "target.linear_1.weight" in state:
+        logits = linear(torch.tanh(linear(hidden[:, 0], state, "target.linear_1.")), state, "target.linear_2.")
+        out["cls"] = F.cross_entropy(logits, tgt["label"], reduction="sum")
+    half = hidden.size(-1) // 2
+    for name, h in (("lm", hidden), ("forward", hidden[..., :half]), ("backward", hidden[..., half:])):
+        if name in tgt:
+            logits = linear(h, state, "target.output_layer.")
+            out[name] = F.cross_entropy(logits.flatten(0, 1), tgt[name].flatten(), reduction="sum")
     return out
 
 
@@ -197,6 +204,7 @@ def test_original_checkpoint_and_config_compute_the_2020_outputs(name, tmp_path)
     args = parse(pretrain.build_parser(), ["--output_model_path", "unused", "--config_path", str(config_path)]
                  + flags)
     assert args.layer_norm_unbiased and args.layer_norm_eps == EPS, "a config without layer-norm keys is 2020's"
+    args.labels_num = 2  # of the cls target (pretrain.py reads it from the dataset)
     torch.manual_seed(0)
     model = build_model(args, VOCAB)
     state = original_checkpoint(model, tmp_path / "model.bin")
@@ -222,20 +230,21 @@ def test_original_checkpoint_and_config_compute_the_2020_outputs(name, tmp_path)
     diff = (ours[valid] - ref[valid]).abs().max()
     assert diff < 1e-9 * max(1.0, ref[valid].abs().max()), f"max abs diff {diff:.3g}"
 
-    if args.target in ("bert", "mlm", "albert", "lm"):
-        tgt = {"label": torch.tensor([0, 1])}
-        if args.target == "lm":
-            tgt["lm"] = torch.roll(src, -1, 1)
-        else:
-            tgt["mlm"] = torch.zeros_like(src)
-            tgt["mlm"][:, [2, 6]] = src[:, [2, 6]]
-        with torch.no_grad():
-            parts = model(src, tgt, seg)
-            expected = reference_losses(state, ref, tgt)
-        assert set(expected) <= set(parts)
-        for part, loss in expected.items():
-            # the vocabulary softmax runs in float32 whatever the model's precision
-            assert abs(parts[part]["loss_sum"].item() - loss.item()) < 1e-5 * max(1.0, loss.item()), part
+    tgt = {"label": torch.tensor([0, 1]), "seg": seg}
+    if args.target == "lm":
+        tgt["lm"] = torch.roll(src, -1, 1)
+    elif args.target == "bilm":
+        tgt.update(forward=torch.roll(src, -1, 1), backward=torch.roll(src, 1, 1))
+    else:
+        tgt["mlm"] = torch.zeros_like(src)
+        tgt["mlm"][:, [2, 6]] = src[:, [2, 6]]
+    with torch.no_grad():
+        parts = model(src, tgt, seg)
+        expected = reference_losses(state, ref, tgt)
+    assert set(expected) == set(parts)
+    for part, loss in expected.items():
+        # the vocabulary softmax runs in float32 whatever the model's precision
+        assert abs(parts[part]["loss_sum"].item() - loss.item()) < 1e-5 * max(1.0, loss.item()), part
 
 
 def test_cnn_holds_layers_num_convolutions_after_the_first():
@@ -303,7 +312,7 @@ def test_layer_norm_rule(tmp_path):
 
 
 def test_converters_write_the_standard_layer_norm_and_hidden_act():
-    from uer.utils.convert_hf import hf_config_to_uer
+    from uer.utils.interop.convert_hf import hf_config_to_uer
     config = hf_config_to_uer({"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                                "num_hidden_layers": 2, "hidden_act": "gelu_new", "layer_norm_eps": 1e-12})
     assert config["layer_norm_unbiased"] is False and config["layer_norm_eps"] == 1e-12

@@ -12,7 +12,7 @@ from uer.model_builder import build_model
 from uer.model_loader import load_model, load_exact
 from uer.model_saver import save_model
 from uer.utils import distributed
-from uer.utils.optimizers import build_optimizer
+from uer.utils.training.optimizers import build_optimizer
 from uer.utils.precision import Precision
 from uer.utils.pretrain_data import PretrainDataset, BatchLoader
 from uer.utils.errors import UserInputError, RunFailure
@@ -23,7 +23,7 @@ from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state
                                       optimization_state, restore_optimization,
                                       drop_older_states)
 from uer.utils.report import Reporter
-from uer.utils.tokenizers import load_vocab
+from uer.utils.text.tokenizers import load_vocab
 
 
 def normalized_loss(parts, placement):

@@ -12,7 +12,7 @@ import torch.nn as nn
 from uer.finetune.data import training_batches, evaluation_batches
 from uer.model_loader import load_model
 from uer.model_saver import save_model, unwrap, cpu_state_dict
-from uer.utils.optimizers import build_optimizer
+from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped
 from uer.utils.memory import keep_freed_memory
 from uer.utils.precision import Precision

@@ -18,7 +18,7 @@ def read_label2id(path):
 
 def tagging_setup(args):
     """(vocab, id2label) for run_ner.py and its inference; sets args.labels_num from --label2id_path."""
-    from uer.utils.tokenizers import load_vocab
+    from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     args.label2id = read_label2id(args.label2id_path)
     args.labels_num = len(args.label2id)

@@ -1,8 +1,8 @@
 """Layer normalisation with UER's parameter names (`gamma`, `beta`), in the two formulas a config can ask for.
 
 - "unbiased" (UER-py 2020, the default): gamma * (x - mean) / (std + eps) + beta, std with n - 1, eps 1e-6.
-  Every checkpoint and config of the original computes this; it runs as one autograd function (statistics in
-  one pass, a hand-derived backward) so it costs about what the fused kernel costs.
+  Every checkpoint and config of the original computes this; it runs as one autograd function on torch's fused
+  layer-norm kernels (see UnbiasedStdNorm), so it costs about what the fused kernel costs.
 - "standard" (Google/HuggingFace BERT): gamma * (x - mean) / sqrt(biased var + eps) + beta, torch's fused
   kernel. Configs select it with "layer_norm_unbiased": false (the converters write that, with eps 1e-12).
 

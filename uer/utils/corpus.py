@@ -16,7 +16,7 @@ import numpy as np
 
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
 from uer.utils.errors import fail_at
-from uer.utils.tokenizers import load_vocab_and_tokenizer
+from uer.utils.text.tokenizers import load_vocab_and_tokenizer
 
 BATCH_BYTES = 4 << 20
 

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import torch
 
-from uer.utils.convert_hf import hf_to_uer, uer_to_hf
+from uer.utils.interop.convert_hf import hf_to_uer, uer_to_hf
 from uer.utils.errors import UserInputError
 
 SEGMENT_PAD = "uer/segment_padding_embedding"

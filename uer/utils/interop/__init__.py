@@ -1,0 +1,1 @@
+"""Interoperability: weights and configs to and from HuggingFace transformers and Google BERT checkpoints."""

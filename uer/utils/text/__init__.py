@@ -1,0 +1,1 @@
+"""Text: tokenizers (BERT WordPiece, char, space, sentencepiece)."""

@@ -1,0 +1,1 @@
+"""Training runtime: the optimizer and its schedule."""
