@@ -19,6 +19,7 @@ tokens/s / fp32 rate). Needs `pip install transformers` for the HF rows (they ar
 bf16 rows run only where the CPU has native bf16 matrix instructions (AVX512-BF16 or AMX) or on CUDA.
 """
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -163,20 +164,26 @@ def serve(conn, build, build_args, keep_memory, threads):
 
 def median_step_times(sides, steps, turn=3):
     """Median seconds per step of each side, over `steps` counted steps taken in turns of `turn` steps whose
-    first is not counted, so that drift hits all sides alike."""
+    first is not counted, so that drift hits all sides alike. The rounds go through every order of the sides:
+    the side that ran first in a round, or after a given other side, was measured up to ~4% slower whichever it
+    was (BERT-base with the two layer norms, order swapped)."""
     times = [[] for _ in sides]
     for side in sides:
         side(1)  # warm-up
-    while len(times[0]) < steps:
-        for side, record in zip(sides, times):
-            record += side(turn)[1:]
+    orders = list(itertools.permutations(range(len(sides))))
+    rounds = 0
+    while min(len(t) for t in times) < steps or rounds % len(orders):
+        for i in orders[rounds % len(orders)]:
+            times[i] += sides[i](turn)[1:]
+        rounds += 1
     return [sorted(t)[len(t) // 2] for t in times]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=6,
-                        help="Counted steps per model and row (ours and HF take turns of 3 steps, 2 counted).")
+                        help="Counted steps per model and row, at least (the sides take turns of 3 steps, 2 "
+                             "counted, until every order of them has run as often).")
     parser.add_argument("--models", default="base,tiny,lstm,gatedcnn", help=f"Rows, from {', '.join(CASES)}.")
     parser.add_argument("--seq_length", type=int, default=128)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
