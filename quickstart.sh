@@ -6,10 +6,13 @@ cd "$(dirname "$0")"
 python3 -m pip install -q --disable-pip-version-check torch==2.13.0 -r requirements.txt
 python3 preprocess.py --corpus_path corpora/book_review_bert.txt --vocab_path models/reviews_vocab.txt \
                       --dataset_path dataset.pt --processes_num 2 --target bert --seq_length 64
+# A 150-step demo at a high learning rate: UER-py's uncorrected Adam (the default) takes steps up to ~6x larger in
+# the first tens of updates and collapses this model to frequent tokens; --bias_correction keeps it learning
+# (README, "Coming from UER-py").
 python3 pretrain.py --dataset_path dataset.pt --vocab_path models/reviews_vocab.txt \
                     --config_path models/bert_tiny_config.json --output_model_path models/book_review_model.bin \
                     --total_steps 150 --save_checkpoint_steps 150 --report_steps 25 --batch_size 32 \
-                    --learning_rate 1e-3 --encoder bert --target bert
+                    --learning_rate 1e-3 --bias_correction --encoder bert --target bert
 mv models/book_review_model.bin-150 models/book_review_model.bin
 rm -f models/book_review_model.bin-150.state  # only needed to resume pre-training
 python3 run_classifier.py --pretrained_model_path models/book_review_model.bin --vocab_path models/reviews_vocab.txt \
