@@ -225,7 +225,6 @@ def apply_config(args, parser, argv=None):
     config = load_config(path) if path else {}
     explicit = _explicit_keys(parser, argv)
     known = known_config_keys(parser)
-    flags = {a.dest for a in parser._actions if a.option_strings}
     for key, value in MODEL_DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
@@ -235,8 +234,6 @@ def apply_config(args, parser, argv=None):
             continue
         if key in explicit:
             continue
-        if key in flags and getattr(args, key) is True:
-            continue  # a store_true flag given on the command line stays on
         setattr(args, key, value)
     return args
 
