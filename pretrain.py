@@ -2,7 +2,8 @@
 """Pre-train an embedding + encoder + target model on a dataset.pt made by preprocess.py."""
 import argparse
 
-from uer.opts import vocab_opts, model_opts, masking_opts, optimization_opts, distributed_opts, parse
+from uer.opts import (vocab_opts, model_opts, masking_opts, optimization_opts, distributed_opts, monitor_opts,
+                      parse)
 from uer.utils.cli import run_main
 
 
@@ -28,6 +29,7 @@ def build_parser():
     masking_opts(parser)
     optimization_opts(parser, learning_rate=2e-5)
     distributed_opts(parser)
+    monitor_opts(parser)
     return parser
 
 
@@ -38,6 +40,9 @@ def main(argv=None):
     for name in ("total_steps", "save_checkpoint_steps", "report_steps", "batch_size", "dist_timeout"):
         if getattr(args, name) < 1:
             raise UserInputError(f"--{name} must be at least 1")
+    if args.tensorboard_dir:
+        from uer.utils.monitor.metrics import summary_writer_class
+        summary_writer_class()  # fail now, not after the first report
     from uer.trainer import launch
     signum = launch(args)
     return 128 + signum if signum else 0

@@ -20,7 +20,8 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
     from uer.utils.errors import UserInputError
-    states = [read_state_dict(p) for p in args.model_list_path]
+    from uer.utils.monitor.progress import progress
+    states = [read_state_dict(p) for p in progress(args.model_list_path, desc="reading", unit="model")]
     first = states[0]
     for path, state in zip(args.model_list_path[1:], states[1:]):
         if state.keys() != first.keys() or any(state[k].shape != first[k].shape for k in first):

@@ -2,12 +2,15 @@
 """Build a vocabulary from a corpus: the special tokens first, then tokens by descending count (ties in order of
 first appearance), keeping those seen at least --min_count times, at most --max_size in all."""
 import argparse
+import contextlib
 import os
 import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.utils.cli import run_main  # noqa: E402
+
+JOB_LINES = 20000
 
 
 def build_parser():
@@ -36,14 +39,18 @@ def main(argv=None):
     from uer.utils.constants import SPECIAL_TOKENS
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_lines
+    from uer.utils.monitor.progress import progress
     lines = read_lines(args.corpus_path, "corpus")
     size = max(1, -(-len(lines) // max(1, args.processes_num)))
+    size = min(size, JOB_LINES)  # small jobs, so that progress moves
     jobs = [(lines[i:i + size], args.tokenizer) for i in range(0, len(lines), size)]
-    if args.processes_num > 1:
-        with Pool(args.processes_num) as pool:
-            parts = pool.map(count_lines, jobs)
-    else:
-        parts = [count_lines(job) for job in jobs]
+    bar = progress(total=len(lines), desc="counting", unit="line", unit_scale=True)
+    parts = []
+    with Pool(args.processes_num) if args.processes_num > 1 else contextlib.nullcontext() as pool:
+        for part, (job_lines, _) in zip(pool.imap(count_lines, jobs) if pool else map(count_lines, jobs), jobs):
+            parts.append(part)
+            bar.update(len(job_lines))
+    bar.close()
     counts = Counter()
     for part in parts:  # in corpus order, so first appearances (the tie order) are kept
         counts.update(part)

@@ -23,6 +23,7 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.utils.errors import UserInputError
     from uer.utils.fileutil import atomic_open
+    from uer.utils.monitor.progress import progress
     from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     table = read_state_dict(args.pretrained_model_path).get("embedding.word_embedding.weight")
@@ -31,7 +32,9 @@ def main(argv=None):
                              f"{len(vocab)} rows (the vocabulary's size)")
     with atomic_open(args.output_word_embedding_path, "w") as f:
         f.write(f"{table.shape[0]} {table.shape[1]}\n")
-        for word, row in zip(vocab.i2w, table.float().tolist()):
+        rows = progress(zip(vocab.i2w, table.float().tolist()), total=len(vocab), desc="writing", unit="word",
+                        unit_scale=True)
+        for word, row in rows:
             f.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")
     print(f"wrote {table.shape[0]} embeddings of size {table.shape[1]} to {args.output_word_embedding_path}")
 

@@ -108,6 +108,16 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
     parser.add_argument("--resume", action="store_true",
                         help="Continue a stopped run from OUTPUT_MODEL_PATH.resume (written after each epoch and "
                              "on SIGINT/SIGTERM; removed when the run completes).")
+    monitor_opts(parser)
+
+
+def monitor_opts(parser):
+    """Where a run's figures go besides stdout: the metrics file (always written) and TensorBoard."""
+    parser.add_argument("--metrics_path", default=None,
+                        help="JSON-lines file of every report and evaluation (default: "
+                             "OUTPUT_MODEL_PATH.metrics.jsonl); --resume appends to it.")
+    parser.add_argument("--tensorboard_dir", default=None,
+                        help="Also write TensorBoard curves to this directory (needs: pip install tensorboard).")
 
 
 def reading_opts(parser):

@@ -22,7 +22,8 @@ from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state
                                       check_same_run, latest_checkpoint,
                                       optimization_state, restore_optimization,
                                       drop_older_states)
-from uer.utils.report import Reporter
+from uer.utils.monitor.report import Reporter
+from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
 from uer.utils.text.tokenizers import load_vocab
 
 
@@ -142,8 +143,10 @@ def train(args, placement):
                       run_identity(args, dataset, placement))
     start = session.restore(*resume) if resume else 0
     reporter = Reporter(args.batch_size, args.seq_length, placement.world_size, args.total_steps)
+    metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, start if resume else None,
+                         enabled=placement.is_master)
     model.train()
-    with StopSignals() as stop:
+    with StopSignals() as stop, metrics:
         try:
             for step in range(start + 1, args.total_steps + 1):
                 sync = step % accumulation == 0 or step == args.total_steps
@@ -155,7 +158,7 @@ def train(args, placement):
                     optimizer.zero_grad(set_to_none=True)
                 reporter.add(parts, batch[2])
                 if step % args.report_steps == 0 and placement.is_master:
-                    print(reporter.line(step, scheduler.get_last_lr()[0], placement.world_size), flush=True)
+                    report(reporter, metrics, step, scheduler.get_last_lr()[0], precision)
                 signum = stop.agreed(placement, device) if sync else 0
                 if step % args.save_checkpoint_steps == 0 or step == args.total_steps or signum:
                     session.checkpoint(step)
@@ -169,6 +172,14 @@ def train(args, placement):
                 raise distributed.lost_peer(e, placement) from None
             raise
     return 0
+
+
+def report(reporter, metrics, step, lr, precision):
+    figures = reporter.figures(step, lr)
+    if precision.scaler.is_enabled():
+        figures["loss_scale"] = precision.scaler.get_scale()
+    print(reporter.line(figures), flush=True)
+    metrics.log("train", figures)
 
 
 def train_step(model, batch, placement, precision, accumulation, sync):

@@ -97,5 +97,5 @@ def choice_evaluator(batch_size, device):
     def evaluate(model, examples, name):
         accuracy = float((predicted_choices(model, examples, batch_size, device) == examples.fields["label"]).mean())
         print(f"{name}: accuracy {accuracy:.4f} ({len(examples)} questions)", flush=True)
-        return accuracy
+        return {"acc": accuracy}
     return evaluate

@@ -1,5 +1,7 @@
 """Reading classification TSVs (label, text_a, optional text_b, optional logits) and the classifier's loss and
 metric, shared by run_classifier.py, run_mt_classifier.py and the classifier inference."""
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -74,7 +76,7 @@ def classifier_evaluator(batch_size, device, labels_num):
         logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
         accuracy, report = classification_report(logits.argmax(-1).numpy(), examples.fields["label"], labels_num)
         print(f"{name}:\n{report}", flush=True)
-        return accuracy
+        return {"acc": accuracy}
     return evaluate
 
 
@@ -83,14 +85,18 @@ def multitask_evaluator(batch_size, device, labels_num_list, names):
     single = [classifier_evaluator(batch_size, device, n) for n in labels_num_list]
 
     def evaluate(model, task_sets, name):
-        scores = [ev(model, examples, f"{name} {task}") for ev, examples, task in zip(single, task_sets, names)]
-        print(f"{name}: mean accuracy over {len(scores)} tasks {sum(scores) / len(scores):.4f}", flush=True)
-        return sum(scores) / len(scores)
+        scores = [ev(model, examples, f"{name} {task}")["acc"]
+                  for ev, examples, task in zip(single, task_sets, names)]
+        mean = sum(scores) / len(scores)
+        print(f"{name}: mean accuracy over {len(scores)} tasks {mean:.4f}", flush=True)
+        return {"acc": mean, **{f"acc_{os.path.basename(os.path.normpath(task))}": s
+                                for task, s in zip(names, scores)}}
     return evaluate
 
 
 def ranking_evaluator(batch_size, device):
-    """DBQA: candidates grouped by the "qid" field, ranked by the probability of label 1; score = MAP."""
+    """DBQA: candidates grouped by the "qid" field, ranked by the probability of label 1; score = MAP (the
+    first of the returned figures, as for every evaluator: that is the one the best epoch is chosen by)."""
     def evaluate(model, examples, name):
         logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
         scores = torch.softmax(logits, -1)[:, 1].numpy()
@@ -98,5 +104,5 @@ def ranking_evaluator(batch_size, device):
         accuracy = float((logits.argmax(-1).numpy() == examples.fields["label"]).mean())
         print(f"{name}: MRR {mrr:.4f} MAP {map_score:.4f} ({used} questions with an answer), "
               f"accuracy {accuracy:.4f}", flush=True)
-        return map_score
+        return {"map": map_score, "mrr": mrr, "acc": accuracy}
     return evaluate

@@ -3,7 +3,6 @@ evaluate the test set with it. Each task supplies its loss, its prediction and i
 import math
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -15,6 +14,8 @@ from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped
 from uer.utils.memory import keep_freed_memory
+from uer.utils.monitor.metrics import MetricsLog, default_metrics_path, summary_writer_class
+from uer.utils.monitor.progress import progress, write
 from uer.utils.precision import Precision
 from uer.utils.signals import StopSignals
 from uer.utils.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
@@ -39,16 +40,13 @@ def place(model, parallel=True):
     return model, device
 
 
-def seconds(s):
-    return f"{int(s // 60)}m{int(s % 60):02d}s"
-
-
-def predict(model, examples, batch_size, device, outputs):
+def predict(model, examples, batch_size, device, outputs, desc="predicting"):
     """outputs(model, examples, indices, src, seg) -> per-example tensor rows; returned in input order."""
     model.eval()
     result = [None] * len(examples)
+    batches = evaluation_batches(examples.length, batch_size)
     with torch.no_grad():
-        for indices in evaluation_batches(examples.length, batch_size):
+        for indices in progress(batches, desc=desc, unit="batch"):
             src, seg = examples.batch(indices, device)
             rows = outputs(model, examples, indices, src, seg)
             for i, row in zip(indices, rows):
@@ -66,23 +64,26 @@ class FineTuner:
             load_model(model, args.pretrained_model_path, ignore_prefixes=HEAD_PREFIXES)
         self.model, self.device = place(model)
         self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
+        if args.tensorboard_dir:
+            summary_writer_class()  # fail before training, not after it
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):
-        """loss_of(model, examples, indices, src, seg) -> scalar loss; evaluate(model, examples, name) -> score
-        (higher is better). Returns the best dev score. With --resume, continues from OUTPUT_MODEL_PATH.resume
-        (written after each epoch and when a signal stops training)."""
+        """loss_of(model, examples, indices, src, seg) -> scalar loss; evaluate(model, examples, name) -> dict of
+        figures, the first of which is the score (higher is better). Returns the best dev score. With --resume,
+        continues from OUTPUT_MODEL_PATH.resume (written after each epoch and when a signal stops training)."""
         args, model = self.args, self.model
         self.total = math.ceil(len(train_set) / args.batch_size) * args.epochs_num
         optimizer, scheduler = build_optimizer(model, args, self.total)
         self.optimizer, self.scheduler = optimizer, scheduler
         resume = ResumeFile(args, model, optimizer, scheduler, self.precision, self.device,
                             {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set)})
+        resumed = args.resume and resume.exists()
         at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
-        self.clock = (time.perf_counter(), at.step)
-        with StopSignals() as stop:
+        self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None)
+        with StopSignals() as stop, self.metrics:
             while at.epoch <= args.epochs_num:
                 self.train_epoch(at, train_set, loss_of, stop, resume)
-                score = evaluate(model, dev_set, "dev")
+                score = self.evaluate(evaluate, dev_set, "dev", at)
                 if score > at.best:
                     at.best = score
                     save_model(model, args.output_model_path)
@@ -92,11 +93,17 @@ class FineTuner:
                 if stop.signum and at.epoch <= args.epochs_num:
                     raise Stopped(stop.signum, f"stopped after epoch {at.epoch - 1}; saved {resume.path}: "
                                                "continue with the same command plus --resume")
-        if test_set is not None:
-            load_model(unwrap(model), args.output_model_path)
-            evaluate(model, test_set, "test")
+            if test_set is not None:
+                load_model(unwrap(model), args.output_model_path)
+                self.evaluate(evaluate, test_set, "test", at)
         resume.remove()
         return at.best
+
+    def evaluate(self, evaluate, examples, split, at):
+        """Runs the task's evaluation, logs its figures; returns the score."""
+        figures = evaluate(self.model, examples, split)
+        self.metrics.log(split, {"epoch": min(at.epoch, self.args.epochs_num), "step": at.step, **figures})
+        return next(iter(figures.values()))
 
     def train_epoch(self, at, train_set, loss_of, stop, resume):
         """The rest of epoch at.epoch from batch at.batch; on a signal, saves the position and raises Stopped."""
@@ -105,6 +112,8 @@ class FineTuner:
         batches = training_batches(train_set.length, args.batch_size, at.rng, groups=train_set.fields.get("task"))
         model.train()
         running, count = 0.0, 0
+        bar = progress(total=len(batches), initial=at.batch, desc=f"epoch {at.epoch}/{args.epochs_num}",
+                       unit="batch")
         for k in range(at.batch, len(batches)):
             src, seg = train_set.batch(batches[k], self.device)
             with self.precision.autocast():
@@ -114,21 +123,22 @@ class FineTuner:
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             at.step += 1
+            bar.update(1)
             running, count = running + loss.item(), count + 1
             if at.step % args.report_steps == 0 or at.step == self.total:
                 self.report(at, running / count)
                 running, count = 0.0, 0
             if stop.signum and k + 1 < len(batches):
+                bar.close()
                 resume.save(at, epoch_rng, k + 1)
                 raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
                                            f"{resume.path}: continue with the same command plus --resume")
+        bar.close()
 
     def report(self, at, loss):
-        start, first_step = self.clock
-        elapsed = time.perf_counter() - start
-        left = elapsed / (at.step - first_step) * (self.total - at.step)
-        print(f"epoch {at.epoch}/{self.args.epochs_num} step {at.step}/{self.total} | loss {loss:.4f} | "
-              f"{seconds(elapsed)} elapsed, ~{seconds(left)} left", flush=True)
+        lr = self.scheduler.get_last_lr()[0]
+        write(f"epoch {at.epoch}/{self.args.epochs_num} step {at.step}/{self.total} | loss {loss:.4f} | lr {lr:.2e}")
+        self.metrics.log("train", {"epoch": at.epoch, "step": at.step, "loss": loss, "lr": lr})
 
 
 class Position:
@@ -155,8 +165,11 @@ class ResumeFile:
             "run": self.identity, "model": cpu_state_dict(self.model), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda,
             **optimization_state(self.optimizer, self.scheduler, self.precision)})
 
+    def exists(self):
+        return os.path.exists(self.path)
+
     def restore(self):
-        if not os.path.exists(self.path):
+        if not self.exists():
             print(f"--resume: no {self.path} yet; starting at epoch 1", flush=True)
             return Position(np.random.default_rng(self.identity["seed"]))
         state = load_state(self.path)

@@ -220,10 +220,10 @@ def predicted_answers(model, data, batch_size, device, max_answer_length):
 
 
 def reading_evaluator(batch_size, device, max_answer_length):
-    """evaluate(model, ReadingSet, name) -> (EM + F1) / 2."""
+    """evaluate(model, ReadingSet, name) -> {"score": (EM + F1) / 2, "em", "f1"}."""
     def evaluate(model, data, name):
         questions = data.questions
         em, f1 = cmrc_scores(questions, predicted_answers(model, data, batch_size, device, max_answer_length))
         print(f"{name}: EM {em:.2f} F1 {f1:.2f} ({len(questions)} questions)", flush=True)
-        return (em + f1) / 2
+        return {"score": (em + f1) / 2, "em": em, "f1": f1}
     return evaluate

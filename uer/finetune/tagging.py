@@ -95,5 +95,5 @@ def tagging_evaluator(batch_size, device, id2label):
         p, r, f1, correct, predicted, total = entity_scores(pred, gold)
         print(f"{name}: entity precision {p:.4f} recall {r:.4f} f1 {f1:.4f} "
               f"({correct} correct, {predicted} predicted, {total} gold)", flush=True)
-        return f1
+        return {"f1": f1, "precision": p, "recall": r}
     return evaluate

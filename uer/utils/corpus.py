@@ -19,6 +19,7 @@ from uer.utils.errors import fail_at
 from uer.utils.text.tokenizers import load_vocab_and_tokenizer
 
 BATCH_BYTES = 4 << 20
+_tokenizers = {}  # per worker process: jobs share the vocabulary and tokenizer
 
 
 def split_ranges(path, pieces):
@@ -79,9 +80,11 @@ def parse_labeled(path, lines, batch_offset):
 
 
 def tokenize_range(job):
-    """Worker: tokenize bytes [start, end) of the corpus into part files."""
-    args = Namespace(**job["tokenizer_args"])
-    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    """Worker: tokenize bytes [start, end) of the corpus into part files; returns the number of bytes."""
+    key = tuple(sorted(job["tokenizer_args"].items()))
+    if key not in _tokenizers:
+        _tokenizers[key] = load_vocab_and_tokenizer(Namespace(**job["tokenizer_args"]))
+    vocab, tokenizer = _tokenizers[key]
     cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     dtype, mode, path = np.dtype(job["token_dtype"]), job["mode"], job["path"]
     with open(job["tokens_out"], "wb") as tok_f, open(job["records_out"], "wb") as rec_f:
@@ -110,6 +113,7 @@ def tokenize_range(job):
             flat = [t for s in seqs for t in s]
             np.asarray(flat, dtype=dtype).tofile(tok_f)
             np.asarray(recs, dtype=np.int32).tofile(rec_f)
+    return job["end"] - job["start"]
 
 
 def concatenate(paths, out_path):

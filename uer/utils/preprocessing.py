@@ -18,12 +18,14 @@ from uer.utils.dataset_io import DatasetWriter
 from uer.utils.errors import UserInputError
 from uer.utils.instances import str2data, assemble, python_rng
 from uer.utils.masking import mask_matrix
+from uer.utils.monitor.progress import progress
 
 FORMAT_VERSION = 1
 INSTANCE_FIELDS = (("a_start", np.int64), ("a_len", np.int32), ("b_start", np.int64), ("b_len", np.int32),
                    ("label", np.int32))
 MASK_CHUNK = 4096
 PART_DOCS = 1000
+JOB_BYTES = 2 << 20  # tokenizing jobs are at most this large, so that progress moves on a large corpus
 
 
 def token_dtype(vocab_size):
@@ -181,12 +183,15 @@ def validate(args, data):
 
 
 def tokenize(args, data, dtype, work):
-    ranges = corpus.split_ranges(args.corpus_path, max(1, args.processes_num) * 4)
+    size = os.path.getsize(args.corpus_path)
+    ranges = corpus.split_ranges(args.corpus_path, max(max(1, args.processes_num) * 4, -(-size // JOB_BYTES)))
     tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer}
     jobs = [{"path": args.corpus_path, "start": a, "end": b, "mode": data.mode, "token_dtype": np.dtype(dtype).str,
              "tokenizer_args": tok_args, "tokens_out": os.path.join(work, f"tok{i}"),
              "records_out": os.path.join(work, f"rec{i}")} for i, (a, b) in enumerate(ranges)]
-    list(pool_map(corpus.tokenize_range, jobs, args.processes_num))
+    with progress(total=size, desc="tokenizing", unit="B", unit_scale=True) as bar:
+        for done in pool_map(corpus.tokenize_range, jobs, args.processes_num):
+            bar.update(done)
     tokens_path, records_path = os.path.join(work, "tokens"), os.path.join(work, "records")
     corpus.concatenate([j["tokens_out"] for j in jobs], tokens_path)
     corpus.concatenate([j["records_out"] for j in jobs], records_path)
@@ -215,7 +220,8 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
         # Sentence-pair blocks are built in parts of PART_DOCS documents (each with its own generator) so that
         # one large block still keeps every process busy; random partners come from the whole block.
         parts = range(0, docs, PART_DOCS) if data.mode == "sentences" else [0]
-        jobs += [{"block": i, "part": k, "docs": (lo, lo + PART_DOCS), "rec_start": a, "rec_end": b,
+        jobs += [{"block": i, "part": k, "docs": (lo, lo + PART_DOCS), "docs_count": min(PART_DOCS, docs - lo)
+                  if data.mode == "sentences" else docs, "rec_start": a, "rec_end": b,
                   "tok_start": ts, "tok_end": te, "mode": data.mode, "records_path": records_path,
                   "tokens_path": tokens_path, "opts": opts} for k, lo in enumerate(parts)]
     fields = list(INSTANCE_FIELDS)
@@ -224,8 +230,11 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
     paths = [(name, os.path.join(work, name), dt) for name, dt in fields]
     files = {name: open(path, "wb") for name, path, _ in paths}
     count, labels_max = 0, -1
+    bar = progress(total=sum(j["docs_count"] for j in jobs), desc="building instances", unit="doc",
+                   unit_scale=True)
     try:
-        for inst in pool_map(build_block, jobs, args.processes_num):
+        for job, inst in zip(jobs, pool_map(build_block, jobs, args.processes_num)):
+            bar.update(job["docs_count"])
             if inst is None:
                 continue
             for name, _, dt in paths:
@@ -234,6 +243,7 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
             if len(inst["label"]):
                 labels_max = max(labels_max, int(inst["label"].max()))
     finally:
+        bar.close()
         for f in files.values():
             f.close()
     if count == 0:
