@@ -3,39 +3,26 @@
 
 --output_model_path ending in .safetensors writes safetensors, otherwise a torch pytorch_model.bin. With
 --config_path (the UER config) a HuggingFace config.json is written beside it."""
-import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.opts import conversion_opts  # noqa: E402
+from uer.opts import uer_to_hf_parser  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    conversion_opts(parser, "UER model file.", "pytorch_model.bin or model.safetensors.")
-    parser.add_argument("--config_path", default=None, help="UER config of the model, for config.json.")
-    return parser
-
-
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = uer_to_hf_parser(__doc__).parse_args(argv)
     from uer.model_loader import read_state_dict
     from uer.opts import load_config
-    from uer.utils.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights
-    from uer.utils.fileutil import atomic_open
+    from uer.utils.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights, write_json
     state = read_state_dict(args.input_model_path)
     out = uer_to_hf(state, args.layers_num)
     write_hf_weights(out, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(out)} tensors")
     if args.config_path:
         config = uer_config_to_hf(load_config(args.config_path), state["embedding.word_embedding.weight"].shape[0])
-        path = os.path.join(os.path.dirname(os.path.abspath(args.output_model_path)), "config.json")
-        with atomic_open(path, "w") as f:
-            json.dump(config, f, indent=2)
-        print(f"wrote {path}")
+        write_json(config, os.path.join(os.path.dirname(os.path.abspath(args.output_model_path)), "config.json"))
 
 
 if __name__ == "__main__":

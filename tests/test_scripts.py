@@ -184,8 +184,8 @@ def test_extract_feature_and_context_dependent_neighbours(memorised, tmp_path):
     assert line.startswith(f"书 ({SENTENCE}): ") and len(line.split(": ", 1)[1].split(", ")) == 4
 
 
-@pytest.mark.parametrize("encoder", ["gpt", "lstm"])
-def test_incremental_decoding_equals_reencoding(encoder):
+@pytest.mark.parametrize("encoder, positioning", [("gpt", "post"), ("gpt", "pre"), ("lstm", "post")])
+def test_incremental_decoding_equals_reencoding(encoder, positioning):
     import importlib.util
     spec = importlib.util.spec_from_file_location("generate", os.path.join(os.path.dirname(VOCAB), "..", "scripts",
                                                                            "generate.py"))
@@ -193,7 +193,8 @@ def test_incremental_decoding_equals_reencoding(encoder):
     spec.loader.exec_module(generate)
     torch.manual_seed(0)
     args = model_args({"emb_size": 32, "hidden_size": 32, "feedforward_size": 64, "heads_num": 4, "layers_num": 2,
-                       "dropout": 0.0}, encoder, "lm", embedding="bert" if encoder == "gpt" else "word")
+                       "dropout": 0.0, "layernorm_positioning": positioning}, encoder, "lm",
+                      embedding="bert" if encoder == "gpt" else "word")
     model = build_model(args, 100).eval()
     for p in model.parameters():
         p.data.normal_(0, 0.2)

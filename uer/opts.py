@@ -15,9 +15,10 @@ DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 # and checkpoint of the original was made with it. See check_layer_norm_keys.
 MODEL_DEFAULTS = {"emb_size": 768, "hidden_size": 768, "feedforward_size": 3072, "heads_num": 12,
                   "layers_num": 12, "dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
-                  "layer_norm_unbiased": True, "max_seq_length": 512, "kernel_size": 3, "block_size": 2}
+                  "layer_norm_unbiased": True, "max_seq_length": 512, "kernel_size": 3, "block_size": 2,
+                  "layernorm_positioning": "post", "remove_embedding_layernorm": False}
 # Config keys with a fixed set of values.
-CONFIG_CHOICES = {"synt_type": ("dense",)}
+CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre")}
 
 
 def registry_choices():
@@ -156,6 +157,22 @@ def conversion_parser(doc, input_help, output_help):
     return parser
 
 
+def hf_to_uer_parser(doc):
+    """Options of the HuggingFace -> UER conversion scripts."""
+    parser = conversion_parser(doc, "HF weights file or model folder.", "UER model file to write.")
+    parser.add_argument("--hf_config_path", default=None, help="HF config.json (default: beside the input).")
+    parser.add_argument("--output_config_path", default=None,
+                        help="UER config to write (default: OUTPUT_MODEL_PATH with .json for its extension).")
+    return parser
+
+
+def uer_to_hf_parser(doc):
+    """Options of the UER -> HuggingFace conversion scripts."""
+    parser = conversion_parser(doc, "UER model file.", "pytorch_model.bin or model.safetensors.")
+    parser.add_argument("--config_path", default=None, help="UER config of the model, for config.json.")
+    return parser
+
+
 def conversion_opts(parser, input_help, output_help):
     parser.add_argument("--input_model_path", required=True, help=input_help)
     parser.add_argument("--output_model_path", required=True, help=output_help)
@@ -221,10 +238,18 @@ def check_config_values(config, path):
             raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
                                  f"{', '.join(allowed)}")
     check_layer_norm_keys(config, path)
+    for key in ("remove_embedding_layernorm", "tie_weights"):
+        if key in config and not isinstance(config[key], bool):
+            raise UserInputError(f"{path}: {key} must be true or false, not {json.dumps(config[key])}")
+
+
+# Keys that describe the whole model (a converted GPT-2's config names them); a script without a pre-training
+# target (fine-tuning, inference) has no use for "target"/"tie_weights" and may ignore them without a warning.
+MODEL_DESCRIPTION_KEYS = {"embedding", "encoder", "target", "tie_weights"}
 
 
 def known_config_keys(parser):
-    return set(MODEL_DEFAULTS) | set(CONFIG_CHOICES) | {a.dest for a in parser._actions}
+    return set(MODEL_DEFAULTS) | set(CONFIG_CHOICES) | MODEL_DESCRIPTION_KEYS | {a.dest for a in parser._actions}
 
 
 def apply_config(args, parser, argv=None):

@@ -1,6 +1,7 @@
 import torch.nn as nn
 
-from uer.layers.transformer import TransformerLayer
+from uer.layers.layer_norm import layer_norm_from_args
+from uer.layers.transformer import TransformerLayer, pre_layer_norm
 
 
 class BertEncoder(nn.Module):
@@ -8,6 +9,7 @@ class BertEncoder(nn.Module):
 
     --factorized_embedding_parameterization adds `linear` (emb_size -> hidden_size);
     --parameter_sharing applies one `transformer` block layers_num times (ALBERT).
+    Pre-LN layers ("layernorm_positioning": "pre") are followed by a final `layer_norm`.
     """
 
     causal = False
@@ -25,6 +27,8 @@ class BertEncoder(nn.Module):
             self.transformer = TransformerLayer(args)
         else:
             self.transformer = nn.ModuleList([TransformerLayer(args) for _ in range(self.layers_num)])
+        if pre_layer_norm(args):
+            self.layer_norm = layer_norm_from_args(args, args.hidden_size)
 
     def layer(self, i):
         return self.transformer if self.parameter_sharing else self.transformer[i]
@@ -40,4 +44,4 @@ class BertEncoder(nn.Module):
         mask = self.attention_mask(seg)
         for i in range(self.layers_num):
             hidden = self.layer(i)(hidden, mask, self.causal, cache[i] if cache is not None else None)
-        return hidden
+        return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden

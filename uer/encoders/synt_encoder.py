@@ -1,7 +1,8 @@
 import torch.nn as nn
 
+from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.synthesizer import DenseSynthesizerAttention
-from uer.layers.transformer import TransformerLayer
+from uer.layers.transformer import TransformerLayer, pre_layer_norm
 
 
 class SyntEncoder(nn.Module):
@@ -21,10 +22,12 @@ class SyntEncoder(nn.Module):
             TransformerLayer(args, DenseSynthesizerAttention(args.hidden_size, args.heads_num, args.max_seq_length,
                                                              args.dropout))
             for _ in range(args.layers_num))
+        if pre_layer_norm(args):
+            self.layer_norm = layer_norm_from_args(args, args.hidden_size)
 
     def forward(self, emb, seg):
         mask = (seg > 0)[:, None, None, :]
         hidden = emb
         for layer in self.synthesizer:
             hidden = layer(hidden, mask)
-        return hidden
+        return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden

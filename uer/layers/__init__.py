@@ -1,4 +1,4 @@
-from uer.layers.embeddings import BertEmbedding, WordEmbedding
+from uer.layers.embeddings import BertEmbedding, WordEmbedding, WordPosEmbedding
 
 # Adding an embedding: one file under uer/layers/ and one line here.
-str2embedding = {"bert": BertEmbedding, "word": WordEmbedding}
+str2embedding = {"bert": BertEmbedding, "word": WordEmbedding, "word_pos": WordPosEmbedding}

@@ -5,6 +5,18 @@ from uer.layers.dropout import dropout
 from uer.layers.layer_norm import layer_norm_from_args
 
 
+def embedding_layer_norm(args):
+    """The embedding's layer norm, or None with "remove_embedding_layernorm": true (GPT-2 has none)."""
+    if getattr(args, "remove_embedding_layernorm", False):
+        return None
+    return layer_norm_from_args(args, args.emb_size)
+
+
+def normalise(module, emb):
+    emb = module.layer_norm(emb) if module.layer_norm is not None else emb
+    return dropout(emb, module.dropout, module.training)
+
+
 class WordEmbedding(nn.Module):
     """Word embedding + layer norm, no positions (RNN/CNN encoders)."""
 
@@ -12,14 +24,16 @@ class WordEmbedding(nn.Module):
         super().__init__()
         self.dropout = args.dropout
         self.word_embedding = nn.Embedding(vocab_size, args.emb_size)
-        self.layer_norm = layer_norm_from_args(args, args.emb_size)
+        self.layer_norm = embedding_layer_norm(args)
 
     def forward(self, src, seg):
-        return dropout(self.layer_norm(self.word_embedding(src)), self.dropout, self.training)
+        return normalise(self, self.word_embedding(src))
 
 
 class BertEmbedding(nn.Module):
     """Word + position + segment embeddings, layer norm, dropout."""
+
+    segments = True
 
     def __init__(self, args, vocab_size):
         super().__init__()
@@ -27,8 +41,9 @@ class BertEmbedding(nn.Module):
         self.max_seq_length = getattr(args, "max_seq_length", 512)
         self.word_embedding = nn.Embedding(vocab_size, args.emb_size)
         self.position_embedding = nn.Embedding(self.max_seq_length, args.emb_size)
-        self.segment_embedding = nn.Embedding(3, args.emb_size)
-        self.layer_norm = layer_norm_from_args(args, args.emb_size)
+        if self.segments:
+            self.segment_embedding = nn.Embedding(3, args.emb_size)
+        self.layer_norm = embedding_layer_norm(args)
 
     def forward(self, src, seg, start=0):
         """start: position of src's first token (when decoding continues a cached prefix)."""
@@ -37,5 +52,13 @@ class BertEmbedding(nn.Module):
             raise ValueError(f"sequence of {seq_length} tokens is longer than the position embedding "
                              f"({self.max_seq_length}); lower --seq_length")
         pos = torch.arange(start, seq_length, device=src.device)
-        emb = self.word_embedding(src) + self.position_embedding(pos) + self.segment_embedding(seg)
-        return dropout(self.layer_norm(emb), self.dropout, self.training)
+        emb = self.word_embedding(src) + self.position_embedding(pos)
+        if self.segments:
+            emb = emb + self.segment_embedding(seg)
+        return normalise(self, emb)
+
+
+class WordPosEmbedding(BertEmbedding):
+    """Word + position embeddings (GPT, GPT-2): no segments."""
+
+    segments = False

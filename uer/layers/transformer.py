@@ -6,13 +6,21 @@ from uer.layers.multi_headed_attn import MultiHeadedAttention
 from uer.layers.position_ffn import PositionwiseFeedForward
 
 
+def pre_layer_norm(args):
+    """True for "layernorm_positioning": "pre" (GPT-2 and later models), False for "post" (BERT, UER-py 2020)."""
+    return getattr(args, "layernorm_positioning", "post") == "pre"
+
+
 class TransformerLayer(nn.Module):
-    """Post-LN transformer block (BERT): attention, add & norm, feed-forward, add & norm.
+    """Transformer block. Post-LN (BERT, the default): attention, add & norm, feed-forward, add & norm.
+    Pre-LN (GPT-2; "layernorm_positioning": "pre"): x + attention(norm(x)), then x + feed-forward(norm(x));
+    the encoder then adds a final layer norm. Same keys either way.
 
     `attention` replaces the multi-head attention (the synthesizer encoder uses this)."""
 
     def __init__(self, args, attention=None):
         super().__init__()
+        self.pre_norm = pre_layer_norm(args)
         self.dropout = args.dropout
         self.self_attn = attention or MultiHeadedAttention(args.hidden_size, args.heads_num, args.dropout)
         self.layer_norm_1 = layer_norm_from_args(args, args.hidden_size)
@@ -21,6 +29,11 @@ class TransformerLayer(nn.Module):
         self.layer_norm_2 = layer_norm_from_args(args, args.hidden_size)
 
     def forward(self, hidden, mask, is_causal=False, cache=None):
+        if self.pre_norm:
+            normed = self.layer_norm_1(hidden)
+            attn = self.self_attn(normed, normed, normed, mask, is_causal, cache)
+            inter = dropout(attn, self.dropout, self.training) + hidden
+            return dropout(self.feed_forward(self.layer_norm_2(inter)), self.dropout, self.training) + inter
         attn = self.self_attn(hidden, hidden, hidden, mask, is_causal, cache)
         inter = self.layer_norm_1(dropout(attn, self.dropout, self.training) + hidden)
         out = dropout(self.feed_forward(inter), self.dropout, self.training)

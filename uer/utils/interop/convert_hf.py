@@ -58,11 +58,17 @@ def normalise_hf(state):
     return out
 
 
-def hf_layers(state):
-    found = {int(m.group(1)) for k in state for m in [re.match(r"bert\.encoder\.layer\.(\d+)\.", k)] if m}
+def count_layers(state, pattern, missing):
+    """1 + the largest layer index N in keys matching `pattern` (a regex whose group 1 is N)."""
+    found = {int(m.group(1)) for k in state for m in [re.match(pattern, k)] if m}
     if not found:
-        raise UserInputError("no bert.encoder.layer.N weights found: not a HuggingFace BERT model")
+        raise UserInputError(missing)
     return max(found) + 1
+
+
+def hf_layers(state):
+    return count_layers(state, r"bert\.encoder\.layer\.(\d+)\.",
+                        "no bert.encoder.layer.N weights found: not a HuggingFace BERT model")
 
 
 def hf_to_uer(state, layers_num=None):
@@ -83,11 +89,9 @@ def hf_to_uer(state, layers_num=None):
 
 
 def uer_layers(state):
-    found = {int(m.group(1)) for k in state for m in [re.match(r"encoder\.transformer\.(\d+)\.", k)] if m}
-    if not found:
-        raise UserInputError("no encoder.transformer.N weights found: not a UER BERT model (ALBERT's shared "
-                             "layer has no HuggingFace BERT equivalent)")
-    return max(found) + 1
+    return count_layers(state, r"encoder\.transformer\.(\d+)\.",
+                        "no encoder.transformer.N weights found: not a UER BERT model (ALBERT's shared layer has "
+                        "no HuggingFace BERT equivalent)")
 
 
 def uer_to_hf(state, layers_num=None):
@@ -181,6 +185,20 @@ def read_hf_weights(path):
             raise UserInputError(f"{path}: not a readable safetensors file ({e})") from None
     from uer.model_loader import read_state_dict
     return read_state_dict(path)
+
+
+def write_json(config, path):
+    import json
+    from uer.utils.fileutil import atomic_open
+    with atomic_open(path, "w") as f:
+        json.dump(config, f, indent=2)
+    print(f"wrote {path}")
+
+
+def config_beside(path, given):
+    """The config.json a conversion reads: `given`, or the one beside the weights."""
+    import os
+    return given or os.path.join(os.path.dirname(weights_file(path)), "config.json")
 
 
 def write_hf_weights(state, path):
