@@ -70,7 +70,10 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     runs = [(name, series(read_metrics(p))) for name, p in zip(legend_names(args.inputs), args.inputs)]
-    keys = panel_order({k for _, s in runs for k in s})
+    keys = {k for _, s in runs for k in s}
+    if len({name for split, name in keys if split == "train" and name.startswith("loss_")}) == 1:
+        keys.discard(("train", "loss"))  # one target part: the total is that part's loss
+    keys = panel_order(keys)
     if not keys:
         raise UserInputError(f"{', '.join(args.inputs)}: no step with a loss or metric to draw")
     cols = min(3, len(keys))
