@@ -114,7 +114,7 @@ def test_tensorboard_flag_without_the_package_names_it(monkeypatch):
 
 def test_progress_off_a_terminal_prints_plain_lines_every_few_percent():
     out = io.StringIO()
-    bar = progress(total=200, desc="work", unit="doc", file=out)
+    bar = progress(total=200, desc="work", unit="doc", file=out, plain_delay=0)
     assert isinstance(bar, PlainLines)
     bar.mininterval = 0
     for _ in range(200):
@@ -126,13 +126,23 @@ def test_progress_off_a_terminal_prints_plain_lines_every_few_percent():
     assert len(lines) == 20 and lines[0].startswith("work:   5% 10/200") and lines[-1].startswith("work: 100%")
 
 
+def test_quick_work_prints_no_progress_off_a_terminal():
+    out = io.StringIO()
+    for _ in progress(range(100), desc="quick", file=out):
+        pass
+    assert out.getvalue() == ""  # so that a bad input still answers with its one line of error
+
+
 def test_preprocess_progress_in_a_pipe_is_plain_lines(tmp_path):
-    proc = run_script("preprocess.py", "--corpus_path", os.path.join(ROOT, "corpora", "book_review.txt"),
-                      "--vocab_path", VOCAB, "--dataset_path", str(tmp_path / "d.pt"), "--target", "mlm",
-                      "--seq_length", "32")
+    corpus = tmp_path / "big.txt"
+    with open(os.path.join(ROOT, "corpora", "book_review.txt"), encoding="utf-8") as f:
+        corpus.write_text(f.read() * 20, encoding="utf-8")  # 10 MB: long enough for progress lines to start
+    proc = run_script("preprocess.py", "--corpus_path", str(corpus), "--vocab_path", VOCAB,
+                      "--dataset_path", str(tmp_path / "d.pt"), "--target", "mlm", "--seq_length", "32",
+                      "--dup_factor", "1")
     assert "\r" not in proc.stderr
     assert re.search(r"^tokenizing: 100% .*B/s\]$", proc.stderr, re.M), proc.stderr
-    assert re.search(r"^building instances: 100% ", proc.stderr, re.M), proc.stderr
+    assert all(re.match(r"^(tokenizing|building instances): +\d+% ", line) for line in proc.stderr.splitlines())
 
 
 def png_size(path):

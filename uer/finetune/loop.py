@@ -64,7 +64,7 @@ class FineTuner:
             load_model(model, args.pretrained_model_path, ignore_prefixes=HEAD_PREFIXES)
         self.model, self.device = place(model)
         self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
-        if args.tensorboard_dir:
+        if getattr(args, "tensorboard_dir", None):
             summary_writer_class()  # fail before training, not after it
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):

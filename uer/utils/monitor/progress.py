@@ -1,7 +1,8 @@
 """Progress bars for every place a person waits, on stderr.
 
 On a terminal: tqdm's bar, redrawn in place. Elsewhere (CI, nohup, a pipe): a plain line each time another
-PLAIN_PERCENT of the work is done (or every PLAIN_SECONDS when the total is unknown), so logs stay readable.
+PLAIN_PERCENT of the work is done (or every PLAIN_SECONDS when the total is unknown), so logs stay readable;
+nothing for work done within PLAIN_DELAY seconds (a bad input then still gets its one line of error).
 """
 import sys
 import time
@@ -10,6 +11,7 @@ from tqdm import tqdm
 
 PLAIN_PERCENT = 5
 PLAIN_SECONDS = 30
+PLAIN_DELAY = 1.0
 PLAIN_FORMAT = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]"
 PLAIN_FORMAT_NO_TOTAL = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]"
 
@@ -17,9 +19,9 @@ PLAIN_FORMAT_NO_TOTAL = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]"
 class PlainLines(tqdm):
     """tqdm that prints whole lines at milestones instead of redrawing one."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, plain_delay=PLAIN_DELAY, **kwargs):
         self._next_percent, self._last_line = PLAIN_PERCENT, time.monotonic()
-        self._printed_n = None
+        self._printed_n, self._quiet_until = None, time.monotonic() + plain_delay
         super().__init__(*args, **kwargs)
 
     def clear(self, nolock=False):
@@ -37,7 +39,7 @@ class PlainLines(tqdm):
                 self._next_percent = (int(percent) // PLAIN_PERCENT + 1) * PLAIN_PERCENT
         else:
             due = time.monotonic() - self._last_line >= PLAIN_SECONDS
-        if due and self.n:
+        if due and self.n and time.monotonic() >= self._quiet_until:
             self._printed_n, self._last_line = self.n, time.monotonic()
             fmt = PLAIN_FORMAT if self.total else PLAIN_FORMAT_NO_TOTAL
             self.fp.write(self.format_meter(**dict(self.format_dict, bar_format=fmt)) + "\n")
@@ -46,15 +48,15 @@ class PlainLines(tqdm):
 
 
 def progress(iterable=None, total=None, desc="", unit="it", disable=False, unit_scale=False, file=None,
-             initial=0):
+             initial=0, plain_delay=PLAIN_DELAY):
     """A progress bar over `iterable` (or updated by hand with .update(n)); disable=True for non-master
-    processes."""
+    processes; plain_delay: seconds of work before the first plain line off a terminal."""
     file = file or sys.stderr
     kwargs = dict(iterable=iterable, total=total, desc=desc, unit=unit, disable=disable, unit_scale=unit_scale,
                   file=file, initial=initial)
     if hasattr(file, "isatty") and file.isatty():
         return tqdm(dynamic_ncols=True, leave=True, **kwargs)
-    return PlainLines(mininterval=0.5, leave=False, **kwargs)
+    return PlainLines(mininterval=0.5, leave=False, plain_delay=plain_delay, **kwargs)
 
 
 def write(line, file=None):
