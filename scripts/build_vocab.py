@@ -2,7 +2,6 @@
 """Build a vocabulary from a corpus: the special tokens first, then tokens by descending count (ties in order of
 first appearance), keeping those seen at least --min_count times, at most --max_size in all."""
 import argparse
-import contextlib
 import os
 import sys
 from collections import Counter
@@ -35,22 +34,20 @@ def count_lines(job):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from multiprocessing import Pool
     from uer.utils.constants import SPECIAL_TOKENS
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_lines
     from uer.utils.monitor.progress import progress
+    from uer.utils.preprocessing import pool_map
     lines = read_lines(args.corpus_path, "corpus")
     size = max(1, -(-len(lines) // max(1, args.processes_num)))
     size = min(size, JOB_LINES)  # small jobs, so that progress moves
     jobs = [(lines[i:i + size], args.tokenizer) for i in range(0, len(lines), size)]
-    bar = progress(total=len(lines), desc="counting", unit="line", unit_scale=True)
     parts = []
-    with Pool(args.processes_num) if args.processes_num > 1 else contextlib.nullcontext() as pool:
-        for part, (job_lines, _) in zip(pool.imap(count_lines, jobs) if pool else map(count_lines, jobs), jobs):
+    with progress(total=len(lines), desc="counting", unit="line", unit_scale=True) as bar:
+        for part, (job_lines, _) in zip(pool_map(count_lines, jobs, args.processes_num), jobs):
             parts.append(part)
             bar.update(len(job_lines))
-    bar.close()
     counts = Counter()
     for part in parts:  # in corpus order, so first appearances (the tie order) are kept
         counts.update(part)

@@ -14,7 +14,7 @@ def main(argv=None):
     args = hf_to_uer_parser(__doc__).parse_args(argv)
     from uer.model_saver import atomic_torch_save
     from uer.utils.errors import UserInputError
-    from uer.utils.interop.convert_hf import read_hf_weights, config_beside, write_json
+    from uer.utils.interop.convert_hf import read_hf_weights, config_beside, write_json, uer_config_path
     from uer.utils.interop.convert_gpt2 import gpt2_to_uer, gpt2_config_to_uer
     from uer.utils.readers import read_json_object
     state = gpt2_to_uer(read_hf_weights(args.input_model_path), args.layers_num)
@@ -25,7 +25,7 @@ def main(argv=None):
     config = gpt2_config_to_uer(read_json_object(hf_config, "HuggingFace GPT-2 config"))
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
-    write_json(config, args.output_config_path or os.path.splitext(args.output_model_path)[0] + ".json")
+    write_json(config, uer_config_path(args.output_config_path, args.output_model_path))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped
 from uer.utils.memory import keep_freed_memory
-from uer.utils.monitor.metrics import MetricsLog, default_metrics_path, summary_writer_class
+from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
 from uer.utils.monitor.progress import progress, write
 from uer.utils.precision import Precision
 from uer.utils.signals import StopSignals
@@ -64,8 +64,6 @@ class FineTuner:
             load_model(model, args.pretrained_model_path, ignore_prefixes=HEAD_PREFIXES)
         self.model, self.device = place(model)
         self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
-        if getattr(args, "tensorboard_dir", None):
-            summary_writer_class()  # fail before training, not after it
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):
         """loss_of(model, examples, indices, src, seg) -> scalar loss; evaluate(model, examples, name) -> dict of
@@ -83,7 +81,7 @@ class FineTuner:
         with StopSignals() as stop, self.metrics:
             while at.epoch <= args.epochs_num:
                 self.train_epoch(at, train_set, loss_of, stop, resume)
-                score = self.evaluate(evaluate, dev_set, "dev", at)
+                score = self.evaluate(evaluate, dev_set, "dev", at.epoch, at.step)
                 if score > at.best:
                     at.best = score
                     save_model(model, args.output_model_path)
@@ -95,14 +93,14 @@ class FineTuner:
                                                "continue with the same command plus --resume")
             if test_set is not None:
                 load_model(unwrap(model), args.output_model_path)
-                self.evaluate(evaluate, test_set, "test", at)
+                self.evaluate(evaluate, test_set, "test", args.epochs_num, at.step)
         resume.remove()
         return at.best
 
-    def evaluate(self, evaluate, examples, split, at):
+    def evaluate(self, evaluate, examples, split, epoch, step):
         """Runs the task's evaluation, logs its figures; returns the score."""
         figures = evaluate(self.model, examples, split)
-        self.metrics.log(split, {"epoch": min(at.epoch, self.args.epochs_num), "step": at.step, **figures})
+        self.metrics.log(split, {"epoch": epoch, "step": step, **figures})
         return next(iter(figures.values()))
 
     def train_epoch(self, at, train_set, loss_of, stop, resume):

@@ -129,19 +129,15 @@ def hf_config_to_uer(config, source="HuggingFace config"):
 def write_uer_config(source, path, model_path, what):
     """Write the UER config of the HF/Google config file `source` (if it exists) to `path` (default: the model
     path with .json for its extension)."""
-    import json
     import os
-    from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_json_object
     if not os.path.exists(source):
         print(f"no {what} at {source}: no UER config written (write one with \"layer_norm_unbiased\": false, "
               f"\"layer_norm_eps\": 1e-12 to compute what the source model computed)")
         return
     config = hf_config_to_uer(read_json_object(source, what), source)
-    path = path or os.path.splitext(model_path)[0] + ".json"
-    with atomic_open(path, "w") as f:
-        json.dump(config, f, indent=2)
-    print(f"wrote {path} (hidden_act {config['hidden_act']}, standard layer norm, eps {config['layer_norm_eps']})")
+    write_json(config, uer_config_path(path, model_path),
+               f" (hidden_act {config['hidden_act']}, standard layer norm, eps {config['layer_norm_eps']})")
 
 
 def uer_config_to_hf(config, vocab_size):
@@ -187,12 +183,18 @@ def read_hf_weights(path):
     return read_state_dict(path)
 
 
-def write_json(config, path):
+def write_json(config, path, detail=""):
     import json
     from uer.utils.fileutil import atomic_open
     with atomic_open(path, "w") as f:
         json.dump(config, f, indent=2)
-    print(f"wrote {path}")
+    print(f"wrote {path}{detail}")
+
+
+def uer_config_path(given, model_path):
+    """Where a conversion writes the UER config: `given`, or the model path with .json for its extension."""
+    import os
+    return given or os.path.splitext(model_path)[0] + ".json"
 
 
 def config_beside(path, given):
