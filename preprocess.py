@@ -6,6 +6,7 @@ import time
 from uer.opts import tokenizer_opts, masking_opts
 from uer.utils.cli import run_main
 from uer.utils.instances import str2data
+from uer.utils.text.segmenters import SEGMENTERS
 from uer.utils.text.tokenizers import load_vocab
 
 
@@ -28,6 +29,11 @@ def build_parser():
     parser.add_argument("--seed", type=int, default=7, help="Random seed.")
     parser.add_argument("--dynamic_masking", action="store_true", help="Mask when batches are drawn (RoBERTa).")
     masking_opts(parser)
+    parser.add_argument("--segmenter", choices=SEGMENTERS, default=None,
+                        help="Words for --whole_word_masking: jieba (Chinese; the default) or space (the corpus is "
+                             "segmented with spaces).")
+    parser.add_argument("--user_dict_path", default=None,
+                        help="jieba user dictionary ('word [frequency] [tag]' per line) for --segmenter jieba.")
     return parser
 
 

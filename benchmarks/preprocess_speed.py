@@ -4,8 +4,14 @@
     python3 benchmarks/preprocess_speed.py --data_dir ../shared/data [--vocab_path VOCAB] [--processes_num 2]
 
 Rows: book_review_bert.txt (--target bert), and a 20 MB corpus made by concatenating
-CLUECorpusSmall_bert_sampled.txt ten times, once with the default --docs_buffer_size and once with a small one.
+CLUECorpusSmall_bert_sampled.txt ten times, once with the default --docs_buffer_size, once with a small one and
+once with --whole_word_masking (jieba words; its time is also given as a ratio to the plain row).
 Columns: wall time, dataset bytes, peak RSS summed over the preprocess process and its workers.
+
+A second table compares the segmenters on the 20 MB corpus, one process each: Python jieba (the reference for
+word boundaries) and rjieba (jieba-rs: the same dictionary and algorithm in Rust, which --segmenter jieba uses):
+MB/s, and the share of jieba's word boundaries and of lines that rjieba reproduces exactly. --segmenters_only
+prints that table alone.
 """
 import argparse
 import os
@@ -57,35 +63,93 @@ def run(corpus, vocab, out, processes, extra=()):
     return wall, os.path.getsize(out), peak / 1024
 
 
+def segmenter_table(corpus):
+    try:
+        import jieba
+        import rjieba
+    except ImportError:
+        print("\nsegmenters: pip install jieba rjieba to compare them")
+        return
+    import logging
+    jieba.setLogLevel(logging.WARNING)
+    with open(corpus, encoding="utf-8") as f:
+        lines = [line.strip() for line in f if line.strip()]
+    megabytes = os.path.getsize(corpus) / 1e6
+    fast = rjieba.Jieba()
+    cuts = {}
+    print(f"\n| segmenter ({megabytes:.1f} MB, {len(lines)} lines, 1 process) | s | MB/s | jieba's boundaries kept | "
+          "lines identical to jieba |")
+    print("|---|---|---|---|---|")
+    for name, cut in (("jieba 0.42 (Python)", lambda t: list(jieba.cut(t))), ("rjieba (Rust)", fast.cut)):
+        jieba.initialize()
+        start = time.perf_counter()
+        cuts[name] = [cut(t) for t in lines]
+        seconds = time.perf_counter() - start
+        reference = cuts["jieba 0.42 (Python)"]
+        same_lines = sum(a == b for a, b in zip(reference, cuts[name]))
+        kept = total = 0
+        for a, b in zip(reference, cuts[name]):
+            ends_a, ends_b = set(word_ends(a)), set(word_ends(b))
+            kept += len(ends_a & ends_b)
+            total += len(ends_a)
+        print(f"| {name} | {seconds:.1f} | {megabytes / seconds:.2f} | {kept / total:.5%} | "
+              f"{same_lines / len(lines):.4%} |", flush=True)
+
+
+def word_ends(words):
+    out, at = [], 0
+    for w in words:
+        at += len(w)
+        out.append(at)
+    return out
+
+
+def clue_x10(corpora, folder):
+    big = os.path.join(folder, "clue_x10.txt")
+    with open(os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"), "rb") as f:
+        text = f.read()
+    if not text.endswith(b"\n\n"):
+        text = text.rstrip(b"\n") + b"\n\n"
+    with open(big, "wb") as f:
+        f.write(text * 10)
+    return big
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", required=True, help="Folder with corpora/ and models/ (e.g. ../shared/data).")
     parser.add_argument("--vocab_path", default=None, help="Default: DATA_DIR/models/google_zh_vocab.txt.")
     parser.add_argument("--processes_num", type=int, default=2)
+    parser.add_argument("--segmenters_only", action="store_true", help="Only the segmenter table.")
     args = parser.parse_args()
     vocab = args.vocab_path or os.path.join(args.data_dir, "models", "google_zh_vocab.txt")
     corpora = os.path.join(args.data_dir, "corpora")
     with tempfile.TemporaryDirectory() as tmp:
-        big = os.path.join(tmp, "clue_x10.txt")
-        with open(os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"), "rb") as f:
-            text = f.read()
-        if not text.endswith(b"\n\n"):
-            text = text.rstrip(b"\n") + b"\n\n"
-        with open(big, "wb") as f:
-            f.write(text * 10)
-        rows = [("book_review_bert.txt", os.path.join(corpora, "book_review_bert.txt"), ()),
-                ("CLUECorpusSmall_bert x10", big, ()),
-                ("CLUECorpusSmall_bert x10, --docs_buffer_size 2000", big, ("--docs_buffer_size", "2000")),
-                ("CLUECorpusSmall_bert x1, --docs_buffer_size 2000",
-                 os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"),
-                 ("--docs_buffer_size", "2000"))]
-        print(f"| corpus (--target bert, --processes_num {args.processes_num}) | corpus MB | wall s | dataset MB | "
-              "peak RSS MB |")
-        print("|---|---|---|---|---|")
-        for name, path, extra in rows:
-            wall, size, rss = run(path, vocab, os.path.join(tmp, "dataset.pt"), args.processes_num, extra)
-            print(f"| {name} | {os.path.getsize(path) / 1e6:.1f} | {wall:.1f} | {size / 1e6:.1f} | {rss:.0f} |",
-                  flush=True)
+        big = clue_x10(corpora, tmp)
+        if not args.segmenters_only:
+            preprocess_table(args, vocab, corpora, big, tmp)
+        segmenter_table(big)
+
+
+def preprocess_table(args, vocab, corpora, big, tmp):
+    rows = [("book_review_bert.txt", os.path.join(corpora, "book_review_bert.txt"), ()),
+            ("CLUECorpusSmall_bert x10", big, ()),
+            ("CLUECorpusSmall_bert x10, --docs_buffer_size 2000", big, ("--docs_buffer_size", "2000")),
+            ("CLUECorpusSmall_bert x1, --docs_buffer_size 2000",
+             os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"),
+             ("--docs_buffer_size", "2000")),
+            ("CLUECorpusSmall_bert x10, --whole_word_masking", big, ("--whole_word_masking",))]
+    print(f"| corpus (--target bert, --processes_num {args.processes_num}) | corpus MB | wall s | dataset MB | "
+          "peak RSS MB |")
+    print("|---|---|---|---|---|")
+    walls = {}
+    for name, path, extra in rows:
+        wall, size, rss = run(path, vocab, os.path.join(tmp, "dataset.pt"), args.processes_num, extra)
+        walls[name] = wall
+        print(f"| {name} | {os.path.getsize(path) / 1e6:.1f} | {wall:.1f} | {size / 1e6:.1f} | {rss:.0f} |",
+              flush=True)
+    wwm, plain = walls[rows[-1][0]], walls[rows[1][0]]
+    print(f"\n--whole_word_masking takes {wwm / plain:.2f}x the time of the same preprocess without it")
 
 
 if __name__ == "__main__":

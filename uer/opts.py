@@ -68,6 +68,9 @@ def masking_opts(parser):
     parser.add_argument("--span_masking", action="store_true", help="SpanBERT: mask contiguous spans.")
     parser.add_argument("--span_geo_prob", type=float, default=0.2, help="Geometric p of span lengths.")
     parser.add_argument("--span_max_length", type=int, default=10, help="Longest masked span.")
+    parser.add_argument("--whole_word_masking", action="store_true",
+                        help="Mask whole words (all tokens of a word, one 80/10/10 draw per word); words come from "
+                             "preprocess.py --segmenter.")
 
 
 def optimization_opts(parser, learning_rate=2e-5):

@@ -43,7 +43,8 @@ def normalized_loss(parts, placement):
 def prepare(args):
     vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
-    dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length))
+    dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length),
+                  args.whole_word_masking)
     if args.target == "cls":
         args.labels_num = dataset.header["labels_num"]
     args.seq_length = dataset.header["seq_length"]

@@ -57,6 +57,31 @@ class BoundaryChars:
         out.extend([table[c] for c in text[last:]])
         return out
 
+    def encode_batch_offsets(self, texts, encode_runs_offsets):
+        """(ids, start offsets, continues-a-word flags) per text; runs give theirs through encode_runs_offsets."""
+        runs, result = [], []
+        split = [self.split(t, runs) for t in texts]
+        encoded = encode_runs_offsets(runs) if runs else []
+        for text, ids in zip(texts, split):
+            ids_out, offsets, continued = [], [], []
+            at = 0
+            for i in ids:
+                if i >= 0:
+                    ids_out.append(i)
+                    offsets.append(at)
+                    continued.append(False)
+                    at += 1
+                elif i == WHITESPACE:
+                    at += 1
+                else:
+                    run_ids, run_offsets, run_continued = encoded[-i - 2]
+                    ids_out.extend(run_ids)
+                    offsets.extend(at + o for o in run_offsets)
+                    continued.extend(run_continued)
+                    at += len(runs[-i - 2])
+            result.append((ids_out, offsets, continued))
+        return result
+
     def encode_batch(self, texts, encode_runs):
         runs = []
         split = [self.split(t, runs) for t in texts]

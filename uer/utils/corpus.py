@@ -8,7 +8,11 @@ parts are the same whatever the number of processes. Record streams by corpus mo
 - "sentences" (BERT format; targets bert, albert): one record per sentence = its length; -1 marks a blank
   line (document break).
 - "labeled" (label<TAB>text_a[<TAB>text_b]; target cls): three records per line: len_a, len_b, label.
+
+With whole-word masking a third part file holds one uint8 per stored token: 1 where a word starts ([CLS] and
+[SEP] start their own).
 """
+import contextlib
 import os
 from argparse import Namespace
 
@@ -16,10 +20,11 @@ import numpy as np
 
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
 from uer.utils.errors import fail_at
+from uer.utils.text.segmenters import encode_with_word_starts, load_segmenter
 from uer.utils.text.tokenizers import load_vocab_and_tokenizer
 
 BATCH_BYTES = 4 << 20
-_tokenizers = {}  # per worker process: jobs share the vocabulary and tokenizer
+_tokenizers = {}  # per worker process: jobs share the vocabulary and tokenizer (and segmenter)
 
 
 def split_ranges(path, pieces):
@@ -79,15 +84,23 @@ def parse_labeled(path, lines, batch_offset):
     return labels, texts_a, texts_b
 
 
+def cached(kind, args, load):
+    key = (kind,) + tuple(sorted(args.items()))
+    if key not in _tokenizers:
+        _tokenizers[key] = load()
+    return _tokenizers[key]
+
+
 def tokenize_range(job):
     """Worker: tokenize bytes [start, end) of the corpus into part files; returns the number of bytes."""
-    key = tuple(sorted(job["tokenizer_args"].items()))
-    if key not in _tokenizers:
-        _tokenizers[key] = load_vocab_and_tokenizer(Namespace(**job["tokenizer_args"]))
-    vocab, tokenizer = _tokenizers[key]
+    vocab, tokenizer = cached("tokenizer", job["tokenizer_args"],
+                              lambda: load_vocab_and_tokenizer(Namespace(**job["tokenizer_args"])))
+    words = job.get("segmenter")
+    segmenter = words and cached("segmenter", words, lambda: load_segmenter(**words))
     cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     dtype, mode, path = np.dtype(job["token_dtype"]), job["mode"], job["path"]
-    with open(job["tokens_out"], "wb") as tok_f, open(job["records_out"], "wb") as rec_f:
+    starts_file = open(job["starts_out"], "wb") if segmenter else contextlib.nullcontext()
+    with open(job["tokens_out"], "wb") as tok_f, open(job["records_out"], "wb") as rec_f, starts_file as starts_f:
         for pos, lines in read_lines(path, job["start"], job["end"]):
             if mode == "labeled":
                 labels, texts_a, texts_b = parse_labeled(path, lines, pos)
@@ -95,25 +108,39 @@ def tokenize_range(job):
                 recs = [v for a, b, lab in zip(ids_a, ids_b, labels) for v in (len(a), len(b), lab)]
                 seqs = [s for a, b in zip(ids_a, ids_b) for s in (a, b)]
             else:
-                content = [line for line in lines if line.strip()]
-                encoded = iter(tokenizer.encode_batch(content))
-                seqs, recs = [], []
-                for line in lines:
-                    if not line.strip():
-                        if mode == "sentences":
-                            recs.append(-1)
-                        continue
-                    ids = next(encoded)
-                    if not ids:
-                        continue
-                    if mode == "documents":
-                        ids = [cls_id] + ids + [sep_id]
-                    seqs.append(ids)
-                    recs.append(len(ids))
+                seqs, recs, starts = split_lines(lines, mode, tokenizer, segmenter, cls_id, sep_id)
+                if starts_f:
+                    np.concatenate([np.zeros(0, np.uint8)] + starts).tofile(starts_f)
             flat = [t for s in seqs for t in s]
             np.asarray(flat, dtype=dtype).tofile(tok_f)
             np.asarray(recs, dtype=np.int32).tofile(rec_f)
     return job["end"] - job["start"]
+
+
+def split_lines(lines, mode, tokenizer, segmenter, cls_id, sep_id):
+    """Token id lists and records of a batch of document/sentence lines, and word-start flags with a segmenter."""
+    content = [line for line in lines if line.strip()]
+    if segmenter:
+        encoded, word_starts = encode_with_word_starts(tokenizer, segmenter, content)
+    else:
+        encoded, word_starts = tokenizer.encode_batch(content), [None] * len(content)
+    encoded, word_starts = iter(encoded), iter(word_starts)
+    seqs, recs, starts = [], [], []
+    for line in lines:
+        if not line.strip():
+            if mode == "sentences":
+                recs.append(-1)
+            continue
+        ids, flags = next(encoded), next(word_starts)
+        if not ids:
+            continue
+        if mode == "documents":
+            ids = [cls_id] + ids + [sep_id]
+            flags = None if flags is None else np.concatenate([[1], flags, [1]]).astype(np.uint8)
+        seqs.append(ids)
+        recs.append(len(ids))
+        starts.append(flags)
+    return seqs, recs, starts
 
 
 def concatenate(paths, out_path):

@@ -240,11 +240,10 @@ str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": 
            "bilm": BilmData()}
 
 
-def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
-    """Token ids and segments [n, width] for instances (dict of span arrays); width = longest instance.
-
-    `store` holds token ids; `store_offset` is the global index of store[0].
-    """
+def layout_positions(inst, layout, store_offset=0):
+    """Where each position of the [n, width] instance matrix comes from (width = longest instance): the
+    store index of positions filled from the store (-1 elsewhere), and for the pair layout the lengths of A and
+    B and where B starts, which place [CLS] and the [SEP]s."""
     a_start, a_len = inst["a_start"] - store_offset, inst["a_len"].astype(np.int64)
     b_start, b_len = inst["b_start"] - store_offset, inst["b_len"].astype(np.int64)
     if layout == "raw":
@@ -253,26 +252,49 @@ def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
         lengths = a_len + 2 + np.where(b_len > 0, b_len + 1, 0)
     width = int(lengths.max()) if len(lengths) else 0
     j = np.arange(width)[None, :]
-    ids = np.zeros((len(a_len), width), dtype=np.int64)
-    seg = np.zeros((len(a_len), width), dtype=np.int64)
+    index = np.full((len(a_len), width), -1, dtype=np.int64)
     if layout == "raw":
         inside = j < a_len[:, None]
-        ids[inside] = store[(a_start[:, None] + j)[inside]]
-        seg[inside] = 1
-        return ids, seg
+        index[inside] = (a_start[:, None] + j)[inside]
+        return index, lengths, None
     in_a = (j >= 1) & (j <= a_len[:, None])
     b0 = a_len[:, None] + 2
     in_b = (j >= b0) & (j < b0 + b_len[:, None])
-    ids[in_a] = store[(a_start[:, None] + j - 1)[in_a]]
-    ids[in_b] = store[(b_start[:, None] + j - b0)[in_b]]
+    index[in_a] = (a_start[:, None] + j - 1)[in_a]
+    index[in_b] = (b_start[:, None] + j - b0)[in_b]
+    return index, lengths, (a_len, b_len, b0)
+
+
+def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
+    """Token ids and segments [n, width] for instances (dict of span arrays); width = longest instance.
+
+    `store` holds token ids; `store_offset` is the global index of store[0].
+    """
+    index, lengths, pair = layout_positions(inst, layout, store_offset)
+    from_store = index >= 0
+    ids = np.zeros(index.shape, dtype=np.int64)
+    ids[from_store] = store[index[from_store]]
+    j = np.arange(index.shape[1])[None, :]
+    seg = (j < lengths[:, None]).astype(np.int64)
+    if pair is None:
+        return ids, seg
+    a_len, b_len, b0 = pair
     ids[:, 0] = cls_id
     rows = np.arange(len(a_len))
     ids[rows, a_len + 1] = sep_id
     has_b = b_len > 0
     ids[rows[has_b], (b0[:, 0] + b_len)[has_b]] = sep_id
-    seg[j < lengths[:, None]] = 1
     seg[(j >= b0) & (j < lengths[:, None]) & has_b[:, None]] = 2
     return ids, seg
+
+
+def assemble_word_starts(word_start, inst, layout, store_offset=0):
+    """Word-start flags [n, width] laid out as assemble() lays out tokens (1 where nothing comes from the store)."""
+    index, _, _ = layout_positions(inst, layout, store_offset)
+    from_store = index >= 0
+    starts = np.ones(index.shape, dtype=bool)
+    starts[from_store] = word_start[index[from_store]] != 0
+    return starts
 
 
 def python_rng(seed, *keys):

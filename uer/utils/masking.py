@@ -2,7 +2,9 @@
 
 15% of the candidate (non-special) tokens of each row are chosen (at least one); of those 80% become [MASK],
 10% a random non-special token and 10% stay. With span masking (SpanBERT) contiguous spans of geometric length
-are chosen until the 15% budget is reached, and the 80/10/10 decision is taken per span.
+are chosen until the 15% budget is reached, and the 80/10/10 decision is taken per span. With whole-word
+masking whole words are chosen in random order until the budget is covered (a word that would overshoot it is
+skipped, as Google's script does), and the 80/10/10 decision is taken once per word.
 """
 import numpy as np
 
@@ -55,12 +57,47 @@ def choose_spans(candidate, rng, geo_prob, max_length):
     return chosen, span_id
 
 
-def mask_matrix(tokens, candidate, rng, vocab_size, mask_id, special_ids, span=None):
+def choose_words(candidate, word_start, rng):
+    """Whole words in random order while they fit the budget; span id = position of the word's first token.
+
+    A word is a run of candidate tokens from a word start to the next; a non-candidate token (special, padding)
+    ends the word before it, so a word cut by truncation or by a chunk edge is what is left of it."""
+    n, length = candidate.shape
+    starts = word_start | ~candidate
+    starts[:, 1:] |= ~candidate[:, :-1]
+    starts[:, 0] = True
+    position = np.arange(length)
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
+    owner = (first + length * np.arange(n)[:, None]).ravel()  # (row, word's first position), flattened
+    word_len = np.bincount(owner, weights=candidate.ravel(), minlength=n * length).astype(np.int64).reshape(n, length)
+    keys = rng.random((n, length))
+    keys[word_len == 0] = 2.0
+    order = np.argsort(keys, axis=1)
+    lengths = np.take_along_axis(word_len, order, axis=1)
+    budget = mask_budget(candidate)
+    taken = np.zeros(n, dtype=np.int64)
+    take = np.zeros((n, length), dtype=bool)
+    for k in range(length):
+        fits = (lengths[:, k] > 0) & (taken + lengths[:, k] <= budget)
+        if not fits.any() and ((taken >= budget) | (lengths[:, k] == 0)).all():
+            break
+        take[:, k] = fits
+        taken += np.where(fits, lengths[:, k], 0)
+    word_taken = np.zeros((n, length), dtype=bool)
+    np.put_along_axis(word_taken, order, take, axis=1)
+    chosen = np.take_along_axis(word_taken, first, axis=1) & candidate
+    return chosen, np.where(chosen, first, -1)
+
+
+def mask_matrix(tokens, candidate, rng, vocab_size, mask_id, special_ids, span=None, word_start=None):
     """Return (masked tokens, chosen) for `tokens` [n, L]; `candidate` marks maskable positions.
 
-    span: None, or (geo_prob, max_length) for span masking.
+    span: None, or (geo_prob, max_length) for span masking. word_start: None, or bool [n, L] marking the
+    tokens that start a word, for whole-word masking.
     """
-    if span is None:
+    if word_start is not None:
+        chosen, span_id = choose_words(candidate, word_start, rng)
+    elif span is None:
         chosen, span_id = choose_tokens(candidate, rng)
     else:
         chosen, span_id = choose_spans(candidate, rng, *span)

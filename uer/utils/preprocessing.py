@@ -16,9 +16,10 @@ from uer.utils import corpus
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, SPECIAL_TOKENS
 from uer.utils.dataset_io import DatasetWriter
 from uer.utils.errors import UserInputError
-from uer.utils.instances import str2data, assemble, python_rng
+from uer.utils.instances import str2data, assemble, assemble_word_starts, python_rng
 from uer.utils.masking import mask_matrix
 from uer.utils.monitor.progress import progress
+from uer.utils.text.segmenters import load_segmenter
 
 FORMAT_VERSION = 1
 INSTANCE_FIELDS = (("a_start", np.int64), ("a_len", np.int32), ("b_start", np.int64), ("b_len", np.int32),
@@ -97,6 +98,9 @@ def load_block(job):
         dtype = np.dtype(job["opts"]["token_dtype"])
         block["tokens"] = np.fromfile(job["tokens_path"], dtype=dtype, count=job["tok_end"] - start,
                                       offset=start * dtype.itemsize)
+        if job["opts"]["whole_word_masking"]:
+            block["word_start"] = np.fromfile(word_starts_path(job["tokens_path"]), dtype=np.uint8,
+                                              count=job["tok_end"] - start, offset=start)
     return block
 
 
@@ -115,19 +119,22 @@ def build_block(job):
     order = np.random.default_rng([opts.seed, job["block"], job["part"], 1]).permutation(n)
     inst = {k: v[order] for k, v in inst.items()}
     if opts.static_masks and n:
-        inst.update(static_masks(job, opts, inst, block["tokens"]))
+        inst.update(static_masks(job, opts, inst, block["tokens"], block.get("word_start")))
     return inst
 
 
-def static_masks(job, opts, inst, store):
+def static_masks(job, opts, inst, store, word_start=None):
     rng = np.random.default_rng([opts.seed, job["block"], job["part"], 2])
     span = (opts.span_geo_prob, opts.span_max_length) if opts.span_masking else None
+    layout = str2data[opts.target].layout
     counts, positions, replacements = [], [], []
     for lo in range(0, len(inst["a_len"]), MASK_CHUNK):
         part = {k: v[lo:lo + MASK_CHUNK] for k, v in inst.items()}
-        ids, _ = assemble(store, part, str2data[opts.target].layout, opts.cls_id, opts.sep_id, job["tok_start"])
+        ids, _ = assemble(store, part, layout, opts.cls_id, opts.sep_id, job["tok_start"])
+        starts = None if word_start is None else assemble_word_starts(word_start, part, layout, job["tok_start"])
         candidate = ~np.isin(ids, opts.special_ids)
-        masked, chosen = mask_matrix(ids, candidate, rng, opts.vocab_size, opts.mask_id, opts.special_ids, span)
+        masked, chosen = mask_matrix(ids, candidate, rng, opts.vocab_size, opts.mask_id, opts.special_ids, span,
+                                     starts)
         counts.append(chosen.sum(1).astype(np.int32))
         positions.append(np.nonzero(chosen)[1].astype(np.uint16))
         replacements.append(masked[chosen].astype(opts.token_dtype))
@@ -158,6 +165,8 @@ def run(args, vocab):
         header = dataset_header(args, data, vocab, dtype, count, labels_max)
         writer = DatasetWriter(args.dataset_path)
         writer.add_raw_file("tokens", dtype, tokens_path)
+        if args.whole_word_masking:
+            writer.add_raw_file("word_start", np.uint8, word_starts_path(tokens_path))
         for name, path, dt in inst_paths:
             writer.add_raw_file(name, dt, path)
         writer.write(header)
@@ -177,24 +186,51 @@ def validate(args, data):
         raise UserInputError(f"--span_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
     if args.dynamic_masking and not data.masked:
         raise UserInputError(f"--dynamic_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
+    validate_words(args, data)
     if not os.path.isfile(args.corpus_path):
         kind = "is a directory, expected a corpus file" if os.path.isdir(args.corpus_path) else "corpus file not found"
         raise UserInputError(f"{args.corpus_path}: {kind}")
+
+
+def validate_words(args, data):
+    if not args.whole_word_masking:
+        if args.segmenter or args.user_dict_path:
+            raise UserInputError("--segmenter and --user_dict_path apply with --whole_word_masking")
+        return
+    if not data.masked:
+        raise UserInputError(f"--whole_word_masking applies to masked-LM targets (mlm, bert, albert), "
+                             f"not {args.target}")
+    if args.span_masking:
+        raise UserInputError("--whole_word_masking and --span_masking exclude each other: choose one")
+    if args.spm_model_path:
+        raise UserInputError("--whole_word_masking needs token positions in the text, which the bert, char and "
+                             "space tokenizers give and sentencepiece pieces do not; use --vocab_path")
+    args.segmenter = args.segmenter or "jieba"
+
+
+def word_starts_path(tokens_path):
+    return tokens_path + ".word_start"
 
 
 def tokenize(args, data, dtype, work):
     size = os.path.getsize(args.corpus_path)
     ranges = corpus.split_ranges(args.corpus_path, max(max(1, args.processes_num) * 4, -(-size // JOB_BYTES)))
     tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer}
+    words = {"name": args.segmenter, "user_dict_path": args.user_dict_path} if args.whole_word_masking else None
+    if words:  # loaded once here: a missing package or a bad dictionary fails early, and forked workers share it
+        corpus.cached("segmenter", words, lambda: load_segmenter(**words))
     jobs = [{"path": args.corpus_path, "start": a, "end": b, "mode": data.mode, "token_dtype": np.dtype(dtype).str,
-             "tokenizer_args": tok_args, "tokens_out": os.path.join(work, f"tok{i}"),
-             "records_out": os.path.join(work, f"rec{i}")} for i, (a, b) in enumerate(ranges)]
+             "tokenizer_args": tok_args, "segmenter": words, "tokens_out": os.path.join(work, f"tok{i}"),
+             "records_out": os.path.join(work, f"rec{i}"), "starts_out": os.path.join(work, f"start{i}")}
+            for i, (a, b) in enumerate(ranges)]
     with progress(total=size, desc="tokenizing", unit="B", unit_scale=True) as bar:
         for done in pool_map(corpus.tokenize_range, jobs, args.processes_num):
             bar.update(done)
     tokens_path, records_path = os.path.join(work, "tokens"), os.path.join(work, "records")
     corpus.concatenate([j["tokens_out"] for j in jobs], tokens_path)
     corpus.concatenate([j["records_out"] for j in jobs], records_path)
+    if words:
+        corpus.concatenate([j["starts_out"] for j in jobs], word_starts_path(tokens_path))
     if os.path.getsize(tokens_path) == 0 and data.mode != "labeled":
         raise UserInputError(f"{args.corpus_path}: the corpus has no text to pre-train on")
     if os.path.getsize(records_path) == 0:
@@ -212,7 +248,8 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
             "short_seq_prob": args.short_seq_prob, "full_sentences": args.full_sentences, "seed": args.seed,
             "dynamic_masking": args.dynamic_masking, "span_masking": args.span_masking,
             "span_geo_prob": args.span_geo_prob, "span_max_length": args.span_max_length,
-            "token_dtype": np.dtype(dtype).str, "vocab_size": len(vocab), "mask_id": vocab.get(MASK_TOKEN),
+            "whole_word_masking": args.whole_word_masking, "token_dtype": np.dtype(dtype).str,
+            "vocab_size": len(vocab), "mask_id": vocab.get(MASK_TOKEN),
             "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special_ids(vocab),
             "static_masks": static}
     jobs = []
@@ -260,7 +297,8 @@ def dataset_header(args, data, vocab, dtype, count, labels_max):
               "dynamic_masking": bool(args.dynamic_masking and data.masked),
               "static_masking": bool(data.masked and not args.dynamic_masking),
               "span_masking": bool(args.span_masking), "span_geo_prob": args.span_geo_prob,
-              "span_max_length": args.span_max_length, "full_sentences": bool(args.full_sentences),
+              "span_max_length": args.span_max_length, "whole_word_masking": bool(args.whole_word_masking),
+              "segmenter": args.segmenter, "full_sentences": bool(args.full_sentences),
               "dup_factor": args.dup_factor, "seed": args.seed,
               "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "mask_id": vocab.get(MASK_TOKEN),
               "special_ids": special_ids(vocab)}

@@ -10,7 +10,7 @@ import torch
 
 from uer.utils.dataset_io import DatasetFile
 from uer.utils.errors import UserInputError
-from uer.utils.instances import str2data, assemble
+from uer.utils.instances import str2data, assemble, assemble_word_starts
 from uer.utils.masking import mask_matrix
 
 
@@ -27,13 +27,16 @@ def validate(file):
     if bad or h["format_version"] != 1 or h["target"] not in str2data:
         raise UserInputError(f"{path}: dataset header lacks or has unexpected {', '.join(bad) or 'format/target'}; "
                              "re-create it with this version's preprocess.py")
-    needed = INSTANCE_ARRAYS + (("mask_count", "mask_pos", "mask_tok") if h["static_masking"] else ())
+    needed = INSTANCE_ARRAYS + (("mask_count", "mask_pos", "mask_tok") if h["static_masking"] else ()) + \
+        (("word_start",) if h.get("whole_word_masking") and h["dynamic_masking"] else ())
     missing = [a for a in needed + ("tokens",) if a not in file.arrays]
     wrong = [a for a in INSTANCE_ARRAYS if a in file.arrays and len(file.arrays[a]) != h["instances"]]
     if missing or wrong:
         raise UserInputError(f"{path}: dataset arrays {', '.join(missing + wrong)} are missing or of the wrong "
                              "length; re-create it with preprocess.py")
     tokens = len(file.arrays["tokens"])
+    if "word_start" in needed and len(file.arrays["word_start"]) != tokens:
+        raise UserInputError(f"{path}: dataset word boundaries do not match its tokens; re-create it")
     for start, length in (("a_start", "a_len"), ("b_start", "b_len")):
         lo, n = np.asarray(file.arrays[start], np.int64), np.asarray(file.arrays[length], np.int64)
         if len(lo) and (lo.min() < 0 or n.min() < 0 or (lo + n).max() > tokens):
@@ -53,6 +56,7 @@ class PretrainDataset:
         self.arrays = self.file.arrays
         self.data = str2data[self.header["target"]]
         self.span = None
+        self.whole_words = False
         self.seed = self.header["seed"]
         if self.header["static_masking"]:
             self.mask_offsets = np.concatenate([[0], np.cumsum(self.arrays["mask_count"], dtype=np.int64)])
@@ -60,7 +64,7 @@ class PretrainDataset:
     def __len__(self):
         return self.header["instances"]
 
-    def check(self, target, vocab, span_masking=False, span=(0.2, 10)):
+    def check(self, target, vocab, span_masking=False, span=(0.2, 10), whole_word_masking=False):
         h, path = self.header, self.file.path
         if h["target"] != target:
             raise UserInputError(f"{path} was made for --target {h['target']}, but pretrain.py was asked for "
@@ -72,8 +76,16 @@ class PretrainDataset:
         if span_masking and h["static_masking"]:
             raise UserInputError(f"{path} was masked at preprocessing (no --dynamic_masking); pass --span_masking "
                                  "to preprocess.py instead, or preprocess with --dynamic_masking")
+        whole_words = bool(h.get("whole_word_masking"))
+        if whole_word_masking and not whole_words:
+            how = "--dynamic_masking --whole_word_masking" if h["dynamic_masking"] else "--whole_word_masking"
+            raise UserInputError(f"{path} was made without --whole_word_masking, so it has no word boundaries; "
+                                 f"run preprocess.py with {how}")
+        if whole_words and span_masking:
+            raise UserInputError(f"{path} was made with --whole_word_masking, which excludes --span_masking")
         if h["dynamic_masking"] and (span_masking or h["span_masking"]):
             self.span = span if span_masking else (h["span_geo_prob"], h["span_max_length"])
+        self.whole_words = whole_words and h["dynamic_masking"]
 
     def instances(self, indices):
         return {k: np.asarray(self.arrays[k][indices]) for k in ("a_start", "a_len", "b_start", "b_len", "label")}
@@ -106,11 +118,14 @@ class PretrainDataset:
         h = self.header
         special = np.asarray(h["special_ids"])
         masked = ids.copy()
+        starts = None
+        if self.whole_words:
+            starts = assemble_word_starts(self.arrays["word_start"], self.instances(indices), self.data.layout)
         for row, i in enumerate(indices):
             rng = np.random.default_rng([self.seed, epoch, int(i)])
             one = ids[row:row + 1]
             out, chosen = mask_matrix(one, ~np.isin(one, special), rng, h["vocab_size"], h["mask_id"], special,
-                                      self.span)
+                                      self.span, None if starts is None else starts[row:row + 1])
             masked[row] = out[0]
             tgt_mlm[row, chosen[0]] = one[0, chosen[0]]
         return masked

@@ -123,6 +123,17 @@ class Tokenizer:
     def encode_batch(self, texts):
         return [self.convert_tokens_to_ids(self.tokenize(t)) for t in texts]
 
+    def encode_batch_offsets(self, texts):
+        """Per text (ids, offset of each token's first character, whether it continues the previous token's
+        word as a WordPiece ## piece), for whole-word masking; tokens equal those of encode_batch."""
+        if self.sp_model is not None:
+            raise UserInputError("--whole_word_masking needs token positions in the text, which the bert, char "
+                                 "and space tokenizers give and sentencepiece pieces do not; use --vocab_path")
+        return self._encode_offsets(texts)
+
+    def _encode_offsets(self, texts):
+        raise NotImplementedError
+
 
 class BertTokenizer(Tokenizer):
     def __init__(self, vocab, sp_model=None, fast=True):
@@ -140,6 +151,25 @@ class BertTokenizer(Tokenizer):
         if self._fast is None:
             return super().encode_batch(texts)
         return self._boundary.encode_batch(texts, self._encode_runs)
+
+    def _encode_offsets(self, texts):
+        if self._fast is None:
+            raise UserInputError("--whole_word_masking with the bert tokenizer needs the tokenizers package: "
+                                 "pip install tokenizers")
+        return self._boundary.encode_batch_offsets(texts, self._encode_runs_offsets)
+
+    def _encode_runs_offsets(self, texts):
+        out = []
+        for text, e in zip(texts, self._fast.encode_batch(texts, add_special_tokens=False)):
+            if _fast_path_differs(text):
+                # Python port: the run's tokens are taken as one word starting where the run starts
+                ids = self.convert_tokens_to_ids(self._tokenize(text))
+                out.append((ids, [0] * len(ids), [False] + [True] * (len(ids) - 1)))
+                continue
+            words = e.word_ids
+            out.append((e.ids, [o[0] for o in e.offsets],
+                        [k > 0 and words[k] == words[k - 1] for k in range(len(words))]))
+        return out
 
     def _encode_runs(self, texts):
         ids = [e.ids for e in self._fast.encode_batch(texts, add_special_tokens=False)]
@@ -173,10 +203,28 @@ class CharTokenizer(Tokenizer):
     def _tokenize(self, text):
         return [t if t in self.vocab else UNK_TOKEN for t in text.strip()]
 
+    def _encode_offsets(self, texts):
+        out = []
+        for text, ids in zip(texts, self.encode_batch(texts)):
+            lead = len(text) - len(text.lstrip())
+            out.append((ids, list(range(lead, lead + len(ids))), [False] * len(ids)))
+        return out
+
 
 class SpaceTokenizer(Tokenizer):
     def _tokenize(self, text):
         return [t if t in self.vocab else UNK_TOKEN for t in text.strip().split(" ")]
+
+    def _encode_offsets(self, texts):
+        out = []
+        for text, ids in zip(texts, self.encode_batch(texts)):
+            at = len(text) - len(text.lstrip())
+            offsets = []
+            for piece in text.strip().split(" "):
+                offsets.append(at)
+                at += len(piece) + 1
+            out.append((ids, offsets, [False] * len(ids)))
+        return out
 
 
 str2tokenizer = {"bert": BertTokenizer, "char": CharTokenizer, "space": SpaceTokenizer}
