@@ -5,7 +5,7 @@ import time
 
 from uer.opts import tokenizer_opts, masking_opts
 from uer.utils.cli import run_main
-from uer.utils.instances import str2data
+from uer.utils.pretraining.instances import str2data
 from uer.utils.text.segmenters import SEGMENTERS
 from uer.utils.text.tokenizers import load_vocab
 
@@ -39,7 +39,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils import preprocessing
+    from uer.utils.pretraining import preprocessing
     vocab, _ = load_vocab(args)
     if args.dup_factor is None:
         args.dup_factor = 5

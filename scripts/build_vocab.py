@@ -38,7 +38,7 @@ def main(argv=None):
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_lines
     from uer.utils.monitor.progress import progress
-    from uer.utils.preprocessing import pool_map
+    from uer.utils.pretraining.preprocessing import pool_map
     lines = read_lines(args.corpus_path, "corpus")
     size = max(1, -(-len(lines) // max(1, args.processes_num)))
     size = min(size, JOB_LINES)  # small jobs, so that progress moves

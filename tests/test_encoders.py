@@ -11,7 +11,7 @@ from uer.model_builder import build_model
 from uer.model_loader import load_model
 from uer.model_saver import save_model
 from uer.utils.errors import UserInputError
-from uer.utils.pretrain_data import PretrainDataset
+from uer.utils.pretraining.pretrain_data import PretrainDataset
 from uer.utils.subword import char_table, word_characters
 from uer.utils.vocab import Vocab
 

@@ -103,7 +103,7 @@ def test_classification_reader_on_arbitrary_tsv(rows):
 @FUZZ
 @given(TSV_BYTES)
 def test_labeled_corpus_lines(rows):
-    from uer.utils.corpus import parse_labeled
+    from uer.utils.pretraining.corpus import parse_labeled
     path = "corpus.txt"
     lines = [ln.decode("utf-8", "replace") for ln in tsv_bytes(rows).split(b"\n")]
     try:
@@ -150,7 +150,7 @@ def test_pretrain_dataset_with_damaged_header_or_bytes(datasets, data):
     """A real dataset with one header value replaced, or bytes overwritten / cut off: loading it and reading a
     batch either works or stops with the clear error."""
     from uer.utils.dataset_io import MAGIC
-    from uer.utils.pretrain_data import PretrainDataset
+    from uer.utils.pretraining.pretrain_data import PretrainDataset
     real_dataset = file_bytes(datasets["bert"])
     length = struct.unpack("<Q", real_dataset[len(MAGIC):len(MAGIC) + 8])[0]
     header = json.loads(real_dataset[len(MAGIC) + 8:len(MAGIC) + 8 + length])

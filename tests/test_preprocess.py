@@ -7,7 +7,7 @@ import torch
 
 from conftest import run_script, VOCAB, CORPUS, CORPUS_BERT, CORPUS_CLS
 from uer.utils.errors import UserInputError
-from uer.utils.pretrain_data import PretrainDataset
+from uer.utils.pretraining.pretrain_data import PretrainDataset
 from uer.utils.text.tokenizers import BertTokenizer
 from uer.utils.vocab import Vocab
 

@@ -6,7 +6,7 @@ import torch
 
 from conftest import model_args, run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
 from uer.utils.precision import cpu_has_fast_bf16
-from uer.utils.pretrain_data import PretrainDataset
+from uer.utils.pretraining.pretrain_data import PretrainDataset
 
 
 def pretrain(dataset, out, *extra):

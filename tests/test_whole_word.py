@@ -9,9 +9,9 @@ import pytest
 import preprocess
 from uer.utils.dataset_io import DatasetFile
 from uer.utils.errors import UserInputError
-from uer.utils.instances import str2data, assemble, assemble_word_starts
-from uer.utils.masking import mask_matrix
-from uer.utils.pretrain_data import PretrainDataset
+from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts
+from uer.utils.pretraining.masking import mask_matrix
+from uer.utils.pretraining.pretrain_data import PretrainDataset
 from uer.utils.text.segmenters import encode_with_word_starts, load_segmenter
 from uer.utils.text.tokenizers import BertTokenizer
 from uer.utils.vocab import Vocab

@@ -14,7 +14,7 @@ from uer.model_saver import save_model
 from uer.utils import distributed
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.precision import Precision
-from uer.utils.pretrain_data import PretrainDataset, BatchLoader
+from uer.utils.pretraining.pretrain_data import PretrainDataset, BatchLoader
 from uer.utils.errors import UserInputError, RunFailure
 from uer.utils.memory import keep_freed_memory
 from uer.utils.signals import StopSignals, ForwardSignals

@@ -6,7 +6,7 @@ BERT exactly) and falls back to the pure-Python port of Google's tokenization.py
 import unicodedata
 
 from uer.utils.constants import UNK_TOKEN
-from uer.utils.cjk_fast_path import BoundaryChars
+from uer.utils.text.cjk_fast_path import BoundaryChars
 from uer.utils.unicode_chars import is_chinese_char, is_control, is_punctuation, is_whitespace
 from uer.utils.errors import UserInputError
 from uer.utils.vocab import Vocab

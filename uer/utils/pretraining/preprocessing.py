@@ -12,12 +12,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from uer.utils import corpus
+from uer.utils.pretraining import corpus
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, SPECIAL_TOKENS
 from uer.utils.dataset_io import DatasetWriter
 from uer.utils.errors import UserInputError
-from uer.utils.instances import str2data, assemble, assemble_word_starts, python_rng
-from uer.utils.masking import mask_matrix
+from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, python_rng
+from uer.utils.pretraining.masking import mask_matrix
 from uer.utils.monitor.progress import progress
 from uer.utils.text.segmenters import load_segmenter
 

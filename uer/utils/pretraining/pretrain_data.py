@@ -10,8 +10,8 @@ import torch
 
 from uer.utils.dataset_io import DatasetFile
 from uer.utils.errors import UserInputError
-from uer.utils.instances import str2data, assemble, assemble_word_starts
-from uer.utils.masking import mask_matrix
+from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts
+from uer.utils.pretraining.masking import mask_matrix
 
 
 HEADER_TYPES = {"format_version": int, "target": str, "seq_length": int, "instances": int, "vocab_size": int,

@@ -13,7 +13,7 @@ from uer.utils.constants import PAD_ID
 
 
 class TargetData:
-    mode = "documents"      # corpus format, see uer/utils/corpus.py
+    mode = "documents"      # corpus format, see uer/utils/pretraining/corpus.py
     layout = "raw"
     masked = False          # MLM masking applies
     duplicates = True       # --dup_factor makes new random copies

@@ -1,0 +1,2 @@
+"""Pre-training data: corpus tokenization, instances, masking, the preprocess pipeline and the batches of
+pretrain.py."""
