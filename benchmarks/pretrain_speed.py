@@ -186,6 +186,8 @@ def main():
                              "counted, until every order of them has run as often).")
     parser.add_argument("--models", default="base,tiny,lstm,gatedcnn", help=f"Rows, from {', '.join(CASES)}.")
     parser.add_argument("--seq_length", type=int, default=128)
+    parser.add_argument("--batch_size", type=int, default=None,
+                        help="Batch size of every row (default: per model, 8 for BERT-base and 32 for BERT-tiny).")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default).")
     parser.add_argument("--hf_keeps_freed_memory", action="store_true",
@@ -212,6 +214,7 @@ def main():
     costs = []
     for name in args.models.split(","):
         title, config_file, batch, embedding, encoder, target = CASES[name]
+        batch = args.batch_size or batch
         config = load_config(os.path.join(REPO_ROOT, "models", config_file))
         with_hf = have_hf and encoder == "bert"
         for fp16 in (False, True):

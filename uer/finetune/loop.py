@@ -37,6 +37,8 @@ def place(model, parallel=True):
     if parallel and torch.cuda.device_count() > 1:
         print(f"using {torch.cuda.device_count()} GPUs", file=sys.stderr)
         model = nn.DataParallel(model)
+    else:
+        print(f"running on GPU {torch.cuda.get_device_name(0)}", file=sys.stderr)
     return model, device
 
 

@@ -6,6 +6,9 @@ page faults, and walks them in separate passes. This computes the same loss and 
 stay in the CPU's cache, and writes the gradient into the logits' own buffer (on a GPU too, where it saves the
 memory), which nothing else reads once the loss has been taken: the logits come from a linear layer, whose
 backward does not need its output.
+
+Logits in bf16/fp16 (autocast) are read and written block by block in fp32, which gives the results of casting
+the whole tensor to fp32 first without the fp32 copy and the two passes of casting it and its gradient.
 """
 import torch
 
@@ -14,7 +17,7 @@ ROW_BLOCK_BYTES = 1 << 20
 
 def _row_blocks(x):
     """(block, first row) pairs; on a GPU one block, since each block costs kernel launches there."""
-    rows = x.size(0) if x.is_cuda else ROW_BLOCK_BYTES // max(1, x.size(1) * x.element_size())
+    rows = x.size(0) if x.is_cuda else ROW_BLOCK_BYTES // max(1, x.size(1) * 4)
     rows = max(1, rows)
     return zip(x.split(rows), range(0, x.size(0), rows))
 
@@ -22,19 +25,24 @@ def _row_blocks(x):
 class _SoftmaxCrossEntropySum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, labels):
-        lse = torch.empty(logits.size(0), dtype=logits.dtype, device=logits.device)
+        lse = torch.empty(logits.size(0), dtype=torch.float32, device=logits.device)
         for block, start in _row_blocks(logits):
-            torch.logsumexp(block, 1, out=lse[start:start + block.size(0)])
+            torch.logsumexp(block.float(), 1, out=lse[start:start + block.size(0)])
         ctx.save_for_backward(logits, lse, labels)
-        return (lse - logits.gather(1, labels[:, None]).squeeze(1)).sum()
+        return (lse - logits.gather(1, labels[:, None]).squeeze(1).float()).sum()
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
         logits, lse, labels = ctx.saved_tensors
+        grad = grad.float()
         for block, start in _row_blocks(logits):
-            block.sub_(lse[start:start + block.size(0), None]).exp_().mul_(grad)
-        logits[torch.arange(labels.numel(), device=labels.device), labels] -= grad
+            rows = block.size(0)
+            probs = block.float() if block.dtype != torch.float32 else block
+            probs.sub_(lse[start:start + rows, None]).exp_().mul_(grad)
+            probs[torch.arange(rows, device=block.device), labels[start:start + rows]] -= grad
+            if probs is not block:
+                block.copy_(probs)
         return logits, None
 
 

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Every accelerator path in one command: run it on a CUDA machine (a few minutes).
+
+    bash benchmarks/accelerator_check.sh [--work_dir DIR] [--skip_throughput] [--steps 200]
+
+Checks, each as a user runs the scripts (subprocesses, shipped samples), with a PASS/FAIL line and its figures:
+  1. pre-training BERT-tiny on one GPU, fp32 and --fp16 (fp16 autocast + GradScaler), 200 steps: the loss curves
+     (every report) within 2% of each other;
+  2. a pre-training run stopped by SIGTERM and resumed ends with weights bit-identical to an uninterrupted run;
+  3. run_classifier.py on the GPU, then inference/run_classifier_infer.py on its model;
+  4. fine-tuning on every visible GPU (DataParallel, as UER-py) under CUDA_VISIBLE_DEVICES (SKIP with one GPU);
+  5. pretrain.py --world_size 1 --gpu_ranks 0 (one spawned process);
+  6. torchrun --nproc_per_node 1 pretrain.py;
+  7. throughput of BERT-base --fp16, batch 32, seq 128, ours beside HuggingFace's BertForPreTraining under
+     torch.autocast (benchmarks/pretrain_speed.py), with the GPU's measured fp16 matrix-product rate and our MFU;
+     goals: >= 1.3x HF and >= 50% MFU.
+Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VOCAB = os.path.join(ROOT, "models", "reviews_vocab.txt")
+CONFIG = os.path.join(ROOT, "models", "bert_tiny_config.json")
+DATA = os.path.join(ROOT, "datasets", "book_review")
+
+
+def run(argv, env=None, timeout=900, check=True):
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+    if check and proc.returncode:
+        raise CheckFailed(f"{' '.join(argv[:3])} ... exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    return proc
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def script(name):
+    return [sys.executable, os.path.join(ROOT, name)]
+
+
+class Checks:
+    def __init__(self, work, steps):
+        self.work, self.steps = work, steps
+        self.dataset = os.path.join(work, "dataset.pt")
+        run(script("preprocess.py") + ["--corpus_path", os.path.join(ROOT, "corpora", "book_review_bert.txt"),
+                                       "--vocab_path", VOCAB, "--dataset_path", self.dataset, "--dup_factor", "1"])
+
+    def pretrain(self, name, *extra, steps=None, launcher=None, check=True):
+        out = os.path.join(self.work, name)
+        argv = (launcher or script("pretrain.py")) + [
+            "--dataset_path", self.dataset, "--vocab_path", VOCAB, "--config_path", CONFIG,
+            "--output_model_path", out, "--total_steps", str(steps or self.steps), "--report_steps", "20",
+            "--batch_size", "32", "--learning_rate", "1e-4", *extra]
+        return out, run(argv, check=check)
+
+    def losses(self, out):
+        with open(out + ".metrics.jsonl") as f:
+            return [r["loss"] for r in map(json.loads, f) if r["split"] == "train"]
+
+    def fp16_curve(self):
+        fp32, _ = self.pretrain("fp32.bin", "--gpu_ranks", "0")
+        fp16, _ = self.pretrain("fp16.bin", "--gpu_ranks", "0", "--fp16")
+        a, b = self.losses(fp32), self.losses(fp16)
+        if len(a) != len(b) or not a:
+            raise CheckFailed(f"{len(a)} fp32 and {len(b)} fp16 loss reports")
+        worst = max(abs(x - y) / abs(x) for x, y in zip(a, b))
+        detail = f"{len(a)} reports, largest relative gap {worst:.2%}; final loss {a[-1]:.4f} / {b[-1]:.4f}"
+        return worst <= 0.02, detail
+
+    def sigterm_resume(self):
+        common = ["--gpu_ranks", "0", "--save_checkpoint_steps", "100", "--report_steps", "1"]
+        argv = script("pretrain.py") + ["--dataset_path", self.dataset, "--vocab_path", VOCAB, "--config_path",
+                                        CONFIG, "--total_steps", str(self.steps), "--batch_size", "32",
+                                        "--learning_rate", "1e-4", *common]
+        stopped = argv + ["--output_model_path", os.path.join(self.work, "stopped.bin")]
+        proc = subprocess.Popen(stopped, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for line in proc.stdout:
+            if "  30/" in line:
+                proc.send_signal(signal.SIGTERM)
+                break
+        out, err = proc.communicate(timeout=600)
+        if proc.returncode != 128 + signal.SIGTERM:
+            raise CheckFailed(f"SIGTERM: exit {proc.returncode}, expected {128 + signal.SIGTERM}: {err[-300:]}")
+        run(stopped + ["--resume"])
+        run(argv + ["--output_model_path", os.path.join(self.work, "whole.bin")])
+        a = torch.load(os.path.join(self.work, f"stopped.bin-{self.steps}"), weights_only=True)
+        b = torch.load(os.path.join(self.work, f"whole.bin-{self.steps}"), weights_only=True)
+        differ = [k for k in a if not torch.equal(a[k], b[k])]
+        stop_step = out.split("stopped at step ")[1].split()[0] if "stopped at step " in out else "?"
+        return not differ, f"stopped at step {stop_step}, resumed to {self.steps}: " + (
+            "all weights equal" if not differ else f"{len(differ)} tensors differ, e.g. {differ[0]}")
+
+    def classifier(self, env=None, name="cls.bin"):
+        out = os.path.join(self.work, name)
+        proc = run(script("run_classifier.py") + [
+            "--vocab_path", VOCAB, "--config_path", CONFIG, "--train_path", f"{DATA}/train.tsv",
+            "--dev_path", f"{DATA}/dev.tsv", "--test_path", f"{DATA}/test.tsv", "--epochs_num", "1",
+            "--batch_size", "32", "--learning_rate", "1e-4", "--output_model_path", out], env=env)
+        return out, proc
+
+    def classifier_and_inference(self):
+        out, proc = self.classifier({"CUDA_VISIBLE_DEVICES": "0"})
+        if "running on GPU" not in proc.stderr:
+            raise CheckFailed("run_classifier.py did not report running on a GPU")
+        prediction = os.path.join(self.work, "prediction.tsv")
+        run(script("inference/run_classifier_infer.py") + [
+            "--load_model_path", out, "--vocab_path", VOCAB, "--config_path", CONFIG, "--test_path",
+            f"{DATA}/test_nolabel.tsv", "--prediction_path", prediction, "--labels_num", "2"],
+            env={"CUDA_VISIBLE_DEVICES": "0"})
+        with open(prediction) as f, open(f"{DATA}/test_nolabel.tsv") as g:
+            rows, inputs = len(f.read().splitlines()), len(g.read().splitlines())
+        accuracy = [line for line in proc.stdout.splitlines() if "acc" in line.lower()][-1:]
+        return rows == inputs, f"{rows - 1} predictions for {inputs - 1} inputs; {' '.join(accuracy)}"
+
+    def data_parallel(self):
+        count = torch.cuda.device_count()
+        if count < 2:
+            return None, "one GPU visible: DataParallel needs two"
+        visible = ",".join(map(str, range(count)))
+        _, proc = self.classifier({"CUDA_VISIBLE_DEVICES": visible}, "dp.bin")
+        said = [line for line in proc.stderr.splitlines() if line.startswith(("using", "running on"))]
+        return f"using {count} GPUs" in said, f"CUDA_VISIBLE_DEVICES={visible}: {' '.join(said) or 'no device line'}"
+
+    def gpu_ranks(self):
+        out, _ = self.pretrain("ranks.bin", "--world_size", "1", "--gpu_ranks", "0", steps=40)
+        return os.path.exists(out + "-40"), "40 steps, checkpoint written"
+
+    def torchrun(self):
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1",
+                    os.path.join(ROOT, "pretrain.py")]
+        out, _ = self.pretrain("torchrun.bin", steps=40, launcher=launcher)
+        return os.path.exists(out + "-40"), "40 steps, checkpoint written"
+
+    def throughput(self):
+        proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "base",
+                                                             "--batch_size", "32", "--steps", "10"])
+        rows = [line for line in proc.stdout.splitlines() if line.startswith("| BERT-base") or "matrix" in line]
+        print("\n".join(rows))
+        fp16 = [r for r in rows if "--fp16" in r and "| 2020 |" in r]
+        if not fp16:
+            raise CheckFailed("no --fp16 row in benchmarks/pretrain_speed.py's output")
+        cells = [c.strip() for c in fp16[0].strip("|").split("|")]
+        ratio, mfu = float(cells[7].rstrip("x")), float(cells[8].rstrip("%")) / 100
+        return True, f"ours / HF {ratio:.2f}x (goal 1.3x: {'met' if ratio >= 1.3 else 'NOT met'}), MFU " \
+                     f"{mfu:.0%} (goal 50%: {'met' if mfu >= 0.5 else 'NOT met'})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work_dir", default=None, help="Where runs write (default: a temporary folder).")
+    parser.add_argument("--steps", type=int, default=200, help="Pre-training steps of checks 1 and 2.")
+    parser.add_argument("--skip_throughput", action="store_true", help="Leave out check 7 (the pytest part does).")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("accelerator check: no CUDA device here (torch.cuda.is_available() is False); nothing to check")
+        return 0
+    print(f"accelerator check on {torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}, "
+          f"torch {torch.__version__}, CUDA {torch.version.cuda}", flush=True)
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as work:
+        checks = Checks(work, args.steps)
+        plan = [("pre-training fp32 vs --fp16, loss within 2%", checks.fp16_curve),
+                ("SIGTERM + --resume bit-identical on CUDA", checks.sigterm_resume),
+                ("run_classifier.py + inference on the GPU", checks.classifier_and_inference),
+                ("fine-tuning on every visible GPU (DataParallel)", checks.data_parallel),
+                ("--world_size 1 --gpu_ranks 0", checks.gpu_ranks),
+                ("torchrun --nproc_per_node 1", checks.torchrun)]
+        if not args.skip_throughput:
+            plan.append(("BERT-base --fp16 b32 s128 vs HF autocast", checks.throughput))
+        failed = 0
+        for title, check in plan:
+            try:
+                ok, detail = check()
+            except (CheckFailed, subprocess.TimeoutExpired, OSError, KeyError, IndexError, ValueError) as e:
+                ok, detail = False, str(e)
+            status = "SKIP" if ok is None else "PASS" if ok else "FAIL"
+            failed += ok is False
+            print(f"{status}  {title}: {detail}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
