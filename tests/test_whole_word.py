@@ -196,3 +196,10 @@ def test_pretrain_refuses_a_mismatch(tmp_path):
     with pytest.raises(UserInputError, match="excludes --span_masking"):
         PretrainDataset(wwm).check("bert", vocab, span_masking=True)
     assert str2data["bert"].masked
+
+
+def test_missing_segmenter_package_says_how_to_get_it(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "rjieba", None)
+    with pytest.raises(UserInputError, match="pip install rjieba"):
+        load_segmenter("jieba")
