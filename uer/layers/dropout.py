@@ -1,12 +1,20 @@
 import concurrent.futures
 import math
+import os
 
 import numpy as np
 import torch
 
 
 CHUNK = 1 << 18  # mask elements per generator; chunks are drawn in parallel
-_pool = None
+_pools = {}  # (process id, threads) -> thread pool; a forked child makes its own
+
+
+def thread_pool(threads):
+    key = (os.getpid(), threads)
+    if key not in _pools:
+        _pools[key] = concurrent.futures.ThreadPoolExecutor(threads)
+    return _pools[key]
 
 
 def keep_mask(shape, p):
@@ -18,7 +26,6 @@ def keep_mask(shape, p):
     chunks run in parallel threads: numpy releases the GIL); torch.manual_seed and saved RNG states still
     decide every mask, whatever the number of threads, and a 32-bit threshold resolves p more finely than
     torch.rand's 24-bit floats."""
-    global _pool
     count = math.prod(shape)
     seed = int(torch.randint(0, 2 ** 63 - 1, (), dtype=torch.int64))
     threshold = -2 ** 31 + round(p * 2 ** 32)
@@ -32,9 +39,7 @@ def keep_mask(shape, p):
     starts = range(0, count, CHUNK)
     threads = torch.get_num_threads()
     if len(starts) > 1 and threads > 1:
-        if _pool is None or _pool._max_workers != threads:
-            _pool = concurrent.futures.ThreadPoolExecutor(threads)
-        list(_pool.map(fill, starts))
+        list(thread_pool(threads).map(fill, starts))
     else:
         for start in starts:
             fill(start)

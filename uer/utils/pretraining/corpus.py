@@ -24,7 +24,7 @@ from uer.utils.text.segmenters import encode_with_word_starts, load_segmenter
 from uer.utils.text.tokenizers import load_vocab_and_tokenizer
 
 BATCH_BYTES = 4 << 20
-_tokenizers = {}  # per worker process: jobs share the vocabulary and tokenizer (and segmenter)
+_loaded = {}  # per worker process: the vocabulary, tokenizer and segmenter its jobs share
 
 
 def split_ranges(path, pieces):
@@ -86,9 +86,9 @@ def parse_labeled(path, lines, batch_offset):
 
 def cached(kind, args, load):
     key = (kind,) + tuple(sorted(args.items()))
-    if key not in _tokenizers:
-        _tokenizers[key] = load()
-    return _tokenizers[key]
+    if key not in _loaded:
+        _loaded[key] = load()
+    return _loaded[key]
 
 
 def tokenize_range(job):
