@@ -32,10 +32,10 @@ CONFIG = os.path.join(ROOT, "models", "bert_tiny_config.json")
 DATA = os.path.join(ROOT, "datasets", "book_review")
 
 
-def run(argv, env=None, timeout=900, check=True):
+def run(argv, env=None, timeout=900):
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, **(env or {})))
-    if check and proc.returncode:
+    if proc.returncode:
         raise CheckFailed(f"{' '.join(argv[:3])} ... exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
     return proc
 
@@ -55,13 +55,13 @@ class Checks:
         run(script("preprocess.py") + ["--corpus_path", os.path.join(ROOT, "corpora", "book_review_bert.txt"),
                                        "--vocab_path", VOCAB, "--dataset_path", self.dataset, "--dup_factor", "1"])
 
-    def pretrain(self, name, *extra, steps=None, launcher=None, check=True):
+    def pretrain(self, name, *extra, steps=None, launcher=None):
         out = os.path.join(self.work, name)
         argv = (launcher or script("pretrain.py")) + [
             "--dataset_path", self.dataset, "--vocab_path", VOCAB, "--config_path", CONFIG,
             "--output_model_path", out, "--total_steps", str(steps or self.steps), "--report_steps", "20",
             "--batch_size", "32", "--learning_rate", "1e-4", *extra]
-        return out, run(argv, check=check)
+        return out, run(argv)
 
     def losses(self, out):
         with open(out + ".metrics.jsonl") as f:

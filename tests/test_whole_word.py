@@ -9,7 +9,7 @@ import pytest
 import preprocess
 from uer.utils.dataset_io import DatasetFile
 from uer.utils.errors import UserInputError
-from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts
+from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, layout_positions
 from uer.utils.pretraining.masking import mask_matrix
 from uer.utils.pretraining.pretrain_data import PretrainDataset
 from uer.utils.text.segmenters import encode_with_word_starts, load_segmenter
@@ -125,7 +125,7 @@ def test_static_dataset_masks_whole_words_and_is_the_same_for_any_processes_num(
     assert h["whole_word_masking"] and h["segmenter"] == "jieba" and h["static_masking"]
     inst = {k: np.asarray(a[k]) for k in ("a_start", "a_len", "b_start", "b_len", "label")}
     ids, _ = assemble(np.asarray(a["tokens"]), inst, "pair", h["cls_id"], h["sep_id"])
-    starts = assemble_word_starts(np.asarray(a["word_start"]), inst, "pair")
+    starts = assemble_word_starts(np.asarray(a["word_start"]), layout_positions(inst, "pair"))
     offsets = np.concatenate([[0], np.cumsum(a["mask_count"])])
     chosen, masked = np.zeros(ids.shape, bool), ids.copy()
     for row in range(len(ids)):
@@ -146,7 +146,7 @@ def test_dynamic_whole_word_masks_per_batch(tmp_path):
     src, tgt, _ = dataset.batch(indices, epoch=0)
     inst = dataset.instances(indices)
     ids, _ = assemble(dataset.arrays["tokens"], inst, "raw", h["cls_id"], h["sep_id"])
-    starts = assemble_word_starts(dataset.arrays["word_start"], inst, "raw")
+    starts = assemble_word_starts(dataset.arrays["word_start"], layout_positions(inst, "raw"))
     chosen = tgt["mlm"] > 0
     share, as_mask = check_whole_words(ids, src, chosen, starts, np.array(h["special_ids"]), h["mask_id"])
     assert abs(share - 0.15) < 0.01 and abs(as_mask - 0.8) < 0.04

@@ -38,7 +38,7 @@ class _SoftmaxCrossEntropySum(torch.autograd.Function):
         grad = grad.float()
         for block, start in _row_blocks(logits):
             rows = block.size(0)
-            probs = block.float() if block.dtype != torch.float32 else block
+            probs = block.float()  # block itself when it is fp32
             probs.sub_(lse[start:start + rows, None]).exp_().mul_(grad)
             probs[torch.arange(rows, device=block.device), labels[start:start + rows]] -= grad
             if probs is not block:

@@ -265,12 +265,13 @@ def layout_positions(inst, layout, store_offset=0):
     return index, lengths, (a_len, b_len, b0)
 
 
-def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
+def assemble(store, inst, layout, cls_id, sep_id, store_offset=0, positions=None):
     """Token ids and segments [n, width] for instances (dict of span arrays); width = longest instance.
 
-    `store` holds token ids; `store_offset` is the global index of store[0].
+    `store` holds token ids; `store_offset` is the global index of store[0]; `positions`, when the caller has
+    them, are layout_positions() of the same instances.
     """
-    index, lengths, pair = layout_positions(inst, layout, store_offset)
+    index, lengths, pair = positions or layout_positions(inst, layout, store_offset)
     from_store = index >= 0
     ids = np.zeros(index.shape, dtype=np.int64)
     ids[from_store] = store[index[from_store]]
@@ -288,9 +289,10 @@ def assemble(store, inst, layout, cls_id, sep_id, store_offset=0):
     return ids, seg
 
 
-def assemble_word_starts(word_start, inst, layout, store_offset=0):
-    """Word-start flags [n, width] laid out as assemble() lays out tokens (1 where nothing comes from the store)."""
-    index, _, _ = layout_positions(inst, layout, store_offset)
+def assemble_word_starts(word_start, positions):
+    """Word-start flags [n, width] laid out as assemble() lays out tokens from the same layout_positions()
+    (1 where nothing comes from the store)."""
+    index = positions[0]
     from_store = index >= 0
     starts = np.ones(index.shape, dtype=bool)
     starts[from_store] = word_start[index[from_store]] != 0

@@ -16,7 +16,7 @@ from uer.utils.pretraining import corpus
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, SPECIAL_TOKENS
 from uer.utils.dataset_io import DatasetWriter
 from uer.utils.errors import UserInputError
-from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, python_rng
+from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, layout_positions, python_rng
 from uer.utils.pretraining.masking import mask_matrix
 from uer.utils.monitor.progress import progress
 from uer.utils.text.segmenters import load_segmenter
@@ -130,8 +130,9 @@ def static_masks(job, opts, inst, store, word_start=None):
     counts, positions, replacements = [], [], []
     for lo in range(0, len(inst["a_len"]), MASK_CHUNK):
         part = {k: v[lo:lo + MASK_CHUNK] for k, v in inst.items()}
-        ids, _ = assemble(store, part, layout, opts.cls_id, opts.sep_id, job["tok_start"])
-        starts = None if word_start is None else assemble_word_starts(word_start, part, layout, job["tok_start"])
+        places = layout_positions(part, layout, job["tok_start"])
+        ids, _ = assemble(store, part, layout, opts.cls_id, opts.sep_id, positions=places)
+        starts = None if word_start is None else assemble_word_starts(word_start, places)
         candidate = ~np.isin(ids, opts.special_ids)
         masked, chosen = mask_matrix(ids, candidate, rng, opts.vocab_size, opts.mask_id, opts.special_ids, span,
                                      starts)

@@ -10,7 +10,7 @@ import torch
 
 from uer.utils.dataset_io import DatasetFile
 from uer.utils.errors import UserInputError
-from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts
+from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, layout_positions
 from uer.utils.pretraining.masking import mask_matrix
 
 
@@ -94,7 +94,9 @@ class PretrainDataset:
         """(src, tgt dict, seg) as numpy int64 arrays for instance indices."""
         h = self.header
         inst = self.instances(indices)
-        ids, seg = assemble(self.arrays["tokens"], inst, self.data.layout, h["cls_id"], h["sep_id"])
+        positions = layout_positions(inst, self.data.layout)
+        ids, seg = assemble(self.arrays["tokens"], inst, self.data.layout, h["cls_id"], h["sep_id"],
+                            positions=positions)
         if ids.size and (ids.min() < 0 or ids.max() >= h["vocab_size"]):
             raise UserInputError(f"{self.file.path}: token id {int(ids.max())} outside the vocabulary of "
                                  f"{h['vocab_size']}: the dataset is damaged; re-create it with preprocess.py")
@@ -102,7 +104,8 @@ class PretrainDataset:
         if h["static_masking"]:
             ids = self.apply_static_masks(indices, ids, tgt_mlm)
         elif h["dynamic_masking"]:
-            ids = self.apply_dynamic_masks(indices, ids, tgt_mlm, epoch)
+            starts = assemble_word_starts(self.arrays["word_start"], positions) if self.whole_words else None
+            ids = self.apply_dynamic_masks(indices, ids, tgt_mlm, epoch, starts)
         return self.data.batch(ids, seg, tgt_mlm, inst["label"].astype(np.int64))
 
     def apply_static_masks(self, indices, ids, tgt_mlm):
@@ -114,13 +117,11 @@ class PretrainDataset:
             masked[row, pos] = self.arrays["mask_tok"][lo:hi]
         return masked
 
-    def apply_dynamic_masks(self, indices, ids, tgt_mlm, epoch):
+    def apply_dynamic_masks(self, indices, ids, tgt_mlm, epoch, starts=None):
+        """starts: word-start flags laid out as ids, for whole-word masking."""
         h = self.header
         special = np.asarray(h["special_ids"])
         masked = ids.copy()
-        starts = None
-        if self.whole_words:
-            starts = assemble_word_starts(self.arrays["word_start"], self.instances(indices), self.data.layout)
         for row, i in enumerate(indices):
             rng = np.random.default_rng([self.seed, epoch, int(i)])
             one = ids[row:row + 1]
