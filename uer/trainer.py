@@ -83,20 +83,15 @@ def _run(placement, args):
 
 
 def _child(placement, args):
-    """A process started by launch(): errors end it with one line and an exit status, not a traceback.
-
-    Once its work is saved and its output flushed it leaves with os._exit: the C++ teardown of a finished
-    gloo run (std::thread destructors at exit) has been seen to abort a worker that had completed every step,
-    which the launcher would then report as a crash."""
+    """A process started by launch(): errors end it with one line and an exit status, not a traceback; it
+    leaves through distributed.leave once its work is saved."""
     status = 0
     try:
         _run(placement, args)
     except (UserInputError, RunFailure) as e:
         print(f"error: {e}", file=sys.stderr)
         status = 2 if isinstance(e, UserInputError) else 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    distributed.leave(status)
 
 
 RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps", "seed", "instances_buffer_size")

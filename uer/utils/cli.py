@@ -16,12 +16,16 @@ def run_main(main):
         if os.environ.get("UER_TRACEBACK"):
             raise
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2 if isinstance(e, UserInputError) else 1)
+        status = 2 if isinstance(e, UserInputError) else 1
     except Stopped as e:
         if str(e):
             print(e, flush=True)
-        sys.exit(128 + e.signum)
+        status = 128 + e.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
-    sys.exit(status if isinstance(status, int) else 0)
+        status = 130
+    status = status if isinstance(status, int) else 0
+    distributed = sys.modules.get("uer.utils.distributed")  # imported by the scripts that train, not by all
+    if distributed is not None and distributed.joined_group:
+        distributed.leave(status)  # e.g. a process started by torchrun
+    sys.exit(status)
