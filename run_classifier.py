@@ -19,8 +19,8 @@ def build_parser():
 
 def main(argv=None):
     args = parse(build_parser(), argv)
-    from uer.finetune.classification import (read_classification, labels_num_of, classifier_loss,
-                                             classifier_evaluator)
+    from uer.finetune.classification import (read_classification, labels_num_of, warn_unseen_labels,
+                                             classifier_loss, classifier_evaluator)
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import Classifier
     from uer.utils.text.tokenizers import load_vocab_and_tokenizer
@@ -30,6 +30,10 @@ def main(argv=None):
     dev = read_classification(args.dev_path, tokenizer, args.seq_length, args.labels_num)
     test = read_classification(args.test_path, tokenizer, args.seq_length, args.labels_num) if args.test_path \
         else None
+    for path, examples in ((args.dev_path, dev), (args.test_path, test)):
+        if examples is not None:
+            warn_unseen_labels(path, examples, args.train_path, train)
+    args.labels_source = f"the labels of {args.train_path}"
     print(f"{len(train)} training examples, {args.labels_num} labels")
     tuner = FineTuner(args, Classifier, vocab)
     tuner.run(train, dev, test, classifier_loss(args.soft_targets, args.soft_alpha),

@@ -22,8 +22,8 @@ def build_parser():
 def main(argv=None):
     args = parse(build_parser(), argv)
     import numpy as np
-    from uer.finetune.classification import (read_classification, labels_num_of, classifier_loss,
-                                             multitask_evaluator)
+    from uer.finetune.classification import (read_classification, labels_num_of, warn_unseen_labels,
+                                             classifier_loss, multitask_evaluator)
     from uer.finetune.data import Examples
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import MultiTaskClassifier
@@ -35,6 +35,7 @@ def main(argv=None):
         train = read_classification(train_path, tokenizer, args.seq_length)
         args.labels_num_list.append(labels_num_of(train_path, train))
         dev = read_classification(dev_path, tokenizer, args.seq_length, args.labels_num_list[-1])
+        warn_unseen_labels(dev_path, dev, train_path, train)
         for examples in (train, dev):
             examples.fields["task"] = np.full(len(examples), task)
         trains.append(train)

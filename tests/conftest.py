@@ -16,9 +16,13 @@ TINY_ALBERT = os.path.join(ROOT, "tests", "fixtures", "tiny_albert_config.json")
 
 
 def model_args(config, encoder="bert", target="bert", **extra):
-    """Model arguments as the scripts build them: defaults < config < extra."""
-    from uer.opts import MODEL_DEFAULTS
-    args = Namespace(**MODEL_DEFAULTS)
+    """Model arguments as the scripts build them: defaults < config < extra; here the sizes that scripts take
+    only from a config default to BERT-base's (models/bert_base_config.json)."""
+    import json
+    from uer.opts import MODEL_DEFAULTS, SHAPE_KEYS
+    with open(os.path.join(ROOT, "models", "bert_base_config.json")) as f:
+        base = json.load(f)
+    args = Namespace(**MODEL_DEFAULTS, **{k: base[k] for k in SHAPE_KEYS})
     args.__dict__.update(dict(embedding="bert", encoder=encoder, target=target, labels_num=2, tie_weights=False,
                               factorized_embedding_parameterization=False, parameter_sharing=False,
                               bidirectional=False))

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from conftest import ROOT, VOCAB, TINY, CORPUS
+from uer.utils.errors import UserInputError
 
 OK_TSV = "label\ttext_a\n1\tgood book\n0\tbad book\n"
 
@@ -67,6 +68,37 @@ def dataset(datasets, name):
     return datasets[name]
 
 
+def config_without(tmp, key):
+    config = json.load(open(TINY))
+    del config[key]
+    return write(f"{tmp}/c.json", json.dumps(config))
+
+
+def saved_model(tmp, model_class=None, **extra):
+    """A tiny BERT checkpoint (embedding + encoder, or model_class's heads too) of VOCAB's size."""
+    from conftest import model_args
+    from uer.model_builder import build_model
+    from uer.model_saver import save_model
+    args = model_args(json.load(open(TINY)), pooling="first", **extra)
+    with open(VOCAB, encoding="utf-8") as f:
+        vocab_size = sum(1 for _ in f)
+    model = model_class(args, vocab_size) if model_class else build_model(args, vocab_size)
+    path = f"{tmp}/saved.bin"
+    save_model(model, path)
+    return path
+
+
+def classifier_model(tmp):
+    from uer.models.classifier import Classifier
+    return saved_model(tmp, Classifier, labels_num=2)
+
+
+def infer(tmp, model, *extra):
+    return ["inference/run_classifier_infer.py", "--load_model_path", model, "--vocab_path", VOCAB,
+            "--config_path", TINY, "--test_path", write(f"{tmp}/t.tsv", "text_a\ngood\n"), "--prediction_path",
+            f"{tmp}/pred.tsv", *extra], f"{tmp}/pred.tsv"
+
+
 # (row of the README table, argv builder(tmp, datasets) -> (argv, output path), what the one line must say)
 ROWS = [
     ("missing corpus", lambda t, d: preprocess(t, f"{t}/nope.txt"), "{t}/nope.txt: corpus file not found"),
@@ -120,7 +152,24 @@ ROWS = [
      "{t}/x.pt: dataset is truncated"),
     ("checkpoint that does not fit the config",
      lambda t, d: pretrain(t, d["bert"], "--pretrained_model_path", wrong_model(t)),
-     "{t}/wrong.bin does not fit the model config: shape mismatch for embedding.word_embedding.weight"),
+     "{t}/wrong.bin does not fit the model: shape mismatch for embedding.word_embedding.weight (file (5, 7), model "
+     "(676, 64)). Check --config_path and the embedding/encoder flags."),
+    ("checkpoint made with another vocabulary",
+     lambda t, d: classifier(t, None, None, "--pretrained_model_path", saved_model(t), vocab=other_vocab(t)),
+     "The vocabulary differs: the file's word embedding has 676 rows, this model's vocabulary 677 tokens; give "
+     "--vocab_path (or --spm_model_path) the vocabulary the model was trained with."),
+    ("classifier with another number of labels", lambda t, d: infer(t, classifier_model(t), "--labels_num", "3"),
+     "The number of labels differs: the file's output_layer_2.bias has 2 outputs, this model 3 (from --labels_num)"),
+    ("checkpoint of another encoder",
+     lambda t, d: classifier(t, None, None, "--pretrained_model_path", saved_model(t), "--encoder", "lstm"),
+     "{t}/saved.bin: none of the model's encoder weights is in the file: its encoder keys start with "
+     "encoder.transformer.{{i}}., this model's with encoder.rnn."),
+    ("config without a shape key", lambda t, d: classifier(t, config=config_without(t, "heads_num")),
+     '{t}/c.json: no "heads_num"; --embedding bert --encoder bert is built from emb_size, hidden_size, layers_num, '
+     "heads_num, feedforward_size"),
+    ("RNN config without a shape key",
+     lambda t, d: classifier(t, None, None, "--encoder", "lstm", config=config_without(t, "layers_num")),
+     '{t}/c.json: no "layers_num"; --embedding bert --encoder lstm is built from emb_size, hidden_size, layers_num'),
     ("not a model file", lambda t, d: classifier(t, None, None, "--pretrained_model_path", write(f"{t}/m.bin", "x")),
      "{t}/m.bin: not a loadable UER model file"),
     ("config that is not JSON", lambda t, d: classifier(t, config=write(f"{t}/c.json", '{"hidden_size": 16,')),
@@ -144,3 +193,71 @@ def test_bad_input_row(row, build, expected, tmp_path, datasets):
     assert expected.format(t=tmp_path) in lines[0]
     assert not os.path.exists(output)
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+# Inputs that look wrong but are not: read as meant, or trained with a one-line warning.
+
+BOM = "\ufeff"
+
+
+def test_byte_order_marks_are_not_text(tmp_path):
+    """Excel and Notepad start UTF-8 files with a byte-order mark: datasets, corpora, vocabularies, configs and
+    user dictionaries read the same with it as without."""
+    import preprocess
+    from uer.finetune.data import read_tsv
+    from uer.opts import load_config
+    from uer.utils.vocab import Vocab
+    columns = read_tsv(write(f"{tmp_path}/x.tsv", BOM + OK_TSV), ["label", "text_a"])
+    assert columns["label"] == ["1", "0"] and columns["text_a"] == ["good book", "bad book"]
+    with open(VOCAB, encoding="utf-8") as f:
+        vocab_text = f.read()
+    assert Vocab.load(write(f"{tmp_path}/v.txt", BOM + vocab_text)).i2w == Vocab.load(VOCAB).i2w
+    assert load_config(write(f"{tmp_path}/c.json", BOM + open(TINY).read())) == json.load(open(TINY))
+    with open(CORPUS, encoding="utf-8") as f:
+        corpus = f.read()
+    for name, text in (("plain", corpus), ("bom", BOM + corpus)):
+        preprocess.main(["--corpus_path", write(f"{tmp_path}/{name}.txt", text), "--vocab_path", VOCAB,
+                         "--dataset_path", f"{tmp_path}/{name}.pt", "--target", "mlm", "--seq_length", "32"])
+    assert open(f"{tmp_path}/plain.pt", "rb").read() == open(f"{tmp_path}/bom.pt", "rb").read()
+
+
+def test_jieba_user_dictionary_with_a_byte_order_mark(tmp_path):
+    pytest.importorskip("rjieba")
+    from uer.utils.text.segmenters import load_segmenter
+    text = ["我在豆瓣书评网写书评"]
+    plain = load_segmenter("jieba", write(f"{tmp_path}/plain.txt", "瓣书评网 10\n")).word_lengths(text)
+    assert 4 in plain[0]  # the dictionary's word is cut whole
+    assert load_segmenter("jieba", write(f"{tmp_path}/bom.txt", BOM + "瓣书评网 10\n")).word_lengths(text) == plain
+
+
+def fine_tune(tmp_path, train, dev, *extra):
+    import run_classifier
+    run_classifier.main(["--vocab_path", VOCAB, "--config_path", TINY, "--train_path", write(f"{tmp_path}/train.tsv",
+                         train), "--dev_path", write(f"{tmp_path}/dev.tsv", dev), "--epochs_num", "1",
+                         "--output_model_path", f"{tmp_path}/out.bin", "--seq_length", "16", *extra])
+
+
+def warnings_of(capsys):
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+
+
+def test_labels_from_one_and_labels_unseen_in_training_are_warned_about(tmp_path, capsys):
+    fine_tune(tmp_path, "label\ttext_a\n1\tgood\n2\tbad\n1\tfine\n", "label\ttext_a\n0\tgood\n2\tbad\n")
+    assert warnings_of(capsys) == [
+        f"warning: {tmp_path}/train.tsv: no example has label 0 (labels are 1..2): training 3 classes, one never "
+        "seen; labels count from 0",
+        f"warning: {tmp_path}/dev.tsv: label(s) 0 appear here but in no example of {tmp_path}/train.tsv"]
+    fine_tune(tmp_path, "label\ttext_a\n0\tgood\n3\tbad\n", "label\ttext_a\n0\tgood\n")
+    assert warnings_of(capsys) == [f"warning: {tmp_path}/train.tsv: label(s) 1, 2 below the largest (3) have no "
+                                   "example: training 4 classes"]
+    fine_tune(tmp_path, OK_TSV, OK_TSV)
+    assert warnings_of(capsys) == []
+
+
+def test_soft_targets_take_the_number_of_labels_from_the_logits(tmp_path, capsys):
+    """UER-py's distillation: a teacher that predicts label 0 everywhere still gives two-column logits."""
+    train = "label\ttext_a\tlogits\n0\tgood\t0.9 0.1\n0\tbad\t0.6 0.4\n"
+    fine_tune(tmp_path, train, OK_TSV, "--soft_targets")
+    assert "2 training examples, 2 labels" in capsys.readouterr().out
+    with pytest.raises(UserInputError, match=r"train.tsv:3: label 2 is outside 0..1"):
+        fine_tune(tmp_path, train.replace("0\tbad", "2\tbad"), OK_TSV, "--soft_targets")

@@ -302,6 +302,10 @@ def test_cmrc_trains_and_infers(tmp_path):
                       "--dev_path", os.path.join(CMRC_DATA, "dev.json"), "--output_model_path", out,
                       "--epochs_num", "8", "--batch_size", "16", "--learning_rate", "5e-4",
                       "--warmup", "0.3")
+    from uer.finetune.reading import read_squad
+    questions = len(read_squad(os.path.join(CMRC_DATA, "train.json")))
+    windows = int(re.search(rf"^{questions} training questions \((\d+) windows: ", proc.stdout, re.M).group(1))
+    assert windows > questions  # the sample's contexts are longer than one window
     scores = [tuple(map(float, m)) for m in re.findall(r"dev: EM ([0-9.]+) F1 ([0-9.]+)", proc.stdout)]
     assert len(scores) == 8 and max(em for em, _ in scores) > 90, proc.stdout
     pred = str(tmp_path / "prediction.json")
@@ -309,7 +313,6 @@ def test_cmrc_trains_and_infers(tmp_path):
                os.path.join(CMRC_DATA, "dev.json"), "--prediction_path", pred)
     import json
     answers = json.load(open(pred, encoding="utf-8"))
-    from uer.finetune.reading import read_squad
     questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))
     assert set(answers) == {q["id"] for q in questions}
     assert all(a in q["context"] for q, a in zip(questions, (answers[q["id"]] for q in questions)))

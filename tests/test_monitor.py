@@ -150,6 +150,52 @@ def test_preprocess_progress_in_a_pipe_is_plain_lines(tmp_path, monkeypatch, cap
     assert all(re.match(r"^(tokenizing|building instances): +\d+% ", line) for line in err.splitlines())
 
 
+def test_pretraining_shows_its_steps_and_reports_the_last_one(datasets, tmp_path, monkeypatch, capsys):
+    """A run shorter than --report_steps still shows progress (steps, tokens/s) and ends with a report line and
+    a metrics record of its last step."""
+    import pretrain
+    from uer import trainer
+    monkeypatch.setattr(trainer, "progress", functools.partial(progress, plain_delay=0))
+    out = str(tmp_path / "m.bin")
+    pretrain.main(["--dataset_path", datasets["mlm"], "--vocab_path", VOCAB, "--output_model_path", out,
+                   "--config_path", TINY, "--batch_size", "4", "--target", "mlm", "--total_steps", "7",
+                   "--report_steps", "5"])
+    captured = capsys.readouterr()
+    assert re.findall(r"^\|\s+(\d+)/\s+7 steps", captured.out, re.M) == ["5", "7"]
+    assert [r["step"] for r in read_metrics(out + ".metrics.jsonl")] == [5, 7]
+    bar = captured.err.splitlines()
+    assert bar[-1].startswith("pre-training: 100% 7/7 [") and re.search(r"step/s, \d+ tokens/s\]$", bar[-1]), bar
+    assert all(line.startswith("pre-training: ") for line in bar)
+
+
+def test_a_run_that_logs_nothing_leaves_no_metrics_file(tmp_path):
+    path = str(tmp_path / "m.metrics.jsonl")
+    with open(path, "w") as f:
+        f.write('{"split": "train", "step": 100}\n')  # an earlier run's
+    with MetricsLog(path):
+        pass
+    assert not os.path.exists(path)
+
+
+def test_printed_rates_are_work_over_time():
+    """As preprocessing sees it with two workers: the first update comes late (the pool starts, the vocabulary
+    loads), the rest at once. The rate printed is all the bytes over all the time, not a moving average of
+    the updates that happened to be drawn (which printed 25 kB/s for 112 kB in 0.9 s)."""
+    import time
+    out = io.StringIO()
+    start = time.perf_counter()
+    bar = progress(total=112_000, desc="tokenizing", unit="B", unit_scale=True, file=out, plain_delay=0)
+    time.sleep(0.6)
+    bar.update(14_000)
+    for _ in range(7):
+        bar.update(14_000)
+    bar.close()
+    elapsed = time.perf_counter() - start
+    value, prefix = re.search(r"^tokenizing: 100% .*, ([0-9.]+)([kM]?)B/s\]$", out.getvalue(), re.M).groups()
+    rate = float(value) * {"": 1, "k": 1e3, "M": 1e6}[prefix]
+    assert 112_000 / elapsed <= rate <= 1.1 * 112_000 / 0.6, out.getvalue()
+
+
 def png_size(path):
     with open(path, "rb") as f:
         head = f.read(24)

@@ -104,6 +104,27 @@ def test_fp16_flag(datasets, tmp_path):
     assert (tmp_path / "m.bin-4").exists()
 
 
+@pytest.mark.parametrize("bf16, fp32, chosen", [(150.0, 258.0, False), (900.0, 200.0, True), (240.0, 200.0, False)])
+def test_fp16_on_cpu_follows_the_measured_product_rates(monkeypatch, capsys, bf16, fp32, chosen):
+    """A CPU that lists AVX512-BF16 can still multiply bf16 slower than fp32 (a Xeon: 143-156 vs 257-259
+    GFLOP/s): --fp16 then trains in fp32 and says why in one line."""
+    from uer.utils import precision
+    monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr(precision, "cpu_matmul_rates", lambda: {"fp32": fp32, "bf16": bf16})
+    p = precision.Precision(True, "O1", "cpu")
+    lines = capsys.readouterr().err.splitlines()
+    assert p.enabled is chosen and len(lines) == 1
+    assert f"bf16 matrix products run at {bf16:.0f} GFLOP/s here, fp32 at {fp32:.0f}" in lines[0]
+    assert ("training in fp32" in lines[0]) is not chosen
+
+
+def test_cpu_matmul_rates_are_measured_once_per_process():
+    from uer.utils.precision import cpu_matmul_rates
+    rates = cpu_matmul_rates(rows=32, width=64, repeats=2)
+    assert set(rates) == {"fp32", "bf16"} and all(r > 0 for r in rates.values())
+    assert cpu_matmul_rates(rows=32, width=64, repeats=2) is rates
+
+
 def test_config_and_flags_precedence(tmp_path):
     from pretrain import build_parser
     from uer.opts import parse

@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from conftest import VOCAB, model_args, run_script
+from conftest import ROOT, VOCAB, model_args, run_script
 from uer.model_builder import build_model
 from uer.model_saver import save_model
 
@@ -173,15 +173,47 @@ def test_extract_feature_and_context_dependent_neighbours(memorised, tmp_path):
     out = tmp_path / "features.pt"
     common = ["--pretrained_model_path", memorised["mlm"], "--vocab_path", VOCAB, "--config_path",
               memorised["config"]]
-    run_script("scripts/extract_feature.py", "--input_path", str(inputs), "--output_path", str(out), *common)
-    features = torch.load(str(out), weights_only=True)
-    assert [tuple(f.shape) for f in features] == [(len(SENTENCE) + 2, 64), (3, 64)]
+    run_script("scripts/extract_feature.py", "--input_path", str(inputs), "--output_path", str(out), *common,
+               "--unpadded")
+    unpadded = torch.load(str(out), weights_only=True)
+    assert [tuple(f.shape) for f in unpadded] == [(len(SENTENCE) + 2, 64), (3, 64)]
+    run_script("scripts/extract_feature.py", "--input_path", str(inputs), "--output_path", str(out), *common,
+               "--seq_length", "40")
+    padded = torch.load(str(out), weights_only=True)  # UER-py's layout: one tensor, every line padded
+    assert isinstance(padded, torch.Tensor) and tuple(padded.shape) == (2, 40, 64)
+    for row, line in zip(padded, unpadded):  # padding is masked out of attention: real positions are the same
+        torch.testing.assert_close(row[:len(line)], line, atol=1e-5, rtol=1e-5)
+    assert padded[1, 3:].abs().sum() > 0  # the model's output at padding, as UER-py computed it
     sentences = tmp_path / "sent.txt"
     sentences.write_text(f"{SENTENCE}\t书\n", encoding="utf-8")
     proc = run_script("scripts/topn_words_dep.py", *common, "--cand_vocab_path", VOCAB, "--sent_path",
                       str(sentences), "--topn", "4", "--batch_size", "128")
     line = proc.stdout.strip()
     assert line.startswith(f"书 ({SENTENCE}): ") and len(line.split(": ", 1)[1].split(", ")) == 4
+
+
+def test_context_dependent_neighbours_show_progress(memorised, tmp_path, monkeypatch, capsys):
+    """Every candidate is a forward pass in context (21128 of them with Google's vocabulary): a bar counts them."""
+    import functools
+    import importlib.util
+    from uer.utils.monitor import progress as progress_module
+    monkeypatch.setattr(progress_module, "progress", functools.partial(progress_module.progress, plain_delay=0))
+    spec = importlib.util.spec_from_file_location("topn_words_dep", os.path.join(ROOT, "scripts", "topn_words_dep.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    sentences = tmp_path / "sent.txt"
+    sentences.write_text(f"{SENTENCE}\t书\n{SENTENCE}\t猫\n{SENTENCE}\t书\n", encoding="utf-8")
+    script.main(["--pretrained_model_path", memorised["mlm"], "--vocab_path", VOCAB, "--config_path",
+                 memorised["config"], "--cand_vocab_path", VOCAB, "--sent_path", str(sentences), "--topn", "3",
+                 "--batch_size", "100"])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 3 and lines[0] == lines[2] and lines[1] == "猫: not a single token of its sentence (line 2)"
+    with open(VOCAB, encoding="utf-8") as f:
+        total = 2 * (len(set(f.read().splitlines())) + 1)
+    last = err.splitlines()[-1]
+    from tqdm import tqdm
+    assert last.startswith(f"sentences with each candidate: 100% {tqdm.format_sizeof(total)}/"), err
 
 
 @pytest.mark.parametrize("encoder, positioning", [("gpt", "post"), ("gpt", "pre"), ("lstm", "post")])

@@ -1,3 +1,5 @@
+import json
+
 import torch.nn as nn
 
 from uer.layers import str2embedding
@@ -40,6 +42,18 @@ def check_flags(args):
             takers = [e for e, c in sorted(str2encoder.items()) if flag in getattr(c, "accepted_flags", ())]
             raise UserInputError(f"--{flag} does not apply to --encoder {args.encoder} "
                                  f"(it applies to: {', '.join(takers) or 'none'})")
+
+
+def check_shape_keys(args):
+    """The config must give every size the embedding and encoder are built from: a guessed one (12 heads on
+    a 384-wide model) would train silently as another model."""
+    needed = dict.fromkeys(getattr(str2embedding[args.embedding], "shape_keys", ()) +
+                           getattr(str2encoder[args.encoder], "shape_keys", ()))
+    missing = [key for key in needed if getattr(args, key, None) is None]
+    if missing:
+        where = getattr(args, "config_path", None) or "the config (--config_path)"
+        raise UserInputError(f"{where}: no {', '.join(json.dumps(k) for k in missing)}; --embedding {args.embedding} "
+                             f"--encoder {args.encoder} is built from {', '.join(needed)}")
 
 
 def check_sizes(args):
@@ -88,6 +102,7 @@ def build_body(args, vocab_size, vocab=None):
 
     `vocab` (a Vocab) is needed only for --subword_type char."""
     check_flags(args)
+    check_shape_keys(args)
     check_sizes(args)
     embedding = str2embedding[args.embedding](args, vocab_size)
     encoder = str2encoder[args.encoder](args)

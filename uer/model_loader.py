@@ -31,6 +31,41 @@ def _brief(keys, limit=12):
     return ", ".join(keys[:limit]) + more
 
 
+def explain_mismatch(model, mismatched, state, own):
+    """The flag that explains a shape mismatch: the vocabulary (word embedding rows), the number of labels (a
+    task head's outputs), or else the config."""
+    word = "embedding.word_embedding.weight"
+    if word in mismatched and state[word].shape[1:] == own[word].shape[1:]:
+        return (f"The vocabulary differs: the file's word embedding has {state[word].shape[0]} rows, this model's "
+                f"vocabulary {own[word].shape[0]} tokens; give --vocab_path (or --spm_model_path) the vocabulary "
+                "the model was trained with.")
+    for key in mismatched:
+        if key.startswith("output_layer") and state[key].shape[1:] == own[key].shape[1:]:
+            source = getattr(model, "labels_source", "--labels_num")
+            return (f"The number of labels differs: the file's {key} has {state[key].shape[0]} outputs, this "
+                    f"model {own[key].shape[0]} (from {source}).")
+    return "Check --config_path and the embedding/encoder flags."
+
+
+def check_encoder_matches(path, state, own):
+    """A checkpoint of another encoder (same embedding) would leave the whole encoder at random: refuse it."""
+    file_keys = {k for k in state if k.startswith("encoder.")}
+    model_keys = {k for k in own if k.startswith("encoder.")}
+    if model_keys and not file_keys & model_keys:
+        raise UserInputError(f"{path}: none of the model's encoder weights is in the file: its encoder keys start "
+                             f"with {_prefixes(file_keys) or '(none)'}, this model's with {_prefixes(model_keys)}. "
+                             "Check --encoder and --config_path against the ones the model was trained with.")
+
+
+def _prefixes(keys):
+    """The key families: encoder.transformer.{i}. (stacked layers), encoder.transformer. (one shared), ..."""
+    def family(key):
+        parts = key.split(".")
+        numbered = [i for i, p in enumerate(parts[:3]) if p.isdigit()]
+        return ".".join(parts[:2]) + ".{i}." if numbered else ".".join(parts[:2]) + "."
+    return ", ".join(sorted({family(k) for k in keys}))
+
+
 def load_model(model, path, log=None, ignore_prefixes=()):
     """Load `path` into `model` non-strictly, saying which keys did not match.
 
@@ -41,11 +76,11 @@ def load_model(model, path, log=None, ignore_prefixes=()):
     state = read_state_dict(path)
     model = unwrap(model)
     own = model.state_dict()
-    shape_mismatch = [f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
-                      for k in state.keys() & own.keys() if state[k].shape != own[k].shape]
-    if shape_mismatch:
-        raise UserInputError(f"{path} does not fit the model config: shape mismatch for "
-                             f"{_brief(shape_mismatch)}. Check --config_path and the embedding/encoder flags.")
+    mismatched = sorted(k for k in state.keys() & own.keys() if state[k].shape != own[k].shape)
+    if mismatched:
+        shapes = [f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})" for k in mismatched]
+        raise UserInputError(f"{path} does not fit the model: shape mismatch for {_brief(shapes)}. "
+                             f"{explain_mismatch(model, mismatched, state, own)}")
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     matched_body = [k for k in state if k in own and k.split(".")[0] in ("embedding", "encoder")]
@@ -53,6 +88,7 @@ def load_model(model, path, log=None, ignore_prefixes=()):
         raise UserInputError(f"{path}: no embedding or encoder weight matches this model "
                              f"(model keys like {_brief(list(own)[:3])}; file keys like {_brief(list(state)[:3])}). "
                              f"Check --embedding/--encoder/--config_path.")
+    check_encoder_matches(path, state, own)
     model.load_state_dict(state, strict=False)
     expected = lambda k: k.startswith(tuple(ignore_prefixes)) if ignore_prefixes else False  # noqa: E731
     for label, keys in (("missing (left at initial values)", missing), ("unexpected (ignored)", unexpected)):

@@ -13,8 +13,10 @@ DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 # Model hyper-parameters used when neither the config file nor a command-line flag sets them. A config that
 # says nothing about layer norm gets UER-py's 2020 formula (unbiased std, eps 1e-6 added to it): every config
 # and checkpoint of the original was made with it. See check_layer_norm_keys.
-MODEL_DEFAULTS = {"emb_size": 768, "hidden_size": 768, "feedforward_size": 3072, "heads_num": 12,
-                  "layers_num": 12, "dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
+# The keys that give a model its shape have no default: each embedding and encoder names the ones it needs
+# (shape_keys) and model_builder.check_shape_keys refuses a config without them.
+SHAPE_KEYS = ("emb_size", "hidden_size", "feedforward_size", "heads_num", "layers_num")
+MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   "layer_norm_unbiased": True, "max_seq_length": 512, "kernel_size": 3, "block_size": 2,
                   "layernorm_positioning": "post", "remove_embedding_layernorm": False}
 # Config keys with a fixed set of values.
@@ -252,7 +254,8 @@ MODEL_DESCRIPTION_KEYS = {"embedding", "encoder", "target", "tie_weights"}
 
 
 def known_config_keys(parser):
-    return set(MODEL_DEFAULTS) | set(CONFIG_CHOICES) | MODEL_DESCRIPTION_KEYS | {a.dest for a in parser._actions}
+    return set(MODEL_DEFAULTS) | set(SHAPE_KEYS) | set(CONFIG_CHOICES) | MODEL_DESCRIPTION_KEYS | \
+        {a.dest for a in parser._actions}
 
 
 def apply_config(args, parser, argv=None):
@@ -263,7 +266,7 @@ def apply_config(args, parser, argv=None):
     config = load_config(path) if path else {}
     explicit = _explicit_keys(parser, argv)
     known = known_config_keys(parser)
-    for key, value in MODEL_DEFAULTS.items():
+    for key, value in dict(dict.fromkeys(SHAPE_KEYS), **MODEL_DEFAULTS).items():
         if not hasattr(args, key):
             setattr(args, key, value)
     for key, value in config.items():

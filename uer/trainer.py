@@ -3,6 +3,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 
 import torch
 import torch.distributed as dist
@@ -24,6 +25,7 @@ from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state
                                       drop_older_states)
 from uer.utils.monitor.report import Reporter
 from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
+from uer.utils.monitor.progress import progress, write
 from uer.utils.text.tokenizers import load_vocab
 
 
@@ -142,7 +144,8 @@ def train(args, placement):
     metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, start if resume else None,
                          enabled=placement.is_master)
     model.train()
-    with StopSignals() as stop, metrics:
+    bar = StepBar(args, placement, start)
+    with StopSignals() as stop, metrics, bar:
         try:
             for step in range(start + 1, args.total_steps + 1):
                 sync = step % accumulation == 0 or step == args.total_steps
@@ -153,15 +156,16 @@ def train(args, placement):
                     scheduler.step()
                     optimizer.zero_grad(set_to_none=True)
                 reporter.add(parts, batch[2])
-                if step % args.report_steps == 0 and placement.is_master:
+                bar.advance(step)
+                if (step % args.report_steps == 0 or step == args.total_steps) and placement.is_master:
                     report(reporter, metrics, step, scheduler.get_last_lr()[0], precision)
                 signum = stop.agreed(placement, device) if sync else 0
                 if step % args.save_checkpoint_steps == 0 or step == args.total_steps or signum:
                     session.checkpoint(step)
                 if signum:
                     if placement.is_master:
-                        print(f"stopped at step {step} by {signal.Signals(signum).name}; continue with the same "
-                              "command plus --resume", flush=True)
+                        write(f"stopped at step {step} by {signal.Signals(signum).name}; continue with the same "
+                              "command plus --resume")
                     return signum
         except (dist.DistError, RuntimeError) as e:
             if placement.distributed and distributed.is_peer_failure(e):
@@ -171,11 +175,33 @@ def train(args, placement):
 
 
 def report(reporter, metrics, step, lr, precision):
+    """UER's report line (every --report_steps steps, and at the last step) and its metrics record."""
     figures = reporter.figures(step, lr)
     if precision.scaler.is_enabled():
         figures["loss_scale"] = precision.scaler.get_scale()
-    print(reporter.line(figures), flush=True)
+    write(reporter.line(figures))
     metrics.log("train", figures)
+
+
+class StepBar:
+    """The master's progress over the steps (steps, tokens/s, time left), on stderr below the report lines."""
+
+    def __init__(self, args, placement, start):
+        self.tokens_per_step = args.batch_size * args.seq_length * placement.world_size
+        self.start, self.began = start, time.perf_counter()
+        self.bar = progress(total=args.total_steps, initial=start, desc="pre-training", unit="step",
+                            disable=not placement.is_master)
+
+    def advance(self, step):
+        tokens_per_s = (step - self.start) * self.tokens_per_step / max(time.perf_counter() - self.began, 1e-9)
+        self.bar.set_postfix_str(f"{tokens_per_s:.0f} tokens/s", refresh=False)
+        self.bar.update(1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
 
 
 def train_step(model, batch, placement, precision, accumulation, sync):

@@ -7,6 +7,7 @@ class AttnEncoder(nn.Module):
     """layers_num self-attention layers (`self_attn.{i}`), no feed-forward, residual or layer norm (as UER)."""
 
     causal = False
+    shape_keys = ("hidden_size", "layers_num", "heads_num")
     emb_size_is_hidden_size = True
 
     def __init__(self, args):

@@ -13,6 +13,7 @@ class BertEncoder(nn.Module):
     """
 
     causal = False
+    shape_keys = ("hidden_size", "layers_num", "heads_num", "feedforward_size")
     emb_size_is_hidden_size = True
     accepted_flags = ("factorized_embedding_parameterization", "parameter_sharing")
 

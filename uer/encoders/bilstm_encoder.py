@@ -14,6 +14,7 @@ class BilstmEncoder(nn.Module):
     """
 
     causal = False
+    shape_keys = ("hidden_size", "layers_num")
     directions_split = True
 
     def __init__(self, args):

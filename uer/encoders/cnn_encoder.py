@@ -14,6 +14,7 @@ class CnnEncoder(nn.Module):
     """
 
     causal = True
+    shape_keys = ("hidden_size", "layers_num")
 
     def __init__(self, args):
         super().__init__()

@@ -9,6 +9,7 @@ class CrnnEncoder(nn.Module):
     """Causal convolutions (`conv_1`, `conv.{i}`) followed by an LSTM (`rnn`, layers_num layers). Causal."""
 
     causal = True
+    shape_keys = ("hidden_size", "layers_num")
 
     def __init__(self, args):
         super().__init__()

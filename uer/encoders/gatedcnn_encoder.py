@@ -13,6 +13,7 @@ class GatedcnnEncoder(nn.Module):
     """
 
     causal = True
+    shape_keys = ("hidden_size", "layers_num")
 
     def __init__(self, args):
         super().__init__()

@@ -13,6 +13,7 @@ class LstmEncoder(nn.Module):
     """
 
     rnn_class = nn.LSTM
+    shape_keys = ("hidden_size", "layers_num")
     accepted_flags = ("bidirectional",)
 
     def __init__(self, args):

@@ -14,6 +14,7 @@ class SyntEncoder(nn.Module):
     """
 
     causal = False
+    shape_keys = ("hidden_size", "layers_num", "heads_num", "feedforward_size")
     emb_size_is_hidden_size = True
 
     def __init__(self, args):

@@ -23,6 +23,9 @@ class ChoiceExamples:
     def __len__(self):
         return len(self.length)
 
+    def describe(self, split):
+        return f"{len(self)} {split} questions"
+
     def expand(self, indices):
         return (np.asarray(indices)[:, None] * self.choices_num + np.arange(self.choices_num)).ravel()
 

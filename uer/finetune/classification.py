@@ -1,6 +1,7 @@
 """Reading classification TSVs (label, text_a, optional text_b, optional logits) and the classifier's loss and
 metric, shared by run_classifier.py, run_mt_classifier.py and the classifier inference."""
 import os
+import sys
 
 import numpy as np
 import torch
@@ -19,10 +20,11 @@ def read_classification(path, tokenizer, seq_length, labels_num=None, with_label
     columns = read_tsv(path, required, optional=["text_b"])
     sequences, a_lens = encode_pairs(tokenizer, columns["text_a"], columns.get("text_b"), seq_length)
     fields = {}
-    if with_labels:
-        fields["label"] = parse_labels(path, columns["label"], columns["line"], labels_num)
     if soft_targets:
         fields["logits"] = parse_logits(path, columns["logits"], columns["line"])
+        labels_num = fields["logits"].shape[1]  # a label must name one of the teacher's outputs
+    if with_labels:
+        fields["label"] = parse_labels(path, columns["label"], columns["line"], labels_num)
     for name in extra:
         fields[name] = np.asarray(columns[name])
     return Examples(sequences, a_lens, fields)
@@ -41,10 +43,39 @@ def parse_logits(path, values, lines):
 
 
 def labels_num_of(path, examples):
-    n = int(examples.fields["label"].max()) + 1
+    """Number of classes: the width of the teacher's logits with soft targets (a teacher may predict one class
+    for every line), else the largest label + 1. Warns in one line about labels below it that no example has."""
+    labels = examples.fields["label"]
+    if "logits" in examples.fields:
+        n = examples.fields["logits"].shape[1]
+        if n < 2:
+            raise UserInputError(f"{path}: the logits column has {n} number(s) per row; classification needs at "
+                                 "least two labels")
+        return n
+    n = int(labels.max()) + 1
     if n < 2:
         raise UserInputError(f"{path}: every label is 0; classification needs at least two labels")
+    unseen = sorted(set(range(n)) - set(labels.tolist()))
+    if unseen == [0]:
+        print(f"warning: {path}: no example has label 0 (labels are 1..{n - 1}): training {n} classes, one never "
+              "seen; labels count from 0", file=sys.stderr)
+    elif unseen:
+        print(f"warning: {path}: label(s) {_listed(unseen)} below the largest ({n - 1}) have no example: training "
+              f"{n} classes", file=sys.stderr)
     return n
+
+
+def warn_unseen_labels(path, examples, train_path, train):
+    """One line naming the labels of `path` (dev, test) that no training example has."""
+    unseen = sorted(set(examples.fields["label"].tolist()) - set(train.fields["label"].tolist()))
+    if unseen:
+        print(f"warning: {path}: label(s) {_listed(unseen)} appear here but in no example of {train_path}",
+              file=sys.stderr)
+
+
+def _listed(values, limit=10):
+    more = f" ... ({len(values)} in all)" if len(values) > limit else ""
+    return ", ".join(map(str, values[:limit])) + more
 
 
 def forward(model, examples, indices, src, seg):

@@ -59,7 +59,7 @@ class Examples:
     """Token ids of n examples in one flat array; example i is tokens[start[i]:start[i]+length[i]], of which
     the first a_len[i] have segment 1 and the rest segment 2. `fields` holds per-example arrays (labels, ...)."""
 
-    pad_to = 0  # benchmarks set it to seq_length to measure what padding every batch to it would cost
+    pad_to = 0  # set to seq_length: every batch padded to it (UER-py's layout; benchmarks measure its cost)
 
     def __init__(self, sequences, a_lens, fields=None, token_fields=None):
         self.length = np.array([len(s) for s in sequences], dtype=np.int64)
@@ -72,6 +72,9 @@ class Examples:
 
     def __len__(self):
         return len(self.length)
+
+    def describe(self, split):
+        return f"{len(self)} {split} examples"
 
     @classmethod
     def concatenate(cls, parts):

@@ -190,6 +190,6 @@ def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):
     """Read --train_path/--dev_path/--test_path with `read`, then fine-tune a model_class model;
     make_evaluator(device) gives the task's evaluate function."""
     train, dev, test = (read(path) if path else None for path in (args.train_path, args.dev_path, args.test_path))
-    print(f"{len(train)} training examples", flush=True)
+    print(train.describe("training"), flush=True)
     tuner = FineTuner(args, model_class, vocab)
     return tuner.run(train, dev, test, loss_of, make_evaluator(tuner.device))

@@ -109,6 +109,10 @@ class ReadingSet:
     def __len__(self):
         return len(self.examples)
 
+    def describe(self, split):
+        return (f"{len(self.questions)} {split} questions ({len(self)} windows: contexts cut by --seq_length and "
+                "--doc_stride)")
+
 
 def span_loss(model, examples, indices, src, seg):
     logits = model(src, seg).float()

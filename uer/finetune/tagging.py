@@ -22,6 +22,7 @@ def tagging_setup(args):
     vocab, _ = load_vocab(args)
     args.label2id = read_label2id(args.label2id_path)
     args.labels_num = len(args.label2id)
+    args.labels_source = f"--label2id_path {args.label2id_path}"
     return vocab, {i: t for t, i in args.label2id.items()}
 
 

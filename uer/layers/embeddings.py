@@ -20,6 +20,8 @@ def normalise(module, emb):
 class WordEmbedding(nn.Module):
     """Word embedding + layer norm, no positions (RNN/CNN encoders)."""
 
+    shape_keys = ("emb_size",)
+
     def __init__(self, args, vocab_size):
         super().__init__()
         self.dropout = args.dropout
@@ -34,6 +36,7 @@ class BertEmbedding(nn.Module):
     """Word + position + segment embeddings, layer norm, dropout."""
 
     segments = True
+    shape_keys = ("emb_size",)
 
     def __init__(self, args, vocab_size):
         super().__init__()

@@ -15,6 +15,7 @@ class Classifier(Body):
         self.pooling = args.pooling
         self.output_layer_1 = nn.Linear(args.hidden_size, args.hidden_size)
         self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num)
+        self.labels_source = getattr(args, "labels_source", "--labels_num")  # named when a checkpoint differs
         init_weights(self)
 
     def forward(self, src, seg):

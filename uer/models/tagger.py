@@ -10,6 +10,7 @@ class Tagger(Body):
     def __init__(self, args, vocab_size, vocab=None):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.output_layer = nn.Linear(args.hidden_size, args.labels_num)
+        self.labels_source = getattr(args, "labels_source", "--labels_num")  # named when a checkpoint differs
         init_weights(self)
 
     def forward(self, src, seg):

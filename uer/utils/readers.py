@@ -1,16 +1,20 @@
 """Reading user files with one-line errors that name the file and the line."""
+import codecs
 import json
 
 from uer.utils.errors import UserInputError
 
 
 def read_text(path, what="file"):
-    """The UTF-8 text of `path`; a missing file or undecodable bytes raise UserInputError."""
+    """The UTF-8 text of `path`, without a byte-order mark (Excel and Notepad write one); a missing file or
+    undecodable bytes raise UserInputError."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:
         raise UserInputError(f"{path}: cannot read {what} ({e.strerror})") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:

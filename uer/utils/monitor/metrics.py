@@ -2,7 +2,8 @@
 
 The file holds one JSON object per report or evaluation: {"split": "train"|"dev"|"test", "step": ..., every
 figure printed, "time": unix seconds}. A resumed run keeps the records up to the step it resumes from and
-appends after them, so no step appears twice; a new run starts the file afresh.
+appends after them, so no step appears twice; a new run starts the file afresh, and a run that logs nothing
+leaves none.
 """
 import json
 import math
@@ -50,7 +51,7 @@ class MetricsLog:
     continues from (None: a new run)."""
 
     def __init__(self, path, tensorboard_dir=None, resume_step=None, enabled=True):
-        self.file, self.tensorboard = None, None
+        self.path, self.file, self.tensorboard = None, None, None
         if not enabled:
             return
         if tensorboard_dir:
@@ -59,13 +60,16 @@ class MetricsLog:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         if resume_step is not None:
             keep_until(path, resume_step)
+        elif os.path.exists(path):
+            os.unlink(path)  # an earlier run's records; the file is made again by the first record
         self.path = path
-        self.file = open(path, "a" if resume_step is not None else "w", encoding="utf-8")
 
     def log(self, split, figures):
         """Append one record; figures holds "step" and the numbers to write."""
-        if self.file is None:
+        if self.path is None:
             return
+        if self.file is None:
+            self.file = open(self.path, "a", encoding="utf-8")
         record = {"split": split, **figures, "time": round(time.time(), 3)}
         self.file.write(json.dumps(record) + "\n")
         self.file.flush()

@@ -12,8 +12,8 @@ from tqdm import tqdm
 PLAIN_PERCENT = 5
 PLAIN_SECONDS = 30
 PLAIN_DELAY = 1.0
-PLAIN_FORMAT = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]"
-PLAIN_FORMAT_NO_TOTAL = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]"
+PLAIN_FORMAT = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
+PLAIN_FORMAT_NO_TOTAL = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}{postfix}]"
 
 
 class PlainLines(tqdm):
@@ -54,9 +54,11 @@ def progress(iterable=None, total=None, desc="", unit="it", disable=False, unit_
     file = file or sys.stderr
     kwargs = dict(iterable=iterable, total=total, desc=desc, unit=unit, disable=disable, unit_scale=unit_scale,
                   file=file, initial=initial)
+    # smoothing=0: the rate shown is the work done over the time taken; tqdm's moving average is of the updates
+    # that happened to be drawn, and showed 25 kB/s for 112 kB tokenized in 0.9 s
     if hasattr(file, "isatty") and file.isatty():
-        return tqdm(dynamic_ncols=True, leave=True, **kwargs)
-    return PlainLines(mininterval=0.5, leave=False, plain_delay=plain_delay, **kwargs)
+        return tqdm(dynamic_ncols=True, leave=True, smoothing=0, **kwargs)
+    return PlainLines(mininterval=0.5, leave=False, smoothing=0, plain_delay=plain_delay, **kwargs)
 
 
 def write(line, file=None):

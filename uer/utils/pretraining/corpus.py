@@ -12,6 +12,7 @@ parts are the same whatever the number of processes. Record streams by corpus mo
 With whole-word masking a third part file holds one uint8 per stored token: 1 where a word starts ([CLS] and
 [SEP] start their own).
 """
+import codecs
 import contextlib
 import os
 from argparse import Namespace
@@ -46,7 +47,8 @@ def line_number(path, byte_offset):
 
 
 def read_lines(path, start, end):
-    """Yield (byte offset of the batch, list of lines) for the range, decoded as UTF-8."""
+    """Yield (byte offset of the batch, list of lines) for the range, decoded as UTF-8 (a byte-order mark at the
+    start of the file is not text)."""
     with open(path, "rb") as f:
         f.seek(start)
         pos = start
@@ -55,10 +57,12 @@ def read_lines(path, start, end):
             if pos + len(raw) < end:
                 raw += f.readline()
             raw = raw[:end - pos]
+            bom = len(codecs.BOM_UTF8) if pos == 0 and raw.startswith(codecs.BOM_UTF8) else 0
             try:
-                text = raw.decode("utf-8")
+                text = raw[bom:].decode("utf-8")
             except UnicodeDecodeError as e:
-                fail_at(path, line_number(path, pos + e.start), "invalid UTF-8 bytes; the corpus must be UTF-8 text")
+                fail_at(path, line_number(path, pos + bom + e.start),
+                        "invalid UTF-8 bytes; the corpus must be UTF-8 text")
             lines = text.split("\n")
             if lines and lines[-1] == "":
                 lines.pop()

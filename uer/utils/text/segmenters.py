@@ -40,7 +40,7 @@ class JiebaSegmenter:
 def load_user_dict(jieba, path):
     """Add the words of a jieba user dictionary ("word [frequency] [tag]" per line, UTF-8)."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             lines = f.read().splitlines()
     except FileNotFoundError:
         raise UserInputError(f"{path}: user dictionary not found") from None
