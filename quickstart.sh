@@ -8,7 +8,7 @@ python3 preprocess.py --corpus_path corpora/book_review_bert.txt --vocab_path mo
                       --dataset_path dataset.pt --processes_num 2 --target bert --seq_length 64
 # A 150-step demo at a high learning rate: UER-py's uncorrected Adam (the default) takes steps up to ~6x larger in
 # the first tens of updates and collapses this model to frequent tokens; --bias_correction keeps it learning
-# (README, "Coming from UER-py").
+# (docs/benchmarks.md, "Faithfulness").
 python3 pretrain.py --dataset_path dataset.pt --vocab_path models/reviews_vocab.txt \
                     --config_path models/bert_tiny_config.json --output_model_path models/book_review_model.bin \
                     --total_steps 150 --save_checkpoint_steps 150 --report_steps 25 --batch_size 32 \

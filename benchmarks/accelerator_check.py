@@ -14,6 +14,9 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
   7. throughput of BERT-base --fp16, batch 32, seq 128, ours beside HuggingFace's BertForPreTraining under
      torch.autocast (benchmarks/pretrain_speed.py), with the GPU's measured fp16 matrix-product rate and our MFU;
      goals: >= 1.3x HF and >= 50% MFU.
+  8. with --data_dir (the folder of datasets/, corpora/, models/): benchmarks/pretrain_gain.py --recipe gpu
+     (4 layers x 512, 20,000 pre-training steps of batch 64 on the GPU), its label-efficiency table with the
+     gain at N = 500, 2,000 and 20,000 (tens of minutes).
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
 """
 import argparse
@@ -141,6 +144,16 @@ class Checks:
         out, _ = self.pretrain("torchrun.bin", steps=40, launcher=launcher)
         return os.path.exists(out + "-40"), "40 steps, checkpoint written"
 
+    def pretrain_gain(self, data_dir):
+        proc = run(script("benchmarks/pretrain_gain.py") + ["--data_dir", data_dir, "--recipe", "gpu", "--work_dir",
+                                                            os.path.join(self.work, "gain")], timeout=6 * 3600)
+        rows = [line for line in proc.stdout.splitlines() if line.startswith("| douban")]
+        print("\n".join(rows))
+        if not rows:
+            raise CheckFailed("no table in benchmarks/pretrain_gain.py's output")
+        gains = {r.split("|")[2].strip() + " N=" + r.split("|")[3].strip(): r.split("|")[7].strip() for r in rows}
+        return True, ", ".join(f"{k} {v}" for k, v in gains.items())
+
     def throughput(self):
         proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "base",
                                                              "--batch_size", "32", "--steps", "10"])
@@ -160,6 +173,7 @@ def main():
     parser.add_argument("--work_dir", default=None, help="Where runs write (default: a temporary folder).")
     parser.add_argument("--steps", type=int, default=200, help="Pre-training steps of checks 1 and 2.")
     parser.add_argument("--skip_throughput", action="store_true", help="Leave out check 7 (the pytest part does).")
+    parser.add_argument("--data_dir", default=None, help="Run check 8, the GPU recipe of pretrain_gain.py, on it.")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("accelerator check: no CUDA device here (torch.cuda.is_available() is False); nothing to check")
@@ -176,6 +190,8 @@ def main():
                 ("torchrun --nproc_per_node 1", checks.torchrun)]
         if not args.skip_throughput:
             plan.append(("BERT-base --fp16 b32 s128 vs HF autocast", checks.throughput))
+        if args.data_dir:
+            plan.append(("pre-training gain, GPU recipe", lambda: checks.pretrain_gain(args.data_dir)))
         failed = 0
         for title, check in plan:
             try:

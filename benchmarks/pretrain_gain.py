@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
-"""Does pre-training pay? Pre-train a small BERT on an in-domain corpus, fine-tune the task from that checkpoint
-and from scratch with identical flags and seeds, and print what pre-training gained.
+"""Does pre-training pay when labels are few? A label-efficiency curve: pre-train on the task's unlabelled text,
+then fine-tune with the first N labelled training examples, from the checkpoint and from scratch with identical
+flags and seeds, for each N and each model:
 
-Tasks: douban_book_review after pre-training on corpora/book_review.txt (built from its train split), and
-chnsenticorp after pre-training on corpora/chnsenticorp.txt. Before pre-training, every corpus line equal to a
-dev or test text is removed (the table says how many there were), so no evaluation text is seen.
+- bert: a small BERT pre-trained with the mlm target (dynamic masking, full sentences), fine-tuned with mean
+  pooling;
+- lstm: an LSTM language model (--embedding word --encoder lstm --target lm, UER-py's own headline), fine-tuned
+  as --embedding word --encoder lstm with mean pooling.
 
-    python3 benchmarks/pretrain_gain.py --data_dir ../shared/data [--tasks douban,chnsenticorp]
-        [--pretrain_steps 2400 --layers_num 2 --hidden_size 256 ...] [--plot curves.png] [--work_dir DIR]
+The pre-training corpus is the task's corpus (douban: corpora/book_review.txt, its training split) with every
+line equal to a dev or test text removed. The N examples are the first N of one seeded, label-stratified
+shuffle of train.tsv (so 500 of them are among the 2,000). The best epoch is chosen on a fixed stratified
+sample of dev (--dev_examples); test accuracy is on the whole test set.
 
-The defaults fit 45 minutes of a 2-core CPU; on a GPU raise --pretrain_steps and the model size.
+    python3 benchmarks/pretrain_gain.py --data_dir ../shared/data [--train_sizes 500,2000,20000]
+        [--models bert,lstm] [--seeds 1,2] [--plot label_efficiency.png] [--work_dir DIR] [--recipe gpu]
+
+The defaults fit about 45 minutes of a 2-core CPU; --recipe gpu sets a GPU-sized run (4 layers x 512, 20,000
+pre-training steps of batch 64).
 """
 import argparse
 import json
@@ -19,43 +27,65 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from uer.finetune.data import read_tsv  # noqa: E402
 from uer.utils.monitor.metrics import read_metrics  # noqa: E402
 
 TASKS = {"douban": ("douban_book_review", "book_review.txt"), "chnsenticorp": ("chnsenticorp", "chnsenticorp.txt")}
+RECIPES = {  # flag defaults of a named recipe
+    "cpu": {},
+    "gpu": {"layers_num": 4, "hidden_size": 512, "heads_num": 8, "lstm_hidden_size": 512, "bert_steps": 20000,
+            "lstm_steps": 20000, "pretrain_batch_size": 64, "epochs": "20,8,3",
+            "pretrain_extra": "--bias_correction --warmup 0.05 --dropout 0 --gpu_ranks 0"},
+}
 
 
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data_dir", required=True, help="Folder with datasets/, corpora/ and models/.")
-    p.add_argument("--tasks", default="douban,chnsenticorp")
+    p.add_argument("--tasks", default="douban")
+    p.add_argument("--models", default="bert,lstm")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="cpu", help="A set of defaults for the flags below.")
     p.add_argument("--work_dir", default=None, help="Where corpora, models and logs go (default: a temp folder).")
     p.add_argument("--seeds", default="1,2", help="Fine-tuning seeds; each runs from scratch and pre-trained.")
-    p.add_argument("--plot", default=None, help="Write the pre-training curves of every task to this picture.")
-    m = p.add_argument_group("model")
-    m.add_argument("--layers_num", type=int, default=2)
-    m.add_argument("--hidden_size", type=int, default=256)
+    p.add_argument("--train_sizes", default="500,2000,20000", help="Numbers of labelled training examples.")
+    p.add_argument("--epochs", default="10,4,1",
+                   help="Fine-tuning epochs for each train size: fewer labels take more epochs to converge.")
+    p.add_argument("--dev_examples", type=int, default=1000, help="Size of the dev sample the best epoch is chosen on.")
+    p.add_argument("--plot", default=None, help="Draw test accuracy against N (log axis) to this picture.")
+    m = p.add_argument_group("models")
+    m.add_argument("--layers_num", type=int, default=2, help="BERT layers.")
+    m.add_argument("--hidden_size", type=int, default=256, help="BERT width.")
     m.add_argument("--heads_num", type=int, default=4)
+    m.add_argument("--lstm_hidden_size", type=int, default=256, help="LSTM width (one layer; emb_size the same).")
     m.add_argument("--vocab", choices=["corpus", "google"], default="corpus",
                    help="corpus: characters seen at least --min_count times in the task's pre-training corpus "
                         "(build_vocab.py); google: models/google_zh_vocab.txt (21128 tokens).")
     m.add_argument("--min_count", type=int, default=3)
     t = p.add_argument_group("pre-training")
-    t.add_argument("--pretrain_steps", type=int, default=2400)
+    t.add_argument("--bert_steps", type=int, default=1600)
+    t.add_argument("--lstm_steps", type=int, default=1600)
     t.add_argument("--pretrain_batch_size", type=int, default=16)
     t.add_argument("--pretrain_learning_rate", type=float, default=1e-3)
     t.add_argument("--pretrain_seq_length", type=int, default=128)
     t.add_argument("--pretrain_extra", default="--bias_correction --warmup 0.05 --dropout 0",
                    help="More pretrain.py flags, as one string (dropout 0: a short run underfits).")
     f = p.add_argument_group("fine-tuning (the same for both starts)")
-    f.add_argument("--epochs_num", type=int, default=1)
     f.add_argument("--batch_size", type=int, default=32)
     f.add_argument("--learning_rate", type=float, default=1e-4)
+    f.add_argument("--lstm_learning_rate", type=float, default=1e-3)
     f.add_argument("--seq_length", type=int, default=128)
-    f.add_argument("--pooling", default="mean", help="mean: uses every token's pre-trained state ([CLS] is not "
-                                                     "trained by an MLM-only pre-training).")
     return p
+
+
+def parse_args(argv=None):
+    parser = build_parser()
+    args, _ = parser.parse_known_args(argv)
+    parser.set_defaults(**RECIPES[args.recipe])
+    return parser.parse_args(argv)
 
 
 def run(argv, log):
@@ -67,9 +97,7 @@ def run(argv, log):
 
 
 def texts_of(path):
-    with open(path, encoding="utf-8") as f:
-        next(f)
-        return {line.rstrip("\n").split("\t")[1].strip() for line in f if "\t" in line}
+    return {t.strip() for t in read_tsv(path, ["text_a"])["text_a"]}
 
 
 def held_out_corpus(corpus, dataset_dir, out):
@@ -86,95 +114,177 @@ def held_out_corpus(corpus, dataset_dir, out):
     return kept, removed
 
 
-def write_config(args, path):
-    config = {"emb_size": args.hidden_size, "hidden_size": args.hidden_size, "feedforward_size": 4 * args.hidden_size,
-              "heads_num": args.heads_num, "layers_num": args.layers_num, "dropout": 0.1, "hidden_act": "gelu",
-              "max_seq_length": 512, "layer_norm_unbiased": False, "layer_norm_eps": 1e-12}
+def stratified_order(labels, seed):
+    """A seeded shuffle in which every prefix holds the labels in the proportions of the whole set."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    keys = np.empty(len(labels))
+    for value in np.unique(labels):
+        where = np.flatnonzero(labels == value)
+        keys[rng.permutation(where)] = (np.arange(len(where)) + rng.random()) / len(where)
+    return np.argsort(keys, kind="stable")
+
+
+def write_subset(path, out, count, seed=0):
+    """The first `count` rows of a stratified shuffle of the TSV `path`, with its header."""
+    with open(path, encoding="utf-8") as f:
+        header, *rows = [line for line in f.read().split("\n") if line.strip()]
+    labels = [row.split("\t")[0] for row in rows]
+    picked = stratified_order(labels, seed)[:count]
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join([header] + [rows[i] for i in picked]) + "\n")
+    return out
+
+
+def write_config(path, config):
     with open(path, "w") as f:
         json.dump(config, f)
+    return path
 
 
-def pretrain(args, task, work, corpus, vocab_flags, config):
-    data = os.path.join(work, f"{task}.pt")
-    run(["preprocess.py", "--corpus_path", corpus, *vocab_flags, "--dataset_path", data, "--target", "mlm",
-         "--seq_length", str(args.pretrain_seq_length), "--dynamic_masking", "--full_sentences",
-         "--dup_factor", "1", "--processes_num", "2"], os.path.join(work, f"{task}_preprocess.log"))
-    model = os.path.join(work, f"{task}_pretrained.bin")
+def model_recipes(args, work):
+    """name -> (config, preprocess flags, pretrain flags, fine-tuning flags)."""
+    bert = write_config(os.path.join(work, "bert_config.json"), {
+        "emb_size": args.hidden_size, "hidden_size": args.hidden_size, "feedforward_size": 4 * args.hidden_size,
+        "heads_num": args.heads_num, "layers_num": args.layers_num, "dropout": 0.1, "hidden_act": "gelu",
+        "max_seq_length": 512, "layer_norm_unbiased": False, "layer_norm_eps": 1e-12})
+    lstm = write_config(os.path.join(work, "lstm_config.json"), {
+        "emb_size": args.lstm_hidden_size, "hidden_size": args.lstm_hidden_size, "layers_num": 1, "dropout": 0.1})
+    lstm_model = ["--embedding", "word", "--encoder", "lstm"]
+    return {
+        "bert": (bert, ["--target", "mlm", "--dynamic_masking"], ["--target", "mlm", "--total_steps",
+                 str(args.bert_steps)], ["--pooling", "mean", "--learning_rate", str(args.learning_rate)]),
+        "lstm": (lstm, ["--target", "lm"], lstm_model + ["--target", "lm", "--total_steps", str(args.lstm_steps)],
+                 lstm_model + ["--pooling", "mean", "--learning_rate", str(args.lstm_learning_rate)]),
+    }
+
+
+def pretrain(args, name, recipe, work, corpus, vocab_flags):
+    config, pre_flags, train_flags, _ = recipe
+    data = os.path.join(work, f"{name}.pt")
+    run(["preprocess.py", "--corpus_path", corpus, *vocab_flags, "--dataset_path", data, *pre_flags,
+         "--seq_length", str(args.pretrain_seq_length), "--full_sentences", "--dup_factor", "1",
+         "--processes_num", "2"], os.path.join(work, f"{name}_preprocess.log"))
+    model = os.path.join(work, f"{name}_pretrained.bin")
+    steps = train_flags[train_flags.index("--total_steps") + 1]
     start = time.perf_counter()
-    run(["pretrain.py", "--dataset_path", data, *vocab_flags[:2], "--config_path", config, "--target", "mlm",
-         "--output_model_path", model, "--total_steps", str(args.pretrain_steps), "--report_steps", "25",
-         "--save_checkpoint_steps", str(args.pretrain_steps), "--batch_size", str(args.pretrain_batch_size),
-         "--learning_rate", str(args.pretrain_learning_rate), *args.pretrain_extra.split()],
-        os.path.join(work, f"{task}_pretrain.log"))
-    wall = time.perf_counter() - start
+    run(["pretrain.py", "--dataset_path", data, *vocab_flags[:2], "--config_path", config, *train_flags,
+         "--output_model_path", model, "--report_steps", "25", "--save_checkpoint_steps", steps,
+         "--batch_size", str(args.pretrain_batch_size), "--learning_rate", str(args.pretrain_learning_rate),
+         *args.pretrain_extra.split()], os.path.join(work, f"{name}_pretrain.log"))
     train = [r for r in read_metrics(model + ".metrics.jsonl") if r["split"] == "train"]
-    return f"{model}-{args.pretrain_steps}", model + ".metrics.jsonl", wall, train[-1]["acc_mlm"]
+    accuracy = next(v for k, v in train[-1].items() if k.startswith("acc_"))
+    return f"{model}-{steps}", time.perf_counter() - start, accuracy
 
 
-def fine_tune(args, task, work, dataset_dir, vocab_flags, config, seed, pretrained):
-    name = f"{task}_{'pretrained' if pretrained else 'scratch'}_seed{seed}"
-    out = os.path.join(work, name + ".bin")
-    run(["run_classifier.py", *vocab_flags, "--config_path", config,
-         "--train_path", os.path.join(dataset_dir, "train.tsv"), "--dev_path", os.path.join(dataset_dir, "dev.tsv"),
-         "--test_path", os.path.join(dataset_dir, "test.tsv"), "--output_model_path", out,
-         "--epochs_num", str(args.epochs_num), "--batch_size", str(args.batch_size),
-         "--learning_rate", str(args.learning_rate), "--seq_length", str(args.seq_length), "--seed", str(seed),
-         "--pooling", args.pooling, "--report_steps", "100",
-         *(["--pretrained_model_path", pretrained] if pretrained else [])],
-        os.path.join(work, name + ".log"))
+def fine_tune(args, name, recipe, work, files, vocab_flags, epochs, seed, pretrained):
+    """(best dev accuracy, its epoch, test accuracy), in percent."""
+    config, _, _, flags = recipe
+    run_name = f"{name}_n{files['n']}_{'pretrained' if pretrained else 'scratch'}_seed{seed}"
+    out = os.path.join(work, run_name + ".bin")
+    run(["run_classifier.py", *vocab_flags, "--config_path", config, *flags, "--train_path", files["train"],
+         "--dev_path", files["dev"], "--test_path", files["test"], "--output_model_path", out,
+         "--epochs_num", str(epochs), "--batch_size", str(args.batch_size), "--seq_length", str(args.seq_length),
+         "--seed", str(seed), "--report_steps", "1000",
+         *(["--pretrained_model_path", pretrained] if pretrained else [])], os.path.join(work, run_name + ".log"))
     records = read_metrics(out + ".metrics.jsonl")
-    dev = max(r["acc"] for r in records if r["split"] == "dev")
-    test = [r["acc"] for r in records if r["split"] == "test"][-1]
-    return 100 * dev, 100 * test
+    dev = [r for r in records if r["split"] == "dev"]
+    best = max(dev, key=lambda r: r["acc"])
+    os.unlink(out)
+    return 100 * best["acc"], best["epoch"], 100 * [r["acc"] for r in records if r["split"] == "test"][-1]
 
 
-def mean(values):
-    return sum(values) / len(values)
+def summary(values):
+    return {"mean": float(np.mean(values)), "spread": float(np.max(values) - np.min(values)), "each": values}
+
+
+def run_task(args, task, work, seeds, sizes, epochs):
+    dataset, corpus_name = TASKS[task]
+    dataset_dir = os.path.join(args.data_dir, "datasets", dataset)
+    corpus = os.path.join(work, f"{task}_corpus.txt")
+    kept, removed = held_out_corpus(os.path.join(args.data_dir, "corpora", corpus_name), dataset_dir, corpus)
+    print(f"{task}: pre-training corpus {corpus_name}, {kept} lines kept, {removed} equal to a dev/test text "
+          "removed", flush=True)
+    if args.vocab == "corpus":
+        vocab_flags = ["--vocab_path", os.path.join(work, f"{task}_vocab.txt"), "--tokenizer", "char"]
+        run(["scripts/build_vocab.py", "--corpus_path", corpus, "--output_path", vocab_flags[1],
+             "--min_count", str(args.min_count), "--tokenizer", "char"], os.path.join(work, f"{task}_vocab.log"))
+    else:
+        vocab_flags = ["--vocab_path", os.path.join(args.data_dir, "models", "google_zh_vocab.txt")]
+    dev = write_subset(os.path.join(dataset_dir, "dev.tsv"), os.path.join(work, f"{task}_dev.tsv"), args.dev_examples)
+    rows = []
+    for name, recipe in model_recipes(args, work).items():
+        if name not in args.models.split(","):
+            continue
+        checkpoint, wall, accuracy = pretrain(args, f"{task}_{name}", recipe, work, corpus, vocab_flags)
+        print(f"{task} {name}: pre-trained in {wall / 60:.1f} min, last accuracy {accuracy:.3f}", flush=True)
+        for n, n_epochs in zip(sizes, epochs):
+            files = {"n": n, "dev": dev, "test": os.path.join(dataset_dir, "test.tsv"),
+                     "train": write_subset(os.path.join(dataset_dir, "train.tsv"),
+                                           os.path.join(work, f"{task}_train_{n}.tsv"), n)}
+            start = time.perf_counter()
+            runs = {start_name: [fine_tune(args, f"{task}_{name}", recipe, work, files, vocab_flags, n_epochs, s,
+                                           checkpoint if start_name == "pretrained" else None) for s in seeds]
+                    for start_name in ("scratch", "pretrained")}
+            row = {"task": dataset, "model": name, "n": n, "epochs": n_epochs, "pretrain_minutes": wall / 60,
+                   "pretrain_accuracy": accuracy, "minutes": (time.perf_counter() - start) / 60,
+                   **{k: summary([t for _, _, t in v]) for k, v in runs.items()},
+                   "best_epochs": {k: [e for _, e, _ in v] for k, v in runs.items()}}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def print_table(rows):
+    print("\n| task | model | N | epochs | test acc. from scratch | pre-trained | gain | best epochs (scratch; "
+          "pre-trained) |\n|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        s, p = r["scratch"], r["pretrained"]
+        print(f"| {r['task']} | {r['model']} | {r['n']} | {r['epochs']} | {s['mean']:.2f} (spread {s['spread']:.2f}) "
+              f"| {p['mean']:.2f} (spread {p['spread']:.2f}) | **{p['mean'] - s['mean']:+.2f}** | "
+              f"{', '.join(map(str, r['best_epochs']['scratch']))}; "
+              f"{', '.join(map(str, r['best_epochs']['pretrained']))} |")
+
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, (task, model) in enumerate(dict.fromkeys((r["task"], r["model"]) for r in rows)):
+        mine = [r for r in rows if (r["task"], r["model"]) == (task, model)]
+        for start, style in (("scratch", "--"), ("pretrained", "-")):
+            ax.plot([r["n"] for r in mine], [r[start]["mean"] for r in mine], style, marker="o", color=f"C{k}",
+                    label=f"{model}, {'pre-trained' if start == 'pretrained' else 'from scratch'}")
+    ax.set_xscale("log")
+    sizes = sorted({r["n"] for r in rows})
+    ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("labelled training examples (N)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(", ".join(dict.fromkeys(r["task"] for r in rows)))
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 def main():
-    args = build_parser().parse_args()
+    args = parse_args()
     work = args.work_dir or tempfile.mkdtemp(prefix="uer_pretrain_gain_")
     os.makedirs(work, exist_ok=True)
     seeds = [int(s) for s in args.seeds.split(",")]
-    config = os.path.join(work, "config.json")
-    write_config(args, config)
-    print(f"work folder {work}; model {args.layers_num} layers, hidden {args.hidden_size}, vocab {args.vocab}; "
-          f"pre-training {args.pretrain_steps} steps x {args.pretrain_batch_size} x seq {args.pretrain_seq_length}, "
-          f"lr {args.pretrain_learning_rate}; fine-tuning {args.epochs_num} epoch(s), batch {args.batch_size}, "
-          f"lr {args.learning_rate}, seeds {args.seeds}", flush=True)
-    rows, curves = [], []
-    for task in args.tasks.split(","):
-        dataset, corpus_name = TASKS[task]
-        dataset_dir = os.path.join(args.data_dir, "datasets", dataset)
-        corpus = os.path.join(work, f"{task}_corpus.txt")
-        kept, removed = held_out_corpus(os.path.join(args.data_dir, "corpora", corpus_name), dataset_dir, corpus)
-        if args.vocab == "corpus":
-            vocab_flags = ["--vocab_path", os.path.join(work, f"{task}_vocab.txt"), "--tokenizer", "char"]
-            run(["scripts/build_vocab.py", "--corpus_path", corpus, "--output_path", vocab_flags[1],
-                 "--min_count", str(args.min_count)], os.path.join(work, f"{task}_vocab.log"))
-        else:
-            vocab_flags = ["--vocab_path", os.path.join(args.data_dir, "models", "google_zh_vocab.txt")]
-        model, metrics, wall, mlm_acc = pretrain(args, task, work, corpus, vocab_flags, config)
-        curves.append(metrics)
-        scratch = [fine_tune(args, task, work, dataset_dir, vocab_flags, config, s, None) for s in seeds]
-        trained = [fine_tune(args, task, work, dataset_dir, vocab_flags, config, s, model) for s in seeds]
-        row = {"task": dataset, "corpus": f"{corpus_name} ({kept} lines; {removed} dev/test lines removed)",
-               "steps": args.pretrain_steps, "minutes": wall / 60, "mlm_acc": mlm_acc,
-               "scratch": [mean([d for d, _ in scratch]), mean([t for _, t in scratch])],
-               "pretrained": [mean([d for d, _ in trained]), mean([t for _, t in trained])],
-               "per_seed_test": [[t for _, t in scratch], [t for _, t in trained]]}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    print("\n| task | pre-training corpus | steps | wall | MLM acc | dev / test from scratch | "
-          "dev / test pre-trained | test gain |\n|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        (sd, st), (pd, pt) = r["scratch"], r["pretrained"]
-        print(f"| {r['task']} | {r['corpus']} | {r['steps']} | {r['minutes']:.1f} min | {r['mlm_acc']:.3f} | "
-              f"{sd:.2f} / {st:.2f} | {pd:.2f} / {pt:.2f} | {pt - st:+.2f} |")
+    sizes, epochs = [int(n) for n in args.train_sizes.split(",")], [int(e) for e in args.epochs.split(",")]
+    if len(epochs) != len(sizes):
+        sys.exit(f"--epochs needs one number per --train_sizes entry ({len(sizes)})")
+    print(f"work folder {work}; {json.dumps(vars(args))}", flush=True)
+    start = time.perf_counter()
+    rows = [row for task in args.tasks.split(",") for row in run_task(args, task, work, seeds, sizes, epochs)]
+    print_table(rows)
+    print(f"\nwhole benchmark: {(time.perf_counter() - start) / 60:.1f} min")
     if args.plot:
-        run(["scripts/plot_curves.py", "--input", *curves, "--output", args.plot], os.path.join(work, "plot.log"))
-        print(f"\npre-training curves: {args.plot}")
+        plot(rows, args.plot)
+        print(f"label-efficiency picture: {args.plot}")
 
 
 if __name__ == "__main__":

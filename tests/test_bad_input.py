@@ -1,5 +1,5 @@
-"""The README's table of bad inputs, one test per row: each script answers with one line naming the file (and
-the line where there is one) and what was expected, exits 2, prints no traceback and leaves no output."""
+"""The table of bad inputs (docs/reliability.md), one test per row: each script answers with one line naming the
+file (and the line where there is one) and what was expected, exits 2, prints no traceback and leaves no output."""
 import json
 import os
 import subprocess
@@ -99,7 +99,8 @@ def infer(tmp, model, *extra):
             f"{tmp}/pred.tsv", *extra], f"{tmp}/pred.tsv"
 
 
-# (row of the README table, argv builder(tmp, datasets) -> (argv, output path), what the one line must say)
+# (row of the table in docs/reliability.md, argv builder(tmp, datasets) -> (argv, output path),
+#  what the one line must say)
 ROWS = [
     ("missing corpus", lambda t, d: preprocess(t, f"{t}/nope.txt"), "{t}/nope.txt: corpus file not found"),
     ("corpus is a directory", lambda t, d: preprocess(t, str(t)), "{t}: is a directory, expected a corpus file"),

@@ -1,7 +1,10 @@
-"""The docs against the code: every usage block in README.md and docs/*.md is the script's own usage.
+"""The docs against the code: usage blocks are the scripts' own usage, every flag shown exists in the parser of
+the script it is shown with, every script has a section, every relative link resolves, and the project speaks
+of itself only.
 
-UPDATE_DOCS=1 python3 -m pytest tests/test_docs.py rewrites the blocks from the parsers instead of failing.
+UPDATE_DOCS=1 python3 -m pytest tests/test_docs.py rewrites the usage blocks from the parsers instead of failing.
 """
+import functools
 import glob
 import importlib.util
 import os
@@ -13,31 +16,62 @@ from conftest import ROOT
 
 DOCS = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 USAGE_BLOCK = re.compile(r"```\n(usage: (\S+) .*?)\n```", re.S)
-SCRIPT_DIRS = ("", "inference", "scripts")
+CODE_BLOCK = re.compile(r"```[a-z]*\n(.*?)```", re.S)
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9_]*")
+SCRIPT_NAME = re.compile(r"[\w/.-]*?([\w]+\.py)\b")
+SCRIPT_DIRS = ("", "inference", "scripts", "benchmarks")
 WIDTH = "116"
-
-
-def script_path(name):
-    for folder in SCRIPT_DIRS:
-        path = os.path.join(ROOT, folder, name)
-        if os.path.isfile(path):
-            return path
-    raise AssertionError(f"a usage block names {name}, which is not a script of the project")
-
-
-def parser_usage(name, monkeypatch):
-    monkeypatch.setenv("COLUMNS", WIDTH)  # argparse wraps to the terminal width it reads from COLUMNS
-    spec = importlib.util.spec_from_file_location(f"docs_{name[:-3]}", script_path(name))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    parser = module.build_parser()
-    parser.prog = name
-    return parser.format_usage().strip()
+# Flags a page may name without naming a script: those of the scripts it is about.
+PAGE_SCRIPTS = {"preprocess.md": ["preprocess.py"], "pretraining.md": ["pretrain.py"],
+                "finetuning.md": ["run_*.py", "inference/*.py"], "scripts.md": ["scripts/*.py"],
+                "models.md": ["preprocess.py", "pretrain.py", "run_*.py", "scripts/*.py"]}
+OTHER_TOOLS_FLAGS = {"--nproc_per_node", "--logdir"}  # torchrun's and tensorboard's
 
 
 def read(doc):
     with open(doc, encoding="utf-8") as f:
         return f.read()
+
+
+def scripts():
+    """{file name: path} of every script a user runs."""
+    found = {}
+    for folder in SCRIPT_DIRS:
+        for path in sorted(glob.glob(os.path.join(ROOT, folder, "*.py"))):
+            found.setdefault(os.path.basename(path), path)
+    return found
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location(f"docs_{os.path.basename(path)[:-3]}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def flags_of(name):
+    """The options of a script: its parser's when it has build_parser(), else those its source adds."""
+    path = scripts()[name]
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    if "def build_parser(" in source:
+        return frozenset(s for a in load(path).build_parser()._actions for s in a.option_strings)
+    return frozenset(re.findall(r"add_argument\(\s*\"(--[a-z0-9_]+)\"", source))
+
+
+def page_flags(doc):
+    names = PAGE_SCRIPTS.get(os.path.basename(doc))
+    paths = [p for pattern in names for p in glob.glob(os.path.join(ROOT, pattern))] if names else \
+        list(scripts().values())
+    return frozenset().union(*(flags_of(os.path.basename(p)) for p in paths if os.path.basename(p) in scripts()))
+
+
+def usage_of(name, monkeypatch):
+    monkeypatch.setenv("COLUMNS", WIDTH)  # argparse wraps to the terminal width it reads from COLUMNS
+    parser = load(scripts()[name]).build_parser()
+    parser.prog = name
+    return parser.format_usage().strip()
 
 
 def test_the_main_scripts_have_usage_blocks():
@@ -51,11 +85,102 @@ def test_usage_blocks_are_the_parsers_usage(doc, monkeypatch):
     blocks = list(USAGE_BLOCK.finditer(text))
     if os.environ.get("UPDATE_DOCS"):
         for match in reversed(blocks):
-            text = text[:match.start(1)] + parser_usage(match.group(2), monkeypatch) + text[match.end(1):]
+            text = text[:match.start(1)] + usage_of(match.group(2), monkeypatch) + text[match.end(1):]
         with open(doc, "w", encoding="utf-8") as f:
             f.write(text)
         return
     for match in blocks:
-        assert match.group(1) == parser_usage(match.group(2), monkeypatch), \
+        assert match.group(1) == usage_of(match.group(2), monkeypatch), \
             f"{os.path.basename(doc)}: the usage block of {match.group(2)} differs from its --help; " \
             "UPDATE_DOCS=1 python3 -m pytest tests/test_docs.py rewrites it"
+
+
+def commands(block):
+    """(script name, its arguments) of each command line of a code block (continuation lines joined)."""
+    known = scripts()
+    for line in block.replace("\\\n", " ").splitlines():
+        for part in re.split(r"\||;|&&|#", line):
+            words = part.split()
+            for i, word in enumerate(words):
+                name = os.path.basename(word)
+                if word.endswith(".py") and name in known:
+                    yield name, words[i + 1:]
+                    break
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=os.path.basename)
+def test_flags_in_commands_exist(doc):
+    wrong = []
+    for block in CODE_BLOCK.findall(read(doc)):
+        if block.startswith("usage: "):
+            continue
+        for name, words in commands(block):
+            wrong += [f"{name} {w}" for w in words if FLAG.fullmatch(w.split("=")[0]) and
+                      w.split("=")[0] not in flags_of(name)]
+    assert not wrong, f"{os.path.basename(doc)}: flags their script does not have: {wrong}"
+
+
+def prose_scopes(text):
+    """Paragraphs, list items and table rows outside code blocks."""
+    text = CODE_BLOCK.sub("", text)
+    for paragraph in re.split(r"\n\s*\n", text):
+        for scope in re.split(r"\n(?=\||- |\d+\. )", paragraph):
+            yield scope
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=os.path.basename)
+def test_flags_in_prose_exist(doc):
+    """A flag in a sentence or table row belongs to a script named there or to one the page is about."""
+    known, wrong = scripts(), []
+    for scope in prose_scopes(read(doc)):
+        named = {m for m in SCRIPT_NAME.findall(scope) if m in known}
+        allowed = frozenset().union(page_flags(doc), OTHER_TOOLS_FLAGS, *map(flags_of, named))
+        wrong += [f for f in FLAG.findall(scope) if f not in allowed]
+    assert not wrong, f"{os.path.basename(doc)}: flags no script named with them has: {sorted(set(wrong))}"
+
+
+def test_every_script_has_a_section():
+    """Each script a user runs is named in a heading or in a table row of its own."""
+    shown = set()
+    for doc in DOCS:
+        for line in read(doc).splitlines():
+            if line.startswith(("#", "|")):
+                shown.update(SCRIPT_NAME.findall(line))
+    users = [n for n, p in scripts().items() if os.path.dirname(p) != os.path.join(ROOT, "benchmarks")]
+    assert not sorted(set(users) - shown)
+
+
+def slug(heading):
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def anchors(path):
+    return {slug(line.lstrip("#")) for line in read(path).splitlines() if re.match(r"#+ ", line)}
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=os.path.basename)
+def test_relative_links_resolve(doc):
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", CODE_BLOCK.sub("", read(doc))):
+        if re.match(r"[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        full = os.path.normpath(os.path.join(os.path.dirname(doc), path)) if path else doc
+        if not os.path.exists(full) or (anchor and full.endswith(".md") and anchor not in anchors(full)):
+            broken.append(target)
+    assert not broken, f"{os.path.basename(doc)}: broken links {broken}"
+
+
+HISTORY = re.compile(r"\b(the issue|this change|before this change|the issue's)\b", re.I)
+
+
+def test_the_project_speaks_of_itself_only():
+    """No history in the docs or in code comments: that belongs in git log."""
+    files = DOCS + [p for folder in ("uer", "scripts", "inference", "benchmarks", "tests")
+                    for p in glob.glob(os.path.join(ROOT, folder, "**", "*.py"), recursive=True)]
+    files += glob.glob(os.path.join(ROOT, "*.py"))
+    found = [f"{os.path.relpath(p, ROOT)}: {m.group(0)}" for p in files if not p.endswith("test_docs.py")
+             for m in HISTORY.finditer(read(p))]
+    assert not found, found

@@ -370,7 +370,7 @@ def test_subword_pretraining_from_the_command_line(datasets, tmp_path):
     assert "subencoder.conv_1.weight" in state and "subencoder.embedding_layer.weight" in state
 
 
-# -- the README's "More combinations" examples, with the shipped configs
+# -- the examples of docs/models.md (RNNs, CNNs, ELMo), with the shipped configs
 
 @pytest.mark.parametrize("target, train", [
     ("lm", ["--embedding", "word", "--encoder", "lstm", "--target", "lm", "--learning_rate", "1e-3",

@@ -20,8 +20,13 @@ def pretrain_cmd(dataset, out, *extra):
 
 
 def classifier_cmd(out, *extra):
+    """Two epochs of 13 steps on the first 200 training examples (the whole sample would only take longer)."""
+    train = os.path.join(os.path.dirname(out), "train200.tsv")
+    if not os.path.exists(train):
+        with open(f"{DATA}/train.tsv", encoding="utf-8") as f, open(train, "w", encoding="utf-8") as g:
+            g.writelines(f.readlines()[:201])
     return ["run_classifier.py", "--vocab_path", VOCAB, "--config_path", TINY, "--encoder", "bert",
-            "--train_path", f"{DATA}/train.tsv", "--dev_path", f"{DATA}/dev.tsv", "--test_path", f"{DATA}/test.tsv",
+            "--train_path", train, "--dev_path", f"{DATA}/dev.tsv", "--test_path", f"{DATA}/test.tsv",
             "--epochs_num", "2", "--batch_size", "16", "--learning_rate", "1e-3", "--report_steps", "1",
             "--output_model_path", out, *extra]
 
@@ -60,35 +65,35 @@ def stop_with_signal(argv, after, signum=signal.SIGTERM):
 def test_pretrain_sigterm_checkpoints_then_resume_equals_uninterrupted(datasets, tmp_path):
     """Dropout on, warm-up and decay: stopped by SIGTERM at some step, resumed, the weights at the end equal
     those of a run that was never stopped."""
-    common = ["--total_steps", "300", "--save_checkpoint_steps", "100", "--report_steps", "1"]
+    common = ["--total_steps", "80", "--save_checkpoint_steps", "40", "--report_steps", "1"]
     code, out, err = stop_with_signal(pretrain_cmd(datasets["bert"], str(tmp_path / "b.bin"), *common), "   5/")
     assert code == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and "stopped at step" in out
     step = int(out.split("stopped at step ")[1].split()[0])
-    assert 5 <= step < 300 and step % 100
+    assert 5 <= step < 80 and step % 40
     assert (tmp_path / f"b.bin-{step}").exists() and (tmp_path / f"b.bin-{step}.state").exists()
     resumed = run_script(*pretrain_cmd(datasets["bert"], str(tmp_path / "b.bin"), *common, "--resume"))
     assert f"resuming from {tmp_path / 'b.bin'}-{step} (step {step})" in resumed.stdout
     run_script(*pretrain_cmd(datasets["bert"], str(tmp_path / "a.bin"), *common))
-    assert_same_weights(tmp_path / "a.bin-300", tmp_path / "b.bin-300")
-    assert (tmp_path / "a.bin-100").exists() and not (tmp_path / "a.bin-100.state").exists()  # newest state kept
-    assert (tmp_path / "a.bin-300.state").exists()
+    assert_same_weights(tmp_path / "a.bin-80", tmp_path / "b.bin-80")
+    assert (tmp_path / "a.bin-40").exists() and not (tmp_path / "a.bin-40.state").exists()  # newest state kept
+    assert (tmp_path / "a.bin-80.state").exists()
 
 
 def test_pretrain_sigint_two_processes_then_resume(datasets, tmp_path):
     """Ctrl+C reaches the launcher and both workers: they agree on a step, checkpoint it (with each rank's
     dropout RNG state) and exit; resuming gives the weights of a run never stopped."""
     def argv(out):
-        return pretrain_cmd(datasets["bert"], str(tmp_path / out), "--total_steps", "150", "--report_steps", "1",
+        return pretrain_cmd(datasets["bert"], str(tmp_path / out), "--total_steps", "50", "--report_steps", "1",
                             "--world_size", "2", "--gpu_ranks", "0", "1", "--backend", "gloo",
                             "--master_ip", f"tcp://127.0.0.1:{free_port()}")
     code, out, err = stop_with_signal(argv("b.bin"), "   3/", signal.SIGINT)
     assert code == 128 + signal.SIGINT, err
     step = int(out.split("stopped at step ")[1].split()[0])
-    assert step < 150 and (tmp_path / f"b.bin-{step}.state").exists()
+    assert step < 50 and (tmp_path / f"b.bin-{step}.state").exists()
     run_script(*argv("b.bin"), "--resume")
     run_script(*argv("a.bin"))
-    assert_same_weights(tmp_path / "a.bin-150", tmp_path / "b.bin-150")
+    assert_same_weights(tmp_path / "a.bin-50", tmp_path / "b.bin-50")
 
 
 def test_pretrain_resume_refuses_other_flags(datasets, tmp_path):
@@ -115,7 +120,7 @@ def test_finetune_sigterm_then_resume_equals_uninterrupted(tmp_path):
 
 def test_finetune_resume_between_epochs(tmp_path):
     """The .resume file written after epoch 1 (kept here by stopping in epoch 2) continues to the same end."""
-    code, _, _ = stop_with_signal(classifier_cmd(str(tmp_path / "b.bin")), "step 52/")
+    code, _, _ = stop_with_signal(classifier_cmd(str(tmp_path / "b.bin")), "step 18/")
     assert code == 128 + signal.SIGTERM
     run_script(*classifier_cmd(str(tmp_path / "b.bin"), "--resume"))
     run_script(*classifier_cmd(str(tmp_path / "a.bin")))

@@ -43,7 +43,7 @@ def words_of(starts_row, candidate_row):
 
 
 def check_whole_words(ids, masked, chosen, starts, special, mask_id):
-    """Every property the issue names, over a matrix of instances; returns (masked share, share of [MASK] words)."""
+    """Every property of whole-word masking over a matrix of instances; returns (masked share, [MASK] words share)."""
     candidate = ~np.isin(ids, special)
     assert not (chosen & ~candidate).any(), "a special token was chosen"
     words_masked = words_as_mask = 0

@@ -13,7 +13,7 @@ def keep_freed_memory():
     By default glibc gives each freed block over 32 MB (and the heap's free top past a threshold) back to the
     OS, so every training step page-faults its largest tensors back in (the vocabulary logits, the embedding
     gradients). Keeping them makes a BERT-tiny pre-training step on CPU 7% faster for 3% more peak memory
-    (README, Benchmarks): the process stays at the peak memory it reached, which a training loop reaches in
+    (docs/benchmarks.md): the process stays at the peak memory it reached, which a training loop reaches in
     its first steps anyway. PyTorch's CPU tuning guide gets the same from jemalloc or tcmalloc; this needs
     nothing installed. A no-op off glibc.
     """

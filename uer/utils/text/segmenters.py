@@ -1,7 +1,7 @@
 """Word segmenters for whole-word masking: each cuts a line into words that cover it exactly.
 
 - "jieba": Chinese words by jieba's dictionary and HMM, through rjieba (jieba-rs, the same dictionary and
-  algorithm in Rust; measured in the README, "Whole-word masking"). --user_dict_path adds words in jieba's
+  algorithm in Rust; measured in docs/preprocess.md, "Whole-word masking"). --user_dict_path adds words in jieba's
   user-dictionary format: "word [frequency] [tag]" per line.
 - "space": the corpus is already segmented; a word is a run of non-space characters.
 """
