@@ -31,6 +31,16 @@ def model_args(config, encoder="bert", target="bert", **extra):
     return args
 
 
+def load_script(relative_path):
+    """A script of the repository as a module, to call its main(argv) in this process."""
+    import importlib.util
+    path = os.path.join(ROOT, relative_path)
+    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_script(*argv, check=True, env=None):
     """Run a top-level script as a user would; returns CompletedProcess with text output."""
     proc = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=600,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, VOCAB, model_args, run_script
+from conftest import ROOT, VOCAB, load_script, model_args, run_script
 from uer.finetune.data import Examples, training_batches, evaluation_batches, read_tsv
 from uer.finetune.metrics import classification_report
 from uer.finetune.tagging import entities, entity_scores
@@ -291,26 +291,30 @@ def test_windows_cover_long_contexts_and_label_the_answer():
     assert labelled == set(range(6)), "every answer lies inside some window"
 
 
-def test_cmrc_trains_and_infers(tmp_path):
+CMRC_EPOCHS = 8
+
+
+def test_cmrc_trains_and_infers(tmp_path, capsys):
     out = str(tmp_path / "cmrc_model.bin")
     config = tmp_path / "tiny.json"
     config.write_text('{"emb_size": 64, "hidden_size": 64, "feedforward_size": 128, "heads_num": 4, '
                       '"layers_num": 2, "dropout": 0.0}')
     common = ["--vocab_path", VOCAB, "--config_path", str(config), "--seq_length", "96", "--doc_stride", "48",
               "--encoder", "bert"]
-    proc = run_script("run_cmrc.py", *common, "--train_path", os.path.join(CMRC_DATA, "train.json"),
-                      "--dev_path", os.path.join(CMRC_DATA, "dev.json"), "--output_model_path", out,
-                      "--epochs_num", "8", "--batch_size", "16", "--learning_rate", "5e-4",
-                      "--warmup", "0.3")
+    load_script("run_cmrc.py").main([*common, "--train_path", os.path.join(CMRC_DATA, "train.json"),
+                                     "--dev_path", os.path.join(CMRC_DATA, "dev.json"), "--output_model_path", out,
+                                     "--epochs_num", str(CMRC_EPOCHS), "--batch_size", "16", "--learning_rate",
+                                     "5e-4", "--warmup", "0.3"])
+    stdout = capsys.readouterr().out
     from uer.finetune.reading import read_squad
     questions = len(read_squad(os.path.join(CMRC_DATA, "train.json")))
-    windows = int(re.search(rf"^{questions} training questions \((\d+) windows: ", proc.stdout, re.M).group(1))
+    windows = int(re.search(rf"^{questions} training questions \((\d+) windows: ", stdout, re.M).group(1))
     assert windows > questions  # the sample's contexts are longer than one window
-    scores = [tuple(map(float, m)) for m in re.findall(r"dev: EM ([0-9.]+) F1 ([0-9.]+)", proc.stdout)]
-    assert len(scores) == 8 and max(em for em, _ in scores) > 90, proc.stdout
+    scores = [tuple(map(float, m)) for m in re.findall(r"dev: EM ([0-9.]+) F1 ([0-9.]+)", stdout)]
+    assert len(scores) == CMRC_EPOCHS and max(em for em, _ in scores) > 90, stdout
     pred = str(tmp_path / "prediction.json")
-    run_script("inference/run_cmrc_infer.py", *common, "--load_model_path", out, "--test_path",
-               os.path.join(CMRC_DATA, "dev.json"), "--prediction_path", pred)
+    load_script("inference/run_cmrc_infer.py").main([*common, "--load_model_path", out, "--test_path",
+                                                     os.path.join(CMRC_DATA, "dev.json"), "--prediction_path", pred])
     import json
     answers = json.load(open(pred, encoding="utf-8"))
     questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))
@@ -343,22 +347,26 @@ def test_dbqa_trains_and_reports_mrr_and_map(small_rnn, tmp_path):
     assert "output_layer_2.weight" in torch.load(str(tmp_path / "dbqa.bin"), weights_only=True)
 
 
-def test_c3_trains_and_infers(tmp_path):
+C3_EPOCHS = 8
+
+
+def test_c3_trains_and_infers(tmp_path, capsys):
     data = os.path.join(ROOT, "datasets", "c3_sample")
     config = tmp_path / "tiny.json"
     config.write_text('{"emb_size": 64, "hidden_size": 64, "feedforward_size": 128, "heads_num": 4, '
                       '"layers_num": 2, "dropout": 0.0}')
     out = str(tmp_path / "c3.bin")
     common = ["--vocab_path", VOCAB, "--config_path", str(config), "--seq_length", "64", "--encoder", "bert"]
-    proc = run_script("run_c3.py", *common, "--train_path", os.path.join(data, "train.json"), "--dev_path",
-                      os.path.join(data, "dev.json"), "--output_model_path", out, "--epochs_num", "8",
-                      "--batch_size", "16", "--learning_rate", "1e-3")
-    dev = [float(v) for v in re.findall(r"dev: accuracy ([0-9.]+)", proc.stdout)]
-    assert len(dev) == 8 and max(dev) > 0.6, proc.stdout
+    load_script("run_c3.py").main([*common, "--train_path", os.path.join(data, "train.json"), "--dev_path",
+                                   os.path.join(data, "dev.json"), "--output_model_path", out, "--epochs_num",
+                                   str(C3_EPOCHS), "--batch_size", "16", "--learning_rate", "1e-3"])
+    stdout = capsys.readouterr().out
+    dev = [float(v) for v in re.findall(r"dev: accuracy ([0-9.]+)", stdout)]
+    assert len(dev) == C3_EPOCHS and max(dev) > 0.6, stdout
     assert torch.load(out, weights_only=True)["output_layer.weight"].shape == (1, 64)
     pred = str(tmp_path / "pred.jsonl")
-    run_script("inference/run_c3_infer.py", *common, "--load_model_path", out, "--test_path",
-               os.path.join(data, "test.json"), "--prediction_path", pred)
+    load_script("inference/run_c3_infer.py").main([*common, "--load_model_path", out, "--test_path",
+                                                   os.path.join(data, "test.json"), "--prediction_path", pred])
     import json
     rows = [json.loads(line) for line in open(pred, encoding="utf-8")]
     items = json.load(open(os.path.join(data, "test.json"), encoding="utf-8"))

@@ -193,7 +193,7 @@ def test_printed_rates_are_work_over_time():
     elapsed = time.perf_counter() - start
     value, prefix = re.search(r"^tokenizing: 100% .*, ([0-9.]+)([kM]?)B/s\]$", out.getvalue(), re.M).groups()
     rate = float(value) * {"": 1, "k": 1e3, "M": 1e6}[prefix]
-    assert 112_000 / elapsed <= rate <= 1.1 * 112_000 / 0.6, out.getvalue()
+    assert 0.98 * 112_000 / elapsed <= rate <= 1.1 * 112_000 / 0.6, out.getvalue()  # 3 digits printed
 
 
 def png_size(path):

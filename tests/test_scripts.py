@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT, VOCAB, model_args, run_script
+from conftest import VOCAB, load_script, model_args, run_script
 from uer.model_builder import build_model
 from uer.model_saver import save_model
 
@@ -195,12 +195,9 @@ def test_extract_feature_and_context_dependent_neighbours(memorised, tmp_path):
 def test_context_dependent_neighbours_show_progress(memorised, tmp_path, monkeypatch, capsys):
     """Every candidate is a forward pass in context (21128 of them with Google's vocabulary): a bar counts them."""
     import functools
-    import importlib.util
     from uer.utils.monitor import progress as progress_module
     monkeypatch.setattr(progress_module, "progress", functools.partial(progress_module.progress, plain_delay=0))
-    spec = importlib.util.spec_from_file_location("topn_words_dep", os.path.join(ROOT, "scripts", "topn_words_dep.py"))
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("scripts/topn_words_dep.py")
     sentences = tmp_path / "sent.txt"
     sentences.write_text(f"{SENTENCE}\t书\n{SENTENCE}\t猫\n{SENTENCE}\t书\n", encoding="utf-8")
     script.main(["--pretrained_model_path", memorised["mlm"], "--vocab_path", VOCAB, "--config_path",
