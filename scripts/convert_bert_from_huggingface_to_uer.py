@@ -13,12 +13,8 @@ from uer.opts import hf_to_uer_parser  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
-def build_parser():
-    return hf_to_uer_parser(__doc__)
-
-
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = hf_to_uer_parser(__doc__).parse_args(argv)
     from uer.model_saver import atomic_torch_save
     from uer.utils.interop.convert_hf import read_hf_weights, hf_to_uer, config_beside, write_uer_config
     state = hf_to_uer(read_hf_weights(args.input_model_path), args.layers_num)

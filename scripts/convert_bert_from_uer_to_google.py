@@ -9,12 +9,9 @@ from uer.opts import conversion_parser  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
-def build_parser():
-    return conversion_parser(__doc__, "UER model file.", "Checkpoint prefix, e.g. models/google_model.ckpt.")
-
-
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = conversion_parser(__doc__, "UER model file.", "Checkpoint prefix, e.g. models/google_model.ckpt.") \
+        .parse_args(argv)
     from uer.model_loader import read_state_dict
     from uer.utils.interop.convert_google import uer_to_google, write_checkpoint, tensorflow
     tensorflow()

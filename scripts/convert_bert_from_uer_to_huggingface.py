@@ -11,12 +11,8 @@ from uer.opts import uer_to_hf_parser  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
-def build_parser():
-    return uer_to_hf_parser(__doc__)
-
-
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = uer_to_hf_parser(__doc__).parse_args(argv)
     from uer.model_loader import read_state_dict
     from uer.opts import load_config
     from uer.utils.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights, write_json

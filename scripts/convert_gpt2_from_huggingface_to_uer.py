@@ -10,12 +10,8 @@ from uer.opts import hf_to_uer_parser  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
-def build_parser():
-    return hf_to_uer_parser(__doc__)
-
-
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = hf_to_uer_parser(__doc__).parse_args(argv)
     from uer.model_saver import atomic_torch_save
     from uer.utils.errors import UserInputError
     from uer.utils.interop.convert_hf import read_hf_weights, config_beside, write_json, uer_config_path

@@ -4,6 +4,7 @@ of itself only.
 
 UPDATE_DOCS=1 python3 -m pytest tests/test_docs.py rewrites the usage blocks from the parsers instead of failing.
 """
+import argparse
 import functools
 import glob
 import importlib.util
@@ -49,15 +50,35 @@ def load(path):
     return module
 
 
+class Parsed(Exception):
+    """Raised by parse_args to hand over the parser a script's main() built."""
+
+
+def parser_of(module):
+    if hasattr(module, "build_parser"):
+        return module.build_parser()
+    original = argparse.ArgumentParser.parse_args
+
+    def hand_over(self, *args, **kwargs):
+        raise Parsed(self)
+    argparse.ArgumentParser.parse_args = hand_over
+    try:
+        module.main([])
+    except Parsed as parsed:
+        return parsed.args[0]
+    finally:
+        argparse.ArgumentParser.parse_args = original
+    raise AssertionError(f"{module.__name__}: main() parsed no arguments")
+
+
 @functools.cache
 def flags_of(name):
-    """The options of a script: its parser's when it has build_parser(), else those its source adds."""
+    """The options of a script: those of the parser it builds (benchmarks: those their source adds)."""
     path = scripts()[name]
-    with open(path, encoding="utf-8") as f:
-        source = f.read()
-    if "def build_parser(" in source:
-        return frozenset(s for a in load(path).build_parser()._actions for s in a.option_strings)
-    return frozenset(re.findall(r"add_argument\(\s*\"(--[a-z0-9_]+)\"", source))
+    if os.path.dirname(path) == os.path.join(ROOT, "benchmarks"):
+        with open(path, encoding="utf-8") as f:
+            return frozenset(re.findall(r"add_argument\(\s*\"(--[a-z0-9_]+)\"", f.read()))
+    return frozenset(s for a in parser_of(load(path))._actions for s in a.option_strings)
 
 
 def page_flags(doc):
