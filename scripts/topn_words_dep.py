@@ -34,8 +34,8 @@ def main(argv=None):
     candidates = [w for w in dict.fromkeys(read_lines(args.cand_vocab_path, "candidates")) if w in vocab]
     cand_ids = torch.tensor([vocab.get(w) for w in candidates], device=device)
     queries = read_queries(args, vocab, tokenizer)
-    found = [q for q in queries if q["position"] is not None]
-    with progress(total=len(found) * (len(candidates) + 1), desc="sentences with each candidate", unit="seq",
+    found = sum(q["position"] is not None for q in queries)
+    with progress(total=found * (len(candidates) + 1), desc="sentences with each candidate", unit="seq",
                   unit_scale=True) as bar:
         for q in queries:
             if q["position"] is None:

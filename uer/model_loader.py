@@ -61,8 +61,7 @@ def _prefixes(keys):
     """The key families: encoder.transformer.{i}. (stacked layers), encoder.transformer. (one shared), ..."""
     def family(key):
         parts = key.split(".")
-        numbered = [i for i, p in enumerate(parts[:3]) if p.isdigit()]
-        return ".".join(parts[:2]) + ".{i}." if numbered else ".".join(parts[:2]) + "."
+        return ".".join(parts[:2]) + (".{i}." if len(parts) > 2 and parts[2].isdigit() else ".")
     return ", ".join(sorted({family(k) for k in keys}))
 
 

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from uer.utils.errors import UserInputError, fail_at
+from uer.utils.readers import read_lines
 
 SEGMENTERS = ("jieba", "space")
 
@@ -39,14 +40,7 @@ class JiebaSegmenter:
 
 def load_user_dict(jieba, path):
     """Add the words of a jieba user dictionary ("word [frequency] [tag]" per line, UTF-8)."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: user dictionary not found") from None
-    except UnicodeDecodeError as e:
-        raise UserInputError(f"{path}: not UTF-8 text ({e.reason})") from None
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(read_lines(path, "user dictionary"), 1):
         fields = line.strip().split()
         if not fields:
             continue
