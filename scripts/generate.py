@@ -47,8 +47,7 @@ class Decoder:
     def __init__(self, model, device):
         from uer.encoders.bert_encoder import BertEncoder
         self.model, self.device, self.done = model, device, 0
-        cached = isinstance(model.encoder, BertEncoder) and model.encoder.causal and model.subencoder is None \
-            and hasattr(model.embedding, "position_embedding")
+        cached = isinstance(model.encoder, BertEncoder) and model.encoder.causal and model.subencoder is None
         self.cache = [{} for _ in range(model.encoder.layers_num)] if cached else None
 
     def __call__(self, ids):

@@ -56,6 +56,54 @@ def check_shape_keys(args):
                              f"--encoder {args.encoder} is built from {', '.join(needed)}")
 
 
+ATTENTION_KEYS = ("mask", "rotary_position_embedding", "alibi_position_embedding", "attention_head_size",
+                  "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale")
+LAYER_KEYS = ("remove_transformer_bias",)
+
+
+def check_block_keys(args):
+    """Transformer block keys that the chosen encoder would ignore, or that contradict each other."""
+    from uer.encoders.bert_encoder import BertEncoder
+    where = getattr(args, "config_path", None) or "the config"
+    encoder = str2encoder[args.encoder]
+    given = [k for k in ATTENTION_KEYS + LAYER_KEYS + ("feed_forward",) if getattr(args, k, None) not in
+             (None, False, "dense")]
+    takers = ATTENTION_KEYS if issubclass(encoder, BertEncoder) else ()
+    if encoder.__name__ == "SyntEncoder" or issubclass(encoder, BertEncoder):
+        takers += LAYER_KEYS + ("feed_forward",)
+    ignored = [k for k in given if k not in takers]
+    if ignored:
+        raise UserInputError(f"{where}: {', '.join(ignored)} apply to the transformer encoders (bert, gpt, "
+                             f"transformer), not to --encoder {args.encoder}")
+    if not issubclass(encoder, BertEncoder):
+        return
+    mask = getattr(args, "mask", None)
+    if mask and encoder is not str2encoder["transformer"] and mask != encoder.default_mask:
+        raise UserInputError(f"{where}: mask {mask!r} contradicts --encoder {args.encoder} (always "
+                             f"{encoder.default_mask}); use --encoder transformer with the mask")
+    kv = getattr(args, "local_kv_heads_num", None)
+    if kv and args.heads_num % kv:
+        raise UserInputError(f"{where}: local_kv_heads_num {kv} does not divide heads_num {args.heads_num}")
+    head_size = getattr(args, "attention_head_size", None)
+    if not head_size and args.hidden_size % args.heads_num:
+        raise UserInputError(f"{where}: hidden_size {args.hidden_size} is not divisible by heads_num "
+                             f"{args.heads_num}; give attention_head_size")
+    rotary, alibi = getattr(args, "rotary_position_embedding", False), getattr(args, "alibi_position_embedding", False)
+    if rotary and alibi:
+        raise UserInputError(f"{where}: rotary_position_embedding and alibi_position_embedding both put positions "
+                             "into the attention; choose one")
+    if (rotary or alibi) and getattr(str2embedding[args.embedding], "learned_positions", False):
+        raise UserInputError(f"{where}: {'rotary' if rotary else 'alibi'}_position_embedding with the learned "
+                             f"position embedding of --embedding {args.embedding}; use the embedding word "
+                             "(TencentPretrain: [\"word\"])")
+    if rotary and (head_size or args.hidden_size // args.heads_num) % 2:
+        raise UserInputError(f"{where}: rotary_position_embedding needs an even head size")
+    seq_length = getattr(args, "seq_length", None)
+    if (rotary or alibi) and seq_length and seq_length > args.max_seq_length:
+        raise UserInputError(f"--seq_length {seq_length} is longer than the model's max_seq_length "
+                             f"{args.max_seq_length} ({where})")
+
+
 def check_sizes(args):
     if getattr(str2encoder[args.encoder], "emb_size_is_hidden_size", False) and args.emb_size != args.hidden_size \
             and not getattr(args, "factorized_embedding_parameterization", False):
@@ -104,6 +152,7 @@ def build_body(args, vocab_size, vocab=None):
     check_flags(args)
     check_shape_keys(args)
     check_sizes(args)
+    check_block_keys(args)
     embedding = str2embedding[args.embedding](args, vocab_size)
     encoder = str2encoder[args.encoder](args)
     return embedding, encoder, build_subencoder(args, vocab)

@@ -6,20 +6,20 @@ from uer.model_saver import unwrap
 from uer.utils.errors import UserInputError, first_line
 
 
-def safe_torch_load(path, what):
+def safe_torch_load(path, what, mmap=False):
     """torch.load without executing code (weights_only); a missing or unreadable file is a UserInputError
-    naming `what` it should have been."""
+    naming `what` it should have been. mmap: tensors stay in the file until read."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, **({"mmap": True} if mmap else {}))
     except FileNotFoundError:
         raise UserInputError(f"{path}: {what} not found") from None
     except Exception as e:  # noqa: BLE001 -- torch raises many types for bad files
         raise UserInputError(f"{path}: not a loadable {what} ({type(e).__name__}: {first_line(e)})") from None
 
 
-def read_state_dict(path):
+def read_state_dict(path, mmap=False):
     """A checkpoint's state_dict, loaded without executing code."""
-    state = safe_torch_load(path, "UER model file")
+    state = safe_torch_load(path, "UER model file", mmap)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserInputError(f"{path}: expected a state_dict (parameter name -> tensor)")
     return state

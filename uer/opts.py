@@ -18,9 +18,25 @@ DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 SHAPE_KEYS = ("emb_size", "hidden_size", "feedforward_size", "heads_num", "layers_num")
 MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   "layer_norm_unbiased": True, "max_seq_length": 512, "kernel_size": 3, "block_size": 2,
-                  "layernorm_positioning": "post", "remove_embedding_layernorm": False}
+                  "layernorm_positioning": "post", "remove_embedding_layernorm": False,
+                  # transformer blocks (TencentPretrain's keys; docs/models.md): the defaults are BERT's
+                  "layernorm": "normal", "feed_forward": "dense", "remove_transformer_bias": False,
+                  "remove_attention_scale": False, "attention_head_size": None, "local_kv_heads_num": None,
+                  "attention_qkv_bias": None, "rotary_position_embedding": False, "rope_theta": 10000.0,
+                  "alibi_position_embedding": False, "mask": None, "has_lmtarget_bias": None}
 # Config keys with a fixed set of values.
-CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre")}
+CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
+                  "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
+                  "mask": ("fully_visible", "causal", "causal_with_prefix"),
+                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm")}
+BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
+             "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
+             "layer_norm_unbiased")
+POSITIVE_KEYS = SHAPE_KEYS + ("attention_head_size", "local_kv_heads_num", "max_seq_length", "rope_theta",
+                              "layer_norm_eps")
+# TencentPretrain writes the embedding and the targets as lists of parts: what each list is here.
+SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert"}
+SUCCESSOR_TARGETS = {("lm",): "lm", ("mlm",): "mlm", ("mlm", "sp"): "bert", ("cls",): "cls", ("bilm",): "bilm"}
 
 
 def registry_choices():
@@ -178,10 +194,11 @@ def uer_to_hf_parser(doc):
     return parser
 
 
-def conversion_opts(parser, input_help, output_help):
+def conversion_opts(parser, input_help, output_help, layers=True):
     parser.add_argument("--input_model_path", required=True, help=input_help)
     parser.add_argument("--output_model_path", required=True, help=output_help)
-    parser.add_argument("--layers_num", type=int, default=None, help="Encoder layers (default: from the weights).")
+    if layers:
+        parser.add_argument("--layers_num", type=int, default=None, help="Encoder layers (default: from the weights).")
 
 
 def distributed_opts(parser):
@@ -212,10 +229,48 @@ def _explicit_keys(parser, argv):
 
 
 def load_config(path):
-    """A config file's keys, its values checked (hidden_act, layer norm, ...)."""
+    """A config file's keys, its values checked (hidden_act, layer norm, ...), TencentPretrain's spellings
+    translated (see translate_successor_keys)."""
     config = read_json_object(path, "config of hyper-parameters")
+    translate_successor_keys(config, path)
     check_config_values(config, path)
     return config
+
+
+def successor_form(config):
+    """True for a config written as TencentPretrain writes them (a list of embeddings, the transformer encoder)."""
+    return isinstance(config.get("embedding"), list) or config.get("encoder") == "transformer"
+
+
+def translate_successor_keys(config, path):
+    """TencentPretrain's spellings as this project's, in place, keeping their meaning:
+    - "embedding": ["word", "pos", "seg"] (any order) -> bert, ["word", "pos"] -> word_pos, ["word"] -> word;
+    - "target": ["mlm", "sp"] -> bert (albert with "data_processor": "albert"), ["lm"] -> lm, ...;
+    - "layernorm_eps" -> layer_norm_eps; its "normal" layer norm is UER-py's 2020 formula (layer_norm_unbiased);
+    - no "has_lmtarget_bias": its LM output layer has no bias there (here, by default, it has one, as UER-py's)."""
+    def one_of(key, table, what):
+        value = config.get(key)
+        if not isinstance(value, list):
+            return
+        parts = tuple(sorted(value))
+        if parts not in table:
+            raise UserInputError(f"{path}: {key} {json.dumps(value)} is not supported; {what}: "
+                                 f"{'; '.join(json.dumps(list(k)) for k in table)}")
+        config[key] = table[parts]
+    successor = successor_form(config)
+    one_of("embedding", SUCCESSOR_EMBEDDINGS, "the embeddings built here are")
+    one_of("target", SUCCESSOR_TARGETS, "the target lists understood here are")
+    if config.get("target") == "bert" and config.get("data_processor") == "albert":
+        config["target"] = "albert"
+    if "layernorm_eps" in config:
+        eps = config.pop("layernorm_eps")
+        if "layer_norm_eps" in config and config["layer_norm_eps"] != eps:
+            raise UserInputError(f"{path}: layernorm_eps {eps} and layer_norm_eps {config['layer_norm_eps']} differ; "
+                                 "give one")
+        config["layer_norm_eps"] = eps
+        config.setdefault("layer_norm_unbiased", True)
+    if successor:
+        config.setdefault("has_lmtarget_bias", False)
 
 
 def check_layer_norm_keys(config, path):
@@ -229,7 +284,8 @@ def check_layer_norm_keys(config, path):
     if "layer_norm_unbiased" in config and not isinstance(config["layer_norm_unbiased"], bool):
         raise UserInputError(f"{path}: layer_norm_unbiased must be true or false, not "
                              f"{json.dumps(config['layer_norm_unbiased'])}")
-    if "layer_norm_eps" in config and "layer_norm_unbiased" not in config:
+    if "layer_norm_eps" in config and "layer_norm_unbiased" not in config and \
+            config.get("layernorm", "normal") == "normal":
         raise UserInputError(f"{path}: layer_norm_eps without layer_norm_unbiased; add \"layer_norm_unbiased\": "
                              f"false for the standard fused layer norm (what configs written by this project before "
                              f"2026-11 meant, and Google/HF models), or true for UER-py's 2020 formula")
@@ -242,15 +298,28 @@ def check_config_values(config, path):
         if key in config and config[key] not in allowed:
             raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
                                  f"{', '.join(allowed)}")
+    embeddings, encoders, targets = registry_choices()
+    for key, allowed in (("embedding", embeddings), ("encoder", encoders), ("target", targets)):
+        if key in config and config[key] not in allowed:
+            raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
+                                 f"{', '.join(allowed)}")
     check_layer_norm_keys(config, path)
-    for key in ("remove_embedding_layernorm", "tie_weights"):
+    for key in BOOL_KEYS:
         if key in config and not isinstance(config[key], bool):
             raise UserInputError(f"{path}: {key} must be true or false, not {json.dumps(config[key])}")
+    for key in POSITIVE_KEYS:
+        value, real = config.get(key), key in ("rope_theta", "layer_norm_eps")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (float, int) if real else int)
+                                  or value <= 0):
+            raise UserInputError(f"{path}: {key} must be a positive {'number' if real else 'integer'}, "
+                                 f"not {json.dumps(value)}")
 
 
 # Keys that describe the whole model (a converted GPT-2's config names them); a script without a pre-training
-# target (fine-tuning, inference) has no use for "target"/"tie_weights" and may ignore them without a warning.
-MODEL_DESCRIPTION_KEYS = {"embedding", "encoder", "target", "tie_weights"}
+# target (fine-tuning, inference) has no use for "target"/"tie_weights" and may ignore them without a warning;
+# pretrain.py checks "data_processor" (TencentPretrain's name for what preprocess.py --target made) against the
+# dataset.
+MODEL_DESCRIPTION_KEYS = {"embedding", "encoder", "target", "tie_weights", "data_processor"}
 
 
 def known_config_keys(parser):

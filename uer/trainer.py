@@ -45,6 +45,10 @@ def normalized_loss(parts, placement):
 def prepare(args):
     vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
+    made_for = getattr(args, "data_processor", None)
+    if made_for and made_for != dataset.header["target"]:
+        raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "
+                             f"preprocess.py --target {dataset.header['target']}; preprocess with --target {made_for}")
     dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length),
                   args.whole_word_masking)
     if args.target == "cls":

@@ -1,4 +1,4 @@
-from uer.encoders.bert_encoder import BertEncoder
+from uer.encoders.bert_encoder import BertEncoder, TransformerEncoder
 from uer.encoders.gpt_encoder import GptEncoder
 from uer.encoders.lstm_encoder import LstmEncoder
 from uer.encoders.gru_encoder import GruEncoder
@@ -13,4 +13,4 @@ from uer.encoders.crnn_encoder import CrnnEncoder
 # Adding an encoder: one file under uer/encoders/ and one line here.
 str2encoder = {"bert": BertEncoder, "gpt": GptEncoder, "lstm": LstmEncoder, "gru": GruEncoder,
                "bilstm": BilstmEncoder, "cnn": CnnEncoder, "gatedcnn": GatedcnnEncoder, "attn": AttnEncoder,
-               "synt": SyntEncoder, "rcnn": RcnnEncoder, "crnn": CrnnEncoder}
+               "synt": SyntEncoder, "rcnn": RcnnEncoder, "crnn": CrnnEncoder, "transformer": TransformerEncoder}

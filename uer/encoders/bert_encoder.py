@@ -1,24 +1,34 @@
+import torch
 import torch.nn as nn
 
 from uer.layers.layer_norm import layer_norm_from_args
+from uer.layers.position import RotaryEmbedding, alibi_bias, alibi_slopes
 from uer.layers.transformer import TransformerLayer, pre_layer_norm
+
+MASKS = ("fully_visible", "causal", "causal_with_prefix")
 
 
 class BertEncoder(nn.Module):
-    """Stack of transformer layers over a padding mask derived from `seg > 0`.
+    """Stack of transformer layers. "mask" says what each position sees: fully_visible (BERT: every real
+    token, the padding mask derived from `seg > 0`), causal (GPT: itself and the positions before it) or
+    causal_with_prefix (prefix LM: the first segment, seg == 1, sees itself fully, the rest causally).
+    `bert` is fully_visible and `gpt` causal; `transformer` (TencentPretrain's name) takes "mask" from the config.
 
     --factorized_embedding_parameterization adds `linear` (emb_size -> hidden_size);
     --parameter_sharing applies one `transformer` block layers_num times (ALBERT).
     Pre-LN layers ("layernorm_positioning": "pre") are followed by a final `layer_norm`.
+    "rotary_position_embedding" and "alibi_position_embedding" put positions into the attention.
     """
 
-    causal = False
+    default_mask = "fully_visible"
     shape_keys = ("hidden_size", "layers_num", "heads_num", "feedforward_size")
     emb_size_is_hidden_size = True
     accepted_flags = ("factorized_embedding_parameterization", "parameter_sharing")
 
     def __init__(self, args):
         super().__init__()
+        self.mask = getattr(args, "mask", None) or self.default_mask
+        self.causal = self.mask == "causal"
         self.layers_num = args.layers_num
         self.factorized = getattr(args, "factorized_embedding_parameterization", False)
         self.parameter_sharing = getattr(args, "parameter_sharing", False)
@@ -30,19 +40,44 @@ class BertEncoder(nn.Module):
             self.transformer = nn.ModuleList([TransformerLayer(args) for _ in range(self.layers_num)])
         if pre_layer_norm(args):
             self.layer_norm = layer_norm_from_args(args, args.hidden_size)
+        head_size = getattr(args, "attention_head_size", None) or args.hidden_size // args.heads_num
+        self.rotary = RotaryEmbedding(head_size, getattr(args, "rope_theta", 10000.0)) \
+            if getattr(args, "rotary_position_embedding", False) else None
+        self.alibi = getattr(args, "alibi_position_embedding", False)
+        if self.alibi:
+            self.register_buffer("slopes", alibi_slopes(args.heads_num), persistent=False)
 
     def layer(self, i):
         return self.transformer if self.parameter_sharing else self.transformer[i]
 
-    def attention_mask(self, seg):
-        if self.causal:
-            return None
-        return (seg > 0)[:, None, None, :]
+    def attention_mask(self, seg, past):
+        """(mask, is_causal) for the queries past .. past + seq - 1 over keys 0 .. past + seq - 1. Padding sits at
+        the end of each sequence, so under a causal mask real tokens never see it."""
+        seq, device = seg.size(1), seg.device
+        keys = (seg > 0)[:, None, None, :]
+        if self.mask == "fully_visible":
+            mask = keys
+        elif self.mask == "causal_with_prefix" and past == 0:
+            mask = (torch.ones(seq, seq, dtype=torch.bool, device=device).tril() | (seg == 1)[:, None, None, :]) & keys
+        elif not self.alibi and (past == 0 or seq == 1):
+            return None, past == 0
+        else:  # causal, or a prefix already in the cache: the new positions see every earlier one
+            mask = torch.ones(seq, past + seq, dtype=torch.bool, device=device).tril(past)[None, None]
+        if self.alibi:
+            bias = alibi_bias(self.slopes, past, seq, past + seq, device)[None]
+            mask = torch.where(mask, bias, float("-inf"))
+        return mask, False
 
     def forward(self, emb, seg, cache=None):
         """cache: a list of one dict per layer, kept between calls when decoding step by step (causal only)."""
         hidden = self.linear(emb) if self.factorized else emb
-        mask = self.attention_mask(seg)
+        past = cache[0]["k"].size(2) if cache is not None and "k" in cache[0] else 0
+        mask, is_causal = self.attention_mask(seg, past)
+        rope = self.rotary(past, emb.size(1), emb.device) if self.rotary is not None else None
         for i in range(self.layers_num):
-            hidden = self.layer(i)(hidden, mask, self.causal, cache[i] if cache is not None else None)
+            hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope)
         return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden
+
+
+class TransformerEncoder(BertEncoder):
+    """TencentPretrain's "encoder": "transformer": the mask comes from the config's "mask" (fully_visible if none)."""

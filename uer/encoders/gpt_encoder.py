@@ -7,4 +7,4 @@ class GptEncoder(BertEncoder):
     Padding sits at the end of each sequence, so real tokens never attend to it under the causal mask.
     """
 
-    causal = True
+    default_mask = "causal"

@@ -28,7 +28,9 @@ class WordEmbedding(nn.Module):
         self.word_embedding = nn.Embedding(vocab_size, args.emb_size)
         self.layer_norm = embedding_layer_norm(args)
 
-    def forward(self, src, seg):
+    def forward(self, src, seg, start=0):
+        """start: position of src's first token when decoding continues a cached prefix (positions, if any, are
+        the encoder's: rotary_position_embedding, alibi_position_embedding)."""
         return normalise(self, self.word_embedding(src))
 
 
@@ -36,6 +38,7 @@ class BertEmbedding(nn.Module):
     """Word + position + segment embeddings, layer norm, dropout."""
 
     segments = True
+    learned_positions = True
     shape_keys = ("emb_size",)
 
     def __init__(self, args, vocab_size):

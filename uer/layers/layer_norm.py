@@ -1,4 +1,5 @@
-"""Layer normalisation with UER's parameter names (`gamma`, `beta`), in the two formulas a config can ask for.
+"""Layer normalisation with UER's parameter names (`gamma`, `beta`), in the two formulas a config can ask for,
+and RMSNorm ("layernorm": "rms" or "t5": LLaMA, T5) with the successor's name (`weight`).
 
 - "unbiased" (UER-py 2020, the default): gamma * (x - mean) / (std + eps) + beta, std with n - 1, eps 1e-6.
   Every checkpoint and config of the original computes this; it runs as one autograd function on torch's fused
@@ -74,6 +75,25 @@ class LayerNorm(nn.Module):
         return f"{self.gamma.numel()}, eps={self.eps}, {'unbiased std' if self.unbiased_std else 'standard'}"
 
 
+class RMSNorm(nn.Module):
+    """weight * x / sqrt(mean(x^2) + eps): no mean subtracted, no bias (T5LayerNorm, LLaMA's RMSNorm). Computed in
+    fp32 whatever the input's precision, as HuggingFace's."""
+
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+
+    def forward(self, x):
+        normed = F.rms_norm(x.float(), self.weight.shape, None, self.eps).to(x.dtype)
+        return self.weight * normed
+
+    def extra_repr(self):
+        return f"{self.weight.numel()}, eps={self.eps}, rms"
+
+
 def layer_norm_from_args(args, size):
-    return LayerNorm(size, eps=getattr(args, "layer_norm_eps", 1e-6),
-                     unbiased_std=getattr(args, "layer_norm_unbiased", True))
+    eps = getattr(args, "layer_norm_eps", 1e-6)
+    if getattr(args, "layernorm", "normal") in ("rms", "t5"):
+        return RMSNorm(size, eps=eps)
+    return LayerNorm(size, eps=eps, unbiased_std=getattr(args, "layer_norm_unbiased", True))

@@ -10,11 +10,34 @@ ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "silu": F.silu,
 
 
 class PositionwiseFeedForward(nn.Module):
-    def __init__(self, hidden_size, feedforward_size, hidden_act="gelu"):
+    """"feed_forward": "dense" (the default): linear_2(act(linear_1(x)))."""
+
+    def __init__(self, hidden_size, feedforward_size, hidden_act="gelu", bias=True):
         super().__init__()
-        self.linear_1 = nn.Linear(hidden_size, feedforward_size)
-        self.linear_2 = nn.Linear(feedforward_size, hidden_size)
+        self.linear_1 = nn.Linear(hidden_size, feedforward_size, bias=bias)
+        self.linear_2 = nn.Linear(feedforward_size, hidden_size, bias=bias)
         self.act = ACTIVATIONS[hidden_act]
 
     def forward(self, x):
         return self.linear_2(self.act(self.linear_1(x)))
+
+
+class GatedFeedForward(nn.Module):
+    """"feed_forward": "gated": linear_2(act(linear_gate(x)) * linear_1(x)); SwiGLU with "hidden_act": "silu"
+    (LLaMA), GEGLU with gelu / gelu_fast (T5 v1.1)."""
+
+    def __init__(self, hidden_size, feedforward_size, hidden_act="silu", bias=True):
+        super().__init__()
+        self.linear_gate = nn.Linear(hidden_size, feedforward_size, bias=bias)
+        self.linear_1 = nn.Linear(hidden_size, feedforward_size, bias=bias)
+        self.linear_2 = nn.Linear(feedforward_size, hidden_size, bias=bias)
+        self.act = ACTIVATIONS[hidden_act]
+
+    def forward(self, x):
+        return self.linear_2(self.act(self.linear_gate(x)) * self.linear_1(x))
+
+
+def feed_forward_from_args(args):
+    kind = GatedFeedForward if getattr(args, "feed_forward", "dense") == "gated" else PositionwiseFeedForward
+    return kind(args.hidden_size, args.feedforward_size, getattr(args, "hidden_act", "gelu"),
+                bias=not getattr(args, "remove_transformer_bias", False))

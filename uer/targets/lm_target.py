@@ -8,7 +8,9 @@ class LmTarget(nn.Module):
 
     def __init__(self, args, vocab_size):
         super().__init__()
-        self.output_layer = nn.Linear(args.hidden_size, vocab_size)
+        # UER-py's output layer has a bias; TencentPretrain's has one only with "has_lmtarget_bias": true
+        bias = getattr(args, "has_lmtarget_bias", None)
+        self.output_layer = nn.Linear(args.hidden_size, vocab_size, bias=True if bias is None else bias)
 
     def output_layer_to_tie(self):
         return self.output_layer

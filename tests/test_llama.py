@@ -1,0 +1,164 @@
+"""LLaMA-style decoders through HuggingFace transformers: tiny LlamaForCausalLM, Qwen2ForCausalLM and
+MistralForCausalLM with random, perturbed weights, converted to UER and back. Needs
+`pip install -r requirements-interop.txt`; skipped without it."""
+import json
+from argparse import Namespace
+
+import pytest
+import torch
+
+from conftest import load_script
+from uer.utils.errors import UserInputError
+
+transformers = pytest.importorskip("transformers")
+VOCAB_SIZE = 300
+TO_UER = "scripts/convert_llama_from_huggingface_to_uer.py"
+TO_HF = "scripts/convert_llama_from_uer_to_huggingface.py"
+
+
+def hf_config(family, **extra):
+    sizes = dict(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5,
+                 tie_word_embeddings=False, bos_token_id=1, eos_token_id=2)
+    sizes.update(extra)
+    cls = {"llama": transformers.LlamaConfig, "qwen2": transformers.Qwen2Config,
+           "mistral": transformers.MistralConfig}[family]
+    return cls(**sizes)
+
+
+def hf_model(family, folder, shard=False, **extra):
+    config = hf_config(family, **extra)
+    cls = {"llama": transformers.LlamaForCausalLM, "qwen2": transformers.Qwen2ForCausalLM,
+           "mistral": transformers.MistralForCausalLM}[family]
+    torch.manual_seed(0)
+    model = cls(config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)  # norms away from 1, biases away from 0
+    model.save_pretrained(folder, max_shard_size="100KB" if shard else "10GB")
+    return model
+
+
+def uer_model(model_path, config_path):
+    from uer.model_builder import build_model
+    from uer.model_loader import load_model
+    from uer.opts import load_config, MODEL_DEFAULTS
+    args = Namespace(**dict(MODEL_DEFAULTS, **load_config(str(config_path)), config_path=str(config_path)))
+    args.factorized_embedding_parameterization = args.parameter_sharing = args.bidirectional = False
+    model = build_model(args, VOCAB_SIZE).eval()
+    report = load_model(model, str(model_path))
+    assert not report["missing"] and not report["unexpected"], report
+    return model
+
+
+def convert(hf_folder, out, *extra):
+    load_script(TO_UER).main(["--input_model_path", str(hf_folder), "--output_model_path", str(out / "uer.bin"),
+                              *extra])
+    return uer_model(out / "uer.bin", out / "uer.json")
+
+
+def logits(model, src):
+    with torch.no_grad():
+        return model.target.word_logits(model.encode(src, torch.ones_like(src)))
+
+
+@pytest.mark.parametrize("family,extra", [("llama", {}), ("qwen2", {}), ("mistral", {}),
+                                          ("llama", {"tie_word_embeddings": True, "num_key_value_heads": 1}),
+                                          ("llama", {"head_dim": 32, "rope_theta": 500.0})])
+def test_converted_model_gives_transformers_logits(tmp_path, family, extra):
+    hf = hf_model(family, tmp_path / "hf", **extra)
+    ours = convert(tmp_path / "hf", tmp_path)
+    src = torch.randint(3, VOCAB_SIZE, (3, 40))
+    with torch.no_grad():
+        theirs = hf(src).logits
+    assert (logits(ours, src) - theirs).abs().max() <= 1e-5
+
+
+def test_sharded_checkpoint_converts_and_round_trips_bit_identically(tmp_path):
+    hf = hf_model("qwen2", tmp_path / "hf", shard=True)
+    assert (tmp_path / "hf" / "model.safetensors.index.json").exists()
+    ours = convert(tmp_path / "hf", tmp_path)
+    load_script(TO_HF).main(["--input_model_path", str(tmp_path / "uer.bin"), "--output_model_path",
+                             str(tmp_path / "back" / "model.safetensors"), "--config_path", str(tmp_path / "uer.json")])
+    back = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again)
+    for key in original:
+        assert torch.equal(original[key], again[key]), key
+    src = torch.randint(3, VOCAB_SIZE, (2, 17))
+    with torch.no_grad():
+        assert torch.equal(back(src).logits, hf(src).logits)
+    assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5
+
+
+def test_greedy_continuation_equals_transformers_generate(tmp_path):
+    hf = hf_model("llama", tmp_path / "hf")
+    ours = convert(tmp_path / "hf", tmp_path)
+    prompt = [1, 17, 201, 45, 99]
+    with torch.no_grad():
+        expected = hf.generate(torch.tensor([prompt]), max_new_tokens=30, do_sample=False, eos_token_id=None,
+                               pad_token_id=0)[0, len(prompt):].tolist()
+    decoder = load_script("scripts/generate.py").Decoder(ours, torch.device("cpu"))
+    ids = list(prompt)
+    with torch.no_grad():
+        for _ in range(30):
+            ids.append(int(ours.target.word_logits(decoder(ids)).argmax()))
+    assert decoder.cache is not None and ids[len(prompt):] == expected
+
+
+@pytest.mark.parametrize("offset", [0, 1, 37])
+def test_rope_with_the_cache_equals_re_encoding(tmp_path, offset):
+    hf_model("llama", tmp_path / "hf")
+    model = convert(tmp_path / "hf", tmp_path)
+    src = torch.randint(3, VOCAB_SIZE, (1, offset + 6))
+    full = model.encode(src, torch.ones_like(src))
+    cache = [{} for _ in range(model.encoder.layers_num)]
+    with torch.no_grad():
+        if offset:
+            model.encoder(model.embedding(src[:, :offset], None), torch.ones_like(src[:, :offset]), cache)
+        new = src[:, offset:]
+        stepped = model.encoder(model.embedding(new, None, start=offset), torch.ones_like(new), cache)
+    assert (stepped - full[:, offset:]).abs().max() <= 1e-5
+
+
+def tencentpretrain_checkpoint(hf, heads, kv_heads):
+    """The HF weights in TencentPretrain's names and RoPE pairing, as its converter writes them."""
+    def un_permute(w, n):
+        rows, dim = w.shape
+        return w.reshape(n, 2, rows // n // 2, dim).transpose(1, 2).reshape(rows, dim)
+    names = load_script(TO_UER).__dict__  # noqa: F841 (the script is importable)
+    from uer.utils.interop import convert_llama
+    out = {}
+    for name, w in hf.state_dict().items():
+        uer = convert_llama.hf_name_to_uer(name)
+        uer = {v: k for k, v in convert_llama.TENCENTPRETRAIN.items()}.get(uer, uer)
+        if "q_proj" in name:
+            w = un_permute(w, heads)
+        elif "k_proj" in name:
+            w = un_permute(w, kv_heads)
+        out[uer] = w.clone()
+    return out
+
+
+def test_tencentpretrain_checkpoint_converts_with_its_config(tmp_path):
+    hf = hf_model("llama", tmp_path / "hf")
+    torch.save(tencentpretrain_checkpoint(hf, 4, 2), tmp_path / "tp.bin")
+    tp_config = {"emb_size": 64, "feedforward_size": 96, "hidden_size": 64, "hidden_act": "silu", "heads_num": 4,
+                 "local_kv_heads_num": 2, "layers_num": 2, "dropout": 0.0, "data_processor": "lm",
+                 "max_seq_length": 128, "embedding": ["word"], "remove_transformer_bias": True,
+                 "remove_embedding_layernorm": True, "rotary_position_embedding": True, "encoder": "transformer",
+                 "feed_forward": "gated", "mask": "causal", "layernorm_positioning": "pre", "layernorm": "rms",
+                 "layernorm_eps": 1e-5, "target": ["lm"]}
+    (tmp_path / "tp.json").write_text(json.dumps(tp_config))
+    ours = convert(tmp_path / "tp.bin", tmp_path, "--from", "tencentpretrain", "--config_path", str(tmp_path / "tp.json"))
+    src = torch.randint(3, VOCAB_SIZE, (2, 30))
+    with torch.no_grad():
+        assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5
+
+
+def test_unsupported_architecture_is_named(tmp_path):
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"architectures": ["GemmaForCausalLM"], "model_type": "gemma"}))
+    with pytest.raises(UserInputError, match="GemmaForCausalLM.*LlamaForCausalLM"):
+        load_script(TO_UER).main(["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])

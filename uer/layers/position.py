@@ -1,0 +1,60 @@
+"""Positions inside attention, for the configs that ask for them instead of a learned position embedding:
+
+- "rotary_position_embedding": RoPE (Su et al.; LLaMA). Queries and keys are rotated by position-dependent
+  angles, pairing dimension i with i + head_size / 2 (HuggingFace's layout); "rope_theta" is the base (10000).
+- "alibi_position_embedding": ALiBi (Press et al.; BLOOM). Each head adds slope_h * (j - i) to the score of
+  query i for key j; the slopes are BLOOM's geometric sequence.
+"""
+import math
+
+import torch
+import torch.nn as nn
+
+
+class RotaryEmbedding(nn.Module):
+    """cos and sin [length, head_size] of positions start .. start + length - 1, computed in fp32 as
+    HuggingFace's LlamaRotaryEmbedding computes them (no parameters: nothing in the checkpoint)."""
+
+    def __init__(self, head_size, base=10000.0):
+        super().__init__()
+        if head_size % 2:
+            raise ValueError(f"rotary_position_embedding needs an even head size, not {head_size}")
+        inv_freq = 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.int64).float() / head_size))
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+
+    def forward(self, start, length, device):
+        positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
+        with torch.autocast(device.type, enabled=False):
+            freqs = positions[:, None] * self.inv_freq.to(device)[None, :]
+            angles = torch.cat([freqs, freqs], -1)
+            return angles.cos(), angles.sin()
+
+
+def rotate_half(x):
+    first, second = x.chunk(2, -1)
+    return torch.cat([-second, first], -1)
+
+
+def apply_rotary(x, cos, sin):
+    """x [batch, heads, length, head_size] rotated by the angles of its positions."""
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    return x * cos + rotate_half(x) * sin
+
+
+def alibi_slopes(heads_num):
+    """BLOOM's slopes: 2^(-8 i / n) for the largest power of two n <= heads, then every other slope of 2n."""
+    closest = 2 ** math.floor(math.log2(heads_num))
+    base = 2.0 ** (-(2.0 ** -(math.log2(closest) - 3)))
+    slopes = [base ** i for i in range(1, closest + 1)]
+    if closest < heads_num:
+        extra = 2.0 ** (-(2.0 ** -(math.log2(2 * closest) - 3)))
+        slopes += [extra ** i for i in range(1, 2 * (heads_num - closest), 2)]
+    return torch.tensor(slopes)
+
+
+def alibi_bias(slopes, start, length, keys, device):
+    """[heads, length, keys]: slope_h * (j - i) for queries i = start .. start + length - 1 and keys j. Under the
+    softmax this equals BLOOM's slope_h * j (a constant per row)."""
+    rows = torch.arange(start, start + length, device=device)
+    distance = (torch.arange(keys, device=device)[None, :] - rows[:, None]).float()
+    return slopes.to(device)[:, None, None] * distance
