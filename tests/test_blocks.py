@@ -1,0 +1,194 @@
+"""The transformer's building blocks chosen by config keys, each against a formula written here, and the
+successor's configs: TencentPretrain's LLaMA files build here with the published parameter counts."""
+import json
+import math
+import os
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import ROOT, model_args
+from uer.utils.errors import UserInputError
+
+torch.manual_seed(0)
+
+
+def llama_args(**extra):
+    from uer.opts import load_config
+    config = load_config(os.path.join(ROOT, "models", "llama_tiny_config.json"))
+    return model_args(dict(config, **extra))
+
+
+def test_rms_norm_is_the_formula():
+    from uer.layers.layer_norm import layer_norm_from_args
+    norm = layer_norm_from_args(llama_args(layer_norm_eps=1e-5), 64)
+    with torch.no_grad():
+        norm.weight.normal_()
+    x = torch.randn(3, 5, 64) * 4 + 1
+    expected = norm.weight * x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5)
+    assert [n for n, _ in norm.named_parameters()] == ["weight"]
+    assert (norm(x) - expected).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("act,fn", [("silu", lambda x: x * torch.sigmoid(x)),
+                                    ("gelu", lambda x: 0.5 * x * (1 + torch.erf(x / math.sqrt(2))))])
+def test_gated_feed_forward_is_the_formula(act, fn):
+    from uer.layers.position_ffn import feed_forward_from_args
+    ff = feed_forward_from_args(llama_args(hidden_act=act, remove_transformer_bias=False))
+    x = torch.randn(2, 7, 64)
+    gate, up, down = ff.linear_gate, ff.linear_1, ff.linear_2
+    expected = (fn(x @ gate.weight.T + gate.bias) * (x @ up.weight.T + up.bias)) @ down.weight.T + down.bias
+    assert (ff(x) - expected).abs().max() < 1e-5
+
+
+def reference_attention(attn, x, bias=None, scale=True, visible=None):
+    """Multi-head attention written out: every query head h uses key/value head h // (heads / kv heads)."""
+    b, s, _ = x.shape
+    q = (x @ attn.linear_layers[0].weight.T).view(b, s, attn.heads_num, -1).transpose(1, 2)
+    k = (x @ attn.linear_layers[1].weight.T).view(b, s, attn.kv_heads_num, -1).transpose(1, 2)
+    v = (x @ attn.linear_layers[2].weight.T).view(b, s, attn.kv_heads_num, -1).transpose(1, 2)
+    group = attn.heads_num // attn.kv_heads_num
+    k, v = k.repeat_interleave(group, 1), v.repeat_interleave(group, 1)
+    scores = q @ k.transpose(-1, -2) / (math.sqrt(q.size(-1)) if scale else 1.0)
+    if bias is not None:
+        scores = scores + bias
+    if visible is not None:
+        scores = scores.masked_fill(~visible, float("-inf"))
+    out = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(b, s, -1)
+    return out @ attn.final_linear.weight.T
+
+
+@pytest.mark.parametrize("kv", [4, 2, 1])
+def test_grouped_query_attention_equals_its_repeated_heads(kv):
+    from uer.layers.multi_headed_attn import attention_from_args
+    attn = attention_from_args(llama_args(local_kv_heads_num=kv)).eval()
+    assert attn.linear_layers[1].weight.shape == (kv * 16, 64)
+    x = torch.randn(2, 9, 64)
+    expected = reference_attention(attn, x)
+    assert (attn(x, x, x) - expected).abs().max() < 1e-5
+    # the CPU training path (dropout drawn here, p tiny) computes the same
+    attn.train()
+    attn.dropout = 1e-12
+    assert (attn(x, x, x) - expected).abs().max() < 1e-5
+
+
+def test_attention_head_size_and_no_scale():
+    from uer.layers.multi_headed_attn import attention_from_args
+    attn = attention_from_args(llama_args(attention_head_size=24, remove_attention_scale=True)).eval()
+    assert attn.linear_layers[0].weight.shape == (96, 64) and attn.final_linear.weight.shape == (64, 96)
+    x = torch.randn(2, 5, 64)
+    assert (attn(x, x, x) - reference_attention(attn, x, scale=False)).abs().max() < 1e-4
+
+
+def test_alibi_slopes_and_bias():
+    from uer.layers.position import alibi_slopes
+    assert torch.allclose(alibi_slopes(8), torch.tensor([2.0 ** -i for i in range(1, 9)]))
+    twelve = [2.0 ** -i for i in range(1, 9)] + [2.0 ** -(i / 2) for i in (1, 3, 5, 7)]
+    assert torch.allclose(alibi_slopes(12), torch.tensor(twelve))
+    from uer.encoders import str2encoder
+    args = llama_args(alibi_position_embedding=True, rotary_position_embedding=False)
+    encoder = str2encoder["transformer"](args).eval()
+    x, seg = torch.randn(1, 6, 64), torch.ones(1, 6, dtype=torch.long)
+    layer = encoder.transformer[0]
+    normed = layer.layer_norm_1(x)
+    i, j = torch.arange(6)[:, None], torch.arange(6)[None, :]
+    bias = alibi_slopes(4)[:, None, None] * (j - i)
+    expected = reference_attention(layer.self_attn, normed, bias=bias, visible=j <= i)
+    mask, causal = encoder.attention_mask(seg, 0)
+    assert (layer.self_attn(normed, normed, normed, mask, causal) - expected).abs().max() < 1e-5
+
+
+def test_prefix_mask_sees_the_first_segment_fully_and_the_rest_causally():
+    from uer.encoders import str2encoder
+    encoder = str2encoder["transformer"](llama_args(mask="causal_with_prefix")).eval()
+    seg = torch.tensor([[1, 1, 1, 2, 2, 0]])
+    mask, _ = encoder.attention_mask(seg, 0)
+    expected = torch.tensor([[1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0],
+                             [1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 0]], dtype=torch.bool)
+    assert torch.equal(mask[0, 0], expected)
+    x = torch.randn(1, 6, 64)
+    changed = x.clone()
+    changed[0, 4] += 1.0  # a token of the second segment: the prefix never sees it
+    with torch.no_grad():
+        a, b = encoder(x, seg), encoder(changed, seg)
+    assert torch.equal(a[0, :4], b[0, :4]) and not torch.equal(a[0, 4], b[0, 4])
+
+
+def test_defaults_build_the_2020_transformer():
+    from uer.encoders import str2encoder
+    args = model_args({}, encoder="bert", hidden_size=64, emb_size=64, heads_num=4, feedforward_size=128,
+                      layers_num=1)
+    keys = set(str2encoder["bert"](args).state_dict())
+    assert "transformer.0.layer_norm_1.gamma" in keys and "transformer.0.self_attn.linear_layers.0.bias" in keys
+    assert not any("linear_gate" in k or k.endswith(".weight") and "layer_norm" in k for k in keys)
+
+
+PUBLISHED = {"llama_7b": 6_738_415_616, "llama2_7b": 6_738_415_616, "llama2_13b": 13_015_864_320,
+             "llama2_70b": 68_976_648_192}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_tencentpretrain_llama_configs_build_with_the_published_sizes(name):
+    from argparse import Namespace
+    from uer.model_builder import build_model
+    from uer.opts import load_config, MODEL_DEFAULTS
+    path = os.path.join(ROOT, "models", f"{name}_config.json")
+    config = load_config(path)
+    assert (config["embedding"], config["encoder"], config["target"]) == ("word", "transformer", "lm")
+    args = Namespace(**dict(MODEL_DEFAULTS, **config, config_path=path, factorized_embedding_parameterization=False,
+                            parameter_sharing=False, bidirectional=False))
+    with torch.device("meta"):
+        model = build_model(args, 32000)
+    assert sum(p.numel() for p in model.parameters()) == PUBLISHED[name]
+    assert model.encoder.causal and model.target.output_layer.bias is None
+    assert model.embedding.layer_norm is None
+
+
+def test_tencentpretrain_gpt2_config_means_gpt2(tmp_path):
+    """TencentPretrain's gpt2_config.json: its lists, and its LM output layer without a bias."""
+    from uer.opts import load_config
+    config = load_config(write(tmp_path, emb_size=64, feedforward_size=256, hidden_size=64, hidden_act="gelu_fast",
+                               heads_num=4, layers_num=2, max_seq_length=128, dropout=0.1, data_processor="lm",
+                               embedding=["word", "pos"], remove_embedding_layernorm=True, encoder="transformer",
+                               mask="causal", layernorm_positioning="pre", target=["lm"], tie_weights=True))
+    assert config["embedding"] == "word_pos" and config["target"] == "lm" and config["has_lmtarget_bias"] is False
+    from uer.model_builder import build_model
+    model = build_model(model_args(config), 100)
+    assert model.encoder.causal and model.target.output_layer.bias is None
+    assert model.target.output_layer.weight is model.embedding.word_embedding.weight
+
+
+def write(tmp_path, **config):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+@pytest.mark.parametrize("config,extra,message", [
+    ({"local_kv_heads_num": 3}, {}, r"config\.json: local_kv_heads_num 3 does not divide heads_num 4"),
+    ({"rotary_position_embedding": True}, {"embedding": "word_pos"},
+     r"config\.json: rotary_position_embedding with the learned position embedding of --embedding word_pos"),
+    ({"rotary_position_embedding": True, "alibi_position_embedding": True}, {}, "choose one"),
+    ({"mask": "causal"}, {"encoder": "bert"}, "mask 'causal' contradicts --encoder bert"),
+    ({"rotary_position_embedding": True}, {"encoder": "lstm"}, "apply to the transformer encoders"),
+])
+def test_incompatible_keys_are_one_line_errors(tmp_path, config, extra, message):
+    from uer.model_builder import build_model
+    path = write(tmp_path, **config)
+    args = llama_args(config_path=path, **config, **extra)
+    with pytest.raises(UserInputError, match=message):
+        build_model(args, 100)
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"mask": "bidirectional"}, "mask \"bidirectional\" is not supported; expected one of fully_visible"),
+    ({"embedding": ["word", "sinusoidalpos"]}, r"embedding \[\"word\", \"sinusoidalpos\"\] is not supported"),
+    ({"layernorm": "group"}, "layernorm \"group\" is not supported"),
+    ({"local_kv_heads_num": 0}, "local_kv_heads_num must be a positive integer"),
+    ({"rotary_position_embedding": "yes"}, "rotary_position_embedding must be true or false"),
+])
+def test_bad_values_name_the_file_and_key(tmp_path, config, message):
+    from uer.opts import load_config
+    with pytest.raises(UserInputError, match=message):
+        load_config(write(tmp_path, **config))
