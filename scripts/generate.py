@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Continue a text with a model pre-trained with --target lm (GPT, or a causal LSTM/CNN): the text of
---input_path is extended to --seq_length tokens, or until [SEP], and written to --output_path.
+"""Continue a text with a model pre-trained with --target lm (GPT, a LLaMA-style decoder, or a causal
+LSTM/CNN): the text of --input_path is extended by --max_new_tokens tokens (default: to --seq_length tokens
+in all), or until the end token ([SEP]; a HuggingFace tokenizer's end-of-sequence token), and written to
+--output_path. Transformer decoders keep the keys and values of earlier positions (one token's work per step).
 
 Decoding: greedy with --top_k 1 (the default); otherwise sampling from the --temperature-scaled distribution
 cut to the --top_k most likely tokens and to the smallest set holding --top_p of the probability."""
@@ -21,6 +23,8 @@ def build_parser():
     parser.add_argument("--top_p", type=float, default=1.0, help="Nucleus sampling mass (1.0: no cut).")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--max_new_tokens", type=int, default=None,
+                        help="Tokens to generate at most (default: until the text has --seq_length tokens).")
     return parser
 
 
@@ -72,26 +76,31 @@ def main(argv=None):
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_text
     from uer.utils.text.tokenizers import load_vocab_and_tokenizer
-    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    from uer.utils.text.hf_tokenizer import HfTokenizer
+    vocab, tokenizer = load_vocab_and_tokenizer(args, padding=False)
     text = read_text(args.input_path, "input").strip()
-    ids = [vocab.get(CLS_TOKEN)] + tokenizer.encode(text)
-    if len(ids) >= args.seq_length:
+    hf = isinstance(tokenizer, HfTokenizer)  # its own special tokens, as transformers would add them
+    ids = tokenizer.hf.encode(text).ids if hf else [vocab.get(CLS_TOKEN)] + tokenizer.encode(text)
+    limit = args.seq_length if args.max_new_tokens is None else len(ids) + args.max_new_tokens
+    if args.max_new_tokens is not None and args.max_new_tokens < 1:
+        raise UserInputError("--max_new_tokens must be at least 1")
+    if len(ids) >= limit:
         raise UserInputError(f"{args.input_path}: the beginning has {len(ids)} tokens, not fewer than "
                              f"--seq_length {args.seq_length}")
     model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, target="lm"), parallel=False)
     generator = torch.Generator().manual_seed(args.seed)
-    start = len(ids)
+    start, end = len(ids), vocab.get(SEP_TOKEN)
     step = Decoder(model, device)
     with torch.no_grad():
-        while len(ids) < args.seq_length:
+        while len(ids) < limit:
             token = next_token(model.target.word_logits(step(ids)).cpu(), args.top_k, args.top_p, args.temperature,
                                generator)
-            if token == vocab.get(SEP_TOKEN):
+            if token == end:
                 break
             ids.append(token)
-    continuation = "".join(t[2:] if t.startswith("##") else t for t in (vocab.i2w[i] for i in ids[start:]))
+    result = tokenizer.hf.decode(ids, skip_special_tokens=True) if hf else text + tokenizer.decode(ids[start:])
     with atomic_open(args.output_path, "w") as f:
-        f.write(text + continuation + "\n")
+        f.write(result + "\n")
     print(f"wrote {args.output_path}: {len(ids) - start} tokens generated")
 
 

@@ -4,6 +4,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -192,3 +193,80 @@ def test_bad_values_name_the_file_and_key(tmp_path, config, message):
     from uer.opts import load_config
     with pytest.raises(UserInputError, match=message):
         load_config(write(tmp_path, **config))
+
+
+def test_llama_style_model_pretrains_and_classifies_with_last_token_pooling(datasets, tmp_path):
+    from conftest import VOCAB, load_script, run_script
+    from test_pretrain import report_values
+    config = os.path.join(ROOT, "models", "llama_tiny_config.json")
+    out = str(tmp_path / "llama.bin")
+    proc = run_script("pretrain.py", "--dataset_path", datasets["lm"], "--vocab_path", VOCAB, "--config_path", config,
+                      "--output_model_path", out, "--total_steps", "60", "--report_steps", "20",
+                      "--save_checkpoint_steps", "60", "--batch_size", "16", "--learning_rate", "1e-3")
+    loss = report_values(proc.stdout, "loss_lm")
+    assert len(loss) == 3 and loss[-1] < loss[0] - 1.0, loss
+    data = os.path.join(ROOT, "datasets", "book_review")
+    load_script("run_classifier.py").main([
+        "--pretrained_model_path", out + "-60", "--vocab_path", VOCAB, "--config_path", config, "--pooling", "last",
+        "--train_path", os.path.join(data, "train.tsv"), "--dev_path", os.path.join(data, "dev.tsv"),
+        "--epochs_num", "1", "--batch_size", "32", "--learning_rate", "1e-3",
+        "--output_model_path", str(tmp_path / "cls.bin"), "--metrics_path", str(tmp_path / "m.jsonl")])
+    from uer.utils.monitor.metrics import read_metrics
+    dev = [r for r in read_metrics(str(tmp_path / "m.jsonl")) if r.get("split") == "dev"]
+    assert dev and dev[-1]["acc"] > 0.7, dev
+
+
+def test_last_token_pooling_reads_the_last_real_token():
+    from uer.layers.pooling import pool
+    hidden = torch.arange(2 * 4 * 1, dtype=torch.float).view(2, 4, 1)
+    seg = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])
+    assert pool(hidden, seg, "last").flatten().tolist() == [2.0, 7.0]
+
+
+def word_tokenizer_file(path, words_num=60):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    words = ["<unk>", "<s>", "</s>"] + [f"w{i}" for i in range(3, words_num)]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.add_special_tokens(["<unk>", "<s>", "</s>"])
+    tok.save(str(path))
+    return str(path)
+
+
+def test_hf_tokenizer_through_preprocess_pretrain_and_fine_tuning(tmp_path):
+    from conftest import load_script, run_script
+    tok = word_tokenizer_file(tmp_path / "tokenizer.json")
+    rng = torch.Generator().manual_seed(0)
+    lines = [" ".join(f"w{int(i)}" for i in torch.randint(3, 60, (12,), generator=rng)) for _ in range(300)]
+    (tmp_path / "corpus.txt").write_text("\n".join(lines) + "\n")
+    run_script("preprocess.py", "--corpus_path", str(tmp_path / "corpus.txt"), "--tokenizer", "hf",
+               "--tokenizer_path", tok, "--dataset_path", str(tmp_path / "lm.pt"), "--target", "lm",
+               "--seq_length", "32")
+    from uer.utils.pretraining.pretrain_data import PretrainDataset
+    src, _, _ = PretrainDataset(str(tmp_path / "lm.pt")).batch(np.arange(1))
+    texts = {tuple(int(w[1:]) for w in line.split()) for line in lines}
+    assert src[0][0] == 1 and tuple(src[0][1:13]) in texts  # <s> (the [CLS] here), then the words' own ids
+    config = os.path.join(ROOT, "models", "llama_tiny_config.json")
+    run_script("pretrain.py", "--dataset_path", str(tmp_path / "lm.pt"), "--tokenizer_path", tok, "--config_path",
+               config, "--output_model_path", str(tmp_path / "m.bin"), "--total_steps", "5",
+               "--save_checkpoint_steps", "5", "--batch_size", "8")
+    rows = ["label\ttext_a"] + [f"{int(w.split()[0][1:]) % 2}\t{w}" for w in lines[:100]]
+    (tmp_path / "train.tsv").write_text("\n".join(rows) + "\n")
+    load_script("run_classifier.py").main([
+        "--pretrained_model_path", str(tmp_path / "m.bin-5"), "--tokenizer", "hf", "--tokenizer_path", tok,
+        "--config_path", config, "--pooling", "last", "--train_path", str(tmp_path / "train.tsv"),
+        "--dev_path", str(tmp_path / "train.tsv"), "--epochs_num", "1", "--output_model_path", str(tmp_path / "c.bin")])
+    assert (tmp_path / "c.bin").exists()
+
+
+def test_hf_tokenizer_whose_id_0_is_a_real_token_is_refused_for_padded_batches(tmp_path):
+    from tokenizers import Tokenizer, models
+    from uer.utils.text.hf_tokenizer import load_hf
+    tok = Tokenizer(models.WordLevel({"!": 0, "a": 1, "<|endoftext|>": 2}, unk_token="<|endoftext|>"))
+    tok.save(str(tmp_path / "t.json"))
+    with pytest.raises(UserInputError, match=r"t\.json: id 0 is '!', a real token"):
+        load_hf(str(tmp_path / "t.json"))
+    vocab, _ = load_hf(str(tmp_path / "t.json"), padding=False)
+    assert vocab.get("[SEP]") == 2 and vocab.get("[CLS]") == 2
+    with pytest.raises(UserInputError, match="no mask token"):
+        vocab.get("[MASK]")

@@ -162,3 +162,33 @@ def test_unsupported_architecture_is_named(tmp_path):
     (folder / "config.json").write_text(json.dumps({"architectures": ["GemmaForCausalLM"], "model_type": "gemma"}))
     with pytest.raises(UserInputError, match="GemmaForCausalLM.*LlamaForCausalLM"):
         load_script(TO_UER).main(["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
+
+
+def word_tokenizer():
+    """A tokenizer.json as HF ships them: <unk> 0, <s> 1, </s> 2, <s> added before each text."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    words = ["<unk>", "<s>", "</s>"] + [f"w{i}" for i in range(3, VOCAB_SIZE)]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    tok.add_special_tokens(["<unk>", "<s>", "</s>"])
+    return tok
+
+
+def test_generate_script_with_the_model_s_tokenizer_continues_as_transformers(tmp_path):
+    hf = hf_model("llama", tmp_path / "hf")
+    tok = word_tokenizer()
+    tok.save(str(tmp_path / "hf" / "tokenizer.json"))
+    convert(tmp_path / "hf", tmp_path)
+    (tmp_path / "in.txt").write_text("w5 w17 w200 w33\n")
+    load_script("scripts/generate.py").main([
+        "--pretrained_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--tokenizer", "hf", "--tokenizer_path", str(tmp_path / "hf" / "tokenizer.json"),
+        "--input_path", str(tmp_path / "in.txt"), "--output_path", str(tmp_path / "out.txt"),
+        "--max_new_tokens", "12"])
+    prompt = tok.encode("w5 w17 w200 w33").ids
+    assert prompt[0] == 1
+    with torch.no_grad():
+        expected = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
+                               pad_token_id=0)[0].tolist()
+    assert (tmp_path / "out.txt").read_text() == tok.decode(expected, skip_special_tokens=True) + "\n"

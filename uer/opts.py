@@ -49,12 +49,15 @@ def registry_choices():
 def vocab_opts(parser):
     parser.add_argument("--vocab_path", default=None, help="Vocabulary file, one token per line.")
     parser.add_argument("--spm_model_path", default=None, help="Sentencepiece model (replaces --vocab_path).")
+    parser.add_argument("--tokenizer_path", default=None,
+                        help="HuggingFace tokenizer.json (with --tokenizer hf): its vocabulary replaces --vocab_path.")
 
 
 def tokenizer_opts(parser):
     vocab_opts(parser)
-    parser.add_argument("--tokenizer", choices=["bert", "char", "space"], default="bert",
-                        help="bert: Google BERT basic + WordPiece; char: characters; space: split on spaces.")
+    parser.add_argument("--tokenizer", choices=["bert", "char", "space", "hf"], default="bert",
+                        help="bert: Google BERT basic + WordPiece; char: characters; space: split on spaces; hf: "
+                             "the HuggingFace tokenizer of --tokenizer_path.")
 
 
 def model_opts(parser, with_target=True):

@@ -216,7 +216,8 @@ def word_starts_path(tokens_path):
 def tokenize(args, data, dtype, work):
     size = os.path.getsize(args.corpus_path)
     ranges = corpus.split_ranges(args.corpus_path, max(max(1, args.processes_num) * 4, -(-size // JOB_BYTES)))
-    tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer}
+    tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer,
+                "tokenizer_path": args.tokenizer_path}
     words = {"name": args.segmenter, "user_dict_path": args.user_dict_path} if args.whole_word_masking else None
     if words:  # loaded once here: a missing package or a bad dictionary fails early, and forked workers share it
         corpus.cached("segmenter", words, lambda: load_segmenter(**words))
@@ -240,7 +241,12 @@ def tokenize(args, data, dtype, work):
 
 
 def special_ids(vocab):
-    return sorted({vocab.get(t) for t in SPECIAL_TOKENS})
+    return sorted({vocab.get(t) for t in SPECIAL_TOKENS if t in vocab})
+
+
+def mask_id(vocab, data):
+    """The [MASK] id for the masked targets; -1 for the others (a HuggingFace tokenizer may have no mask token)."""
+    return vocab.get(MASK_TOKEN) if data.masked else -1
 
 
 def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
@@ -250,7 +256,7 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
             "dynamic_masking": args.dynamic_masking, "span_masking": args.span_masking,
             "span_geo_prob": args.span_geo_prob, "span_max_length": args.span_max_length,
             "whole_word_masking": args.whole_word_masking, "token_dtype": np.dtype(dtype).str,
-            "vocab_size": len(vocab), "mask_id": vocab.get(MASK_TOKEN),
+            "vocab_size": len(vocab), "mask_id": mask_id(vocab, data),
             "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special_ids(vocab),
             "static_masks": static}
     jobs = []
@@ -301,7 +307,7 @@ def dataset_header(args, data, vocab, dtype, count, labels_max):
               "span_max_length": args.span_max_length, "whole_word_masking": bool(args.whole_word_masking),
               "segmenter": args.segmenter, "full_sentences": bool(args.full_sentences),
               "dup_factor": args.dup_factor, "seed": args.seed,
-              "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "mask_id": vocab.get(MASK_TOKEN),
+              "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "mask_id": mask_id(vocab, data),
               "special_ids": special_ids(vocab)}
     if args.target == "cls":
         header["labels_num"] = labels_max + 1

@@ -120,6 +120,10 @@ class Tokenizer:
     def encode(self, text):
         return self.encode_batch([text])[0]
 
+    def decode(self, ids):
+        """Text of ids: WordPiece continuations (##) joined to the token before, other tokens concatenated."""
+        return "".join(t[2:] if t.startswith("##") else t for t in (self.vocab.i2w[i] for i in ids))
+
     def encode_batch(self, texts):
         return [self.convert_tokens_to_ids(self.tokenize(t)) for t in texts]
 
@@ -243,8 +247,11 @@ def load_sp_model(path):
     return sp
 
 
-def load_vocab(args):
-    """(vocab, sentencepiece model or None) from --spm_model_path or --vocab_path."""
+def load_vocab(args, padding=True):
+    """(vocab, sentencepiece model or None) from --tokenizer_path, --spm_model_path or --vocab_path."""
+    if getattr(args, "tokenizer_path", None):
+        from uer.utils.text.hf_tokenizer import load_hf
+        return load_hf(args.tokenizer_path, padding)[0], None
     if getattr(args, "spm_model_path", None):
         sp_model = load_sp_model(args.spm_model_path)
         return Vocab.from_spm(sp_model, args.spm_model_path), sp_model
@@ -253,7 +260,15 @@ def load_vocab(args):
     raise UserInputError("no vocabulary given: pass --vocab_path (or --spm_model_path)")
 
 
-def load_vocab_and_tokenizer(args):
-    """Vocab and tokenizer from --vocab_path / --spm_model_path / --tokenizer."""
+def load_vocab_and_tokenizer(args, padding=True):
+    """Vocab and tokenizer from --vocab_path / --spm_model_path / --tokenizer (hf: --tokenizer_path).
+    padding: the caller pads batches with id 0 (see uer/utils/text/hf_tokenizer.py)."""
+    kind, hf_path = getattr(args, "tokenizer", "bert"), getattr(args, "tokenizer_path", None)
+    if (kind == "hf") != bool(hf_path):
+        raise UserInputError("--tokenizer hf and --tokenizer_path go together: the HuggingFace tokenizer.json is "
+                             "the tokenizer and its vocabulary")
+    if kind == "hf":
+        from uer.utils.text.hf_tokenizer import load_hf
+        return load_hf(hf_path, padding)
     vocab, sp_model = load_vocab(args)
-    return vocab, str2tokenizer[getattr(args, "tokenizer", "bert")](vocab, sp_model)
+    return vocab, str2tokenizer[kind](vocab, sp_model)
