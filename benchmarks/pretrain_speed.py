@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Pre-training throughput: ours vs HuggingFace transformers' BertForPreTraining, same config, batch and length.
+"""Pre-training throughput: ours vs HuggingFace transformers' BertForPreTraining (and LlamaForCausalLM for the
+LLaMA-style row), same config, batch and length.
 
     python3 benchmarks/pretrain_speed.py [--steps 6] [--models base,tiny] [--threads N] [--hf_keeps_freed_memory]
 
@@ -15,7 +16,8 @@ process in the same turns, and print what the 2020 formula costs beside it.
 
 Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
 measured fp32/bf16 matrix-product rates and our model-FLOPs utilisation (6 x non-embedding parameters x
-tokens/s / fp32 rate). Needs `pip install transformers` for the HF rows (they are skipped without it).
+tokens/s / fp32 rate; for lm targets the output layer counts too: it runs at every position). Needs
+`pip install transformers` for the HF rows (they are skipped without it).
 bf16 rows run only where the CPU has native bf16 matrix instructions (AVX512-BF16 or AMX) or on CUDA.
 """
 import argparse
@@ -36,11 +38,19 @@ from uer.utils.memory import keep_freed_memory  # noqa: E402
 from uer.utils.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 
 VOCAB = 21128  # google_zh_vocab.txt
-# name: (label, config, batch, embedding, encoder, target); HF has a counterpart only for the BERT rows.
+LLAMA_VOCAB = 32000
+# A LLaMA-style decoder: 4 layers x 512, 8 heads, 2 key/value heads, SwiGLU, RMSNorm, RoPE (seq 256).
+LLAMA = {"emb_size": 512, "hidden_size": 512, "feedforward_size": 1376, "heads_num": 8, "local_kv_heads_num": 2,
+         "layers_num": 4, "dropout": 0.0, "max_seq_length": 2048, "hidden_act": "silu", "embedding": "word",
+         "remove_embedding_layernorm": True, "encoder": "transformer", "mask": "causal",
+         "layernorm_positioning": "pre", "layernorm": "rms", "layer_norm_eps": 1e-6, "feed_forward": "gated",
+         "remove_transformer_bias": True, "rotary_position_embedding": True, "has_lmtarget_bias": False}
+# name: (label, config, batch, embedding, encoder, target); HF has a counterpart for the BERT and LLaMA rows.
 CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert"),
          "tiny": ("BERT-tiny", "bert_tiny_config.json", 32, "bert", "bert", "bert"),
          "lstm": ("LSTM lm", "rnn_config.json", 32, "word", "lstm", "lm"),
-         "gatedcnn": ("GatedCNN-9 lm", "gatedcnn_9_config.json", 8, "word", "gatedcnn", "lm")}
+         "gatedcnn": ("GatedCNN-9 lm", "gatedcnn_9_config.json", 8, "word", "gatedcnn", "lm"),
+         "llama": ("LLaMA-style 4x512", LLAMA, 8, "word", "transformer", "lm")}
 
 
 def matmul_rate(dtype, device, n=2048, seconds=1.0):
@@ -56,9 +66,9 @@ def matmul_rate(dtype, device, n=2048, seconds=1.0):
     return 2 * n ** 3 * runs / (time.perf_counter() - start)
 
 
-def make_batch(batch, seq, device, seed=0):
+def make_batch(batch, seq, device, seed=0, vocab=VOCAB):
     g = torch.Generator().manual_seed(seed)
-    src = torch.randint(5, VOCAB, (batch, seq), generator=g)
+    src = torch.randint(5, vocab, (batch, seq), generator=g)
     seg = torch.ones(batch, seq, dtype=torch.long)
     seg[:, seq // 2:] = 2
     masked = torch.rand(batch, seq, generator=g) < 0.15
@@ -73,11 +83,12 @@ def ours(config, batch, seq, device, fp16, embedding="bert", encoder="bert", tar
     args.__dict__.update(embedding=embedding, encoder=encoder, target=target, tie_weights=False, learning_rate=1e-4,
                          warmup=0.1, beta1=0.9, beta2=0.999, factorized_embedding_parameterization=False,
                          parameter_sharing=False, bidirectional=False)
+    vocab = LLAMA_VOCAB if encoder == "transformer" else VOCAB
     torch.manual_seed(0)
-    model = build_model(args, VOCAB).to(device).train()
+    model = build_model(args, vocab).to(device).train()
     optimizer, scheduler = build_optimizer(model, args, 1000)
     precision = Precision(fp16, "O1", device)
-    src, seg, tgt, nsp = make_batch(batch, seq, device)
+    src, seg, tgt, nsp = make_batch(batch, seq, device, vocab=vocab)
     targets = {"mlm": tgt, "label": nsp} if target == "bert" else {"lm": torch.roll(src, -1, 1)}
 
     def step():
@@ -90,8 +101,27 @@ def ours(config, batch, seq, device, fp16, embedding="bert", encoder="bert", tar
         optimizer.zero_grad(set_to_none=True)
         return loss.item()
 
-    non_emb = sum(p.numel() for n, p in model.named_parameters() if n.startswith("encoder."))
+    every_position = ("encoder.", "target.") if target == "lm" else ("encoder.",)
+    non_emb = sum(p.numel() for n, p in model.named_parameters() if n.startswith(every_position))
     return step, non_emb
+
+
+def hf_step(model, device, fp16, **inputs):
+    """One training step of a HF model (AdamW, autocast and grad scaling as HF users write them)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    scaler = torch.amp.GradScaler(device.type, enabled=fp16 and device.type == "cuda")
+
+    def step():
+        with torch.autocast(device.type, dtype=dtype, enabled=fp16):
+            out = model(**inputs)
+        scaler.scale(out.loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        return out.loss.item()
+
+    return step, None
 
 
 def huggingface(config, batch, seq, device, fp16):
@@ -102,23 +132,22 @@ def huggingface(config, batch, seq, device, fp16):
                            type_vocab_size=3)
     torch.manual_seed(0)
     model = BertForPreTraining(hf_config).to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     src, seg, tgt, nsp = make_batch(batch, seq, device)
     labels = torch.where(tgt > 0, tgt, torch.full_like(tgt, -100))
-    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
-    scaler = torch.amp.GradScaler(device.type, enabled=fp16 and device.type == "cuda")
+    return hf_step(model, device, fp16, input_ids=src, token_type_ids=seg, attention_mask=(seg > 0).long(),
+                   labels=labels, next_sentence_label=nsp)
 
-    def step():
-        with torch.autocast(device.type, dtype=dtype, enabled=fp16):
-            out = model(input_ids=src, token_type_ids=seg, attention_mask=(seg > 0).long(), labels=labels,
-                        next_sentence_label=nsp)
-        scaler.scale(out.loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        return out.loss.item()
 
-    return step, None
+def huggingface_llama(config, batch, seq, device, fp16):
+    from transformers import LlamaConfig, LlamaForCausalLM
+    hf_config = LlamaConfig(vocab_size=LLAMA_VOCAB, hidden_size=config["hidden_size"],
+                            intermediate_size=config["feedforward_size"], num_hidden_layers=config["layers_num"],
+                            num_attention_heads=config["heads_num"], num_key_value_heads=config["local_kv_heads_num"],
+                            max_position_embeddings=config["max_seq_length"], rms_norm_eps=config["layer_norm_eps"])
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(hf_config).to(device).train()
+    src = make_batch(batch, seq, device, vocab=LLAMA_VOCAB)[0]
+    return hf_step(model, device, fp16, input_ids=src, labels=src)
 
 
 class StepServer:
@@ -215,19 +244,22 @@ def main():
     for name in args.models.split(","):
         title, config_file, batch, embedding, encoder, target = CASES[name]
         batch = args.batch_size or batch
-        config = load_config(os.path.join(REPO_ROOT, "models", config_file))
-        with_hf = have_hf and encoder == "bert"
+        config = config_file if isinstance(config_file, dict) else \
+            load_config(os.path.join(REPO_ROOT, "models", config_file))
+        with_hf = have_hf and encoder in ("bert", "transformer")
+        hf_side = huggingface_llama if encoder == "transformer" else huggingface
         for fp16 in (False, True):
             label = "fp32" if not fp16 else f"--fp16 ({str(half).split('.')[-1]})"
             if fp16 and not fast_half:
                 print(f"| {title} | | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
                 continue
             keep = device.type == "cpu"
-            norms = [("2020", config)] + [("fused", dict(config, layer_norm_unbiased=False))] * (encoder == "bert")
+            own = "rms" if config.get("layernorm") in ("rms", "t5") else "2020"
+            norms = [(own, config)] + [("fused", dict(config, layer_norm_unbiased=False))] * (encoder == "bert")
             sides = [StepServer(ours, (c, batch, args.seq_length, device, fp16, embedding, encoder, target),
                                 keep, args.threads) for _, c in norms]
             if with_hf:
-                sides.append(StepServer(huggingface, (config, batch, args.seq_length, device, fp16),
+                sides.append(StepServer(hf_side, (config, batch, args.seq_length, device, fp16),
                                         keep and args.hf_keeps_freed_memory, args.threads))
             times = median_step_times(sides, args.steps)
             hf = times[len(norms)] if with_hf else None

@@ -3,7 +3,7 @@
 and model.safetensors, or sharded model-0000x-of-0000y.safetensors with their index) to a UER model, and its
 config.json to a UER config that describes the whole model, so that pretrain.py, run_classifier.py and
 generate.py need no model flag. With --from tencentpretrain the input is a TencentPretrain LLaMA checkpoint
-(.bin) and --config_path its config. Tensors are read one at a time: the conversion holds the model once."""
+(.bin) and --config_path its config. Tensors are read one at a time: the conversion holds the model about once."""
 import argparse
 import os
 import sys
@@ -42,7 +42,7 @@ def main(argv=None):
         tensors = convert_llama.tencentpretrain_to_uer(read_state_dict(args.input_model_path, mmap=True).items(),
                                                        heads, config.get("local_kv_heads_num") or heads)
     else:
-        from uer.utils.interop.safetensors_stream import iter_tensors
+        from uer.utils.interop.hf_files import iter_tensors
         from uer.utils.readers import read_json_object
         folder = args.input_model_path if os.path.isdir(args.input_model_path) else \
             os.path.dirname(os.path.abspath(args.input_model_path))

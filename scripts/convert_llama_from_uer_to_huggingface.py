@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Convert a LLaMA-style UER model (see convert_llama_from_huggingface_to_uer.py) to HuggingFace's
 LlamaForCausalLM (Qwen2ForCausalLM when its query/key/value projections have biases): model.safetensors at
---output_model_path and config.json beside it, written one tensor at a time."""
+--output_model_path and config.json beside it. The UER file is mapped, not read: the conversion holds the
+model about once."""
 import argparse
 import os
 import sys
@@ -27,7 +28,7 @@ def main(argv=None):
     from uer.utils.errors import UserInputError
     from uer.utils.interop import convert_llama
     from uer.utils.interop.convert_hf import write_json
-    from uer.utils.interop.safetensors_stream import write_file
+    from uer.utils.interop.hf_files import write_safetensors
     if not args.output_model_path.endswith(".safetensors"):
         raise UserInputError(f"--output_model_path {args.output_model_path}: expected a .safetensors file")
     state = read_state_dict(args.input_model_path, mmap=True)
@@ -37,7 +38,7 @@ def main(argv=None):
     if tied and not torch.equal(state["target.output_layer.weight"], state["embedding.word_embedding.weight"]):
         raise UserInputError(f"{args.config_path} says tie_weights, but the model's output layer differs from its "
                              "word embedding")
-    write_file(convert_llama.uer_to_hf(state.items(), tied), args.output_model_path, {"format": "pt"})
+    write_safetensors(convert_llama.uer_to_hf(state.items(), tied), args.output_model_path)
     print(f"wrote {args.output_model_path}")
     write_json(config, os.path.join(os.path.dirname(os.path.abspath(args.output_model_path)), "config.json"))
 

@@ -126,7 +126,6 @@ def tencentpretrain_checkpoint(hf, heads, kv_heads):
     def un_permute(w, n):
         rows, dim = w.shape
         return w.reshape(n, 2, rows // n // 2, dim).transpose(1, 2).reshape(rows, dim)
-    names = load_script(TO_UER).__dict__  # noqa: F841 (the script is importable)
     from uer.utils.interop import convert_llama
     out = {}
     for name, w in hf.state_dict().items():
@@ -150,7 +149,8 @@ def test_tencentpretrain_checkpoint_converts_with_its_config(tmp_path):
                  "feed_forward": "gated", "mask": "causal", "layernorm_positioning": "pre", "layernorm": "rms",
                  "layernorm_eps": 1e-5, "target": ["lm"]}
     (tmp_path / "tp.json").write_text(json.dumps(tp_config))
-    ours = convert(tmp_path / "tp.bin", tmp_path, "--from", "tencentpretrain", "--config_path", str(tmp_path / "tp.json"))
+    ours = convert(tmp_path / "tp.bin", tmp_path, "--from", "tencentpretrain",
+                   "--config_path", str(tmp_path / "tp.json"))
     src = torch.randint(3, VOCAB_SIZE, (2, 30))
     with torch.no_grad():
         assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5

@@ -26,14 +26,20 @@ class _SoftmaxCrossEntropySum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, labels):
         lse = torch.empty(logits.size(0), dtype=torch.float32, device=logits.device)
+        predicted = torch.empty(logits.size(0), dtype=torch.long, device=logits.device)
         for block, start in _row_blocks(logits):
-            torch.logsumexp(block.float(), 1, out=lse[start:start + block.size(0)])
+            rows = slice(start, start + block.size(0))
+            block32 = block.float()
+            torch.logsumexp(block32, 1, out=lse[rows])
+            # the prediction while the block is in cache (max().indices: the first maximum, as argmax)
+            predicted[rows] = block32.max(1).indices
         ctx.save_for_backward(logits, lse, labels)
-        return (lse - logits.gather(1, labels[:, None]).squeeze(1).float()).sum()
+        ctx.mark_non_differentiable(predicted)
+        return (lse - logits.gather(1, labels[:, None]).squeeze(1).float()).sum(), predicted
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad):
+    def backward(ctx, grad, _):
         logits, lse, labels = ctx.saved_tensors
         grad = grad.float()
         for block, start in _row_blocks(logits):
@@ -51,4 +57,9 @@ def softmax_cross_entropy_sum(logits, labels):
 
     `logits` must be a tensor only this loss reads after the forward pass: its buffer becomes the gradient.
     """
+    return _SoftmaxCrossEntropySum.apply(logits, labels)[0]
+
+
+def softmax_cross_entropy_sum_and_predictions(logits, labels):
+    """(the summed loss above, each row's highest-scoring class), in one pass over the logits."""
     return _SoftmaxCrossEntropySum.apply(logits, labels)

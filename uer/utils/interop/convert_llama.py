@@ -108,7 +108,8 @@ def hf_config_to_uer(config, source):
            "encoder": "transformer", "mask": "causal", "layernorm_positioning": "pre", "layernorm": "rms",
            "layer_norm_eps": config.get("rms_norm_eps", 1e-6), "feed_forward": "gated",
            "remove_transformer_bias": True, "rotary_position_embedding": True,
-           "rope_theta": float(rope.get("rope_theta", config.get("rope_theta", 10000.0))), "target": "lm", "has_lmtarget_bias": False,
+           "rope_theta": float(rope.get("rope_theta", config.get("rope_theta", 10000.0))), "target": "lm",
+           "has_lmtarget_bias": False,
            "tie_weights": bool(config.get("tie_word_embeddings", False))}
     kv = config.get("num_key_value_heads") or heads
     if kv != heads:

@@ -59,7 +59,8 @@ class HfVocab(Vocab):
             token = declared.get(role) or next((g for g in guesses if g in self.w2i), None)
             ids[role] = self.w2i.get(token)
         ids["bos_token"] = ids["bos_token"] if ids["bos_token"] is not None else ids["eos_token"]
-        self.roles = {CLS_TOKEN: ("begin-of-sequence", ids["bos_token"]), SEP_TOKEN: ("end-of-sequence", ids["eos_token"]),
+        self.roles = {CLS_TOKEN: ("begin-of-sequence", ids["bos_token"]),
+                      SEP_TOKEN: ("end-of-sequence", ids["eos_token"]),
                       UNK_TOKEN: ("unknown", ids["unk_token"]), MASK_TOKEN: ("mask", ids["mask_token"]),
                       PAD_TOKEN: ("padding", 0)}
         specials = {t.content for t in tokenizer.get_added_tokens_decoder().values() if t.special}
