@@ -14,7 +14,10 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
   7. throughput of BERT-base --fp16, batch 32, seq 128, ours beside HuggingFace's BertForPreTraining under
      torch.autocast (benchmarks/pretrain_speed.py), with the GPU's measured fp16 matrix-product rate and our MFU;
      goals: >= 1.3x HF and >= 50% MFU.
-  8. with --data_dir (the folder of datasets/, corpora/, models/): benchmarks/pretrain_gain.py --recipe gpu
+  8. a LLaMA-style decoder (models/llama_tiny_config.json: RMSNorm, SwiGLU, RoPE, grouped-query attention) pre-trained
+     on the GPU with --fp16 (the loss falls), then generate.py continuing a text with its key/value cache there;
+  9. throughput of the LLaMA-style 4 x 512 decoder, fp32 and --fp16, seq 256, beside HF's LlamaForCausalLM;
+  10. with --data_dir (the folder of datasets/, corpora/, models/): benchmarks/pretrain_gain.py --recipe gpu
      (4 layers x 512, 20,000 pre-training steps of batch 64 on the GPU), its label-efficiency table with the
      gain at N = 500, 2,000 and 20,000 (tens of minutes).
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
@@ -154,6 +157,39 @@ class Checks:
         gains = {r.split("|")[2].strip() + " N=" + r.split("|")[3].strip(): r.split("|")[7].strip() for r in rows}
         return True, ", ".join(f"{k} {v}" for k, v in gains.items())
 
+    def llama(self):
+        config = os.path.join(ROOT, "models", "llama_tiny_config.json")
+        dataset, out = os.path.join(self.work, "lm.pt"), os.path.join(self.work, "llama.bin")
+        run(script("preprocess.py") + ["--corpus_path", os.path.join(ROOT, "corpora", "book_review.txt"),
+                                       "--vocab_path", VOCAB, "--dataset_path", dataset, "--target", "lm",
+                                       "--seq_length", "128"])
+        run(script("pretrain.py") + ["--dataset_path", dataset, "--vocab_path", VOCAB, "--config_path", config,
+                                     "--output_model_path", out, "--total_steps", "100", "--report_steps", "20",
+                                     "--save_checkpoint_steps", "100", "--batch_size", "32", "--learning_rate",
+                                     "1e-3", "--gpu_ranks", "0", "--fp16"])
+        losses = self.losses(out)
+        beginning, continued = os.path.join(self.work, "beginning.txt"), os.path.join(self.work, "continued.txt")
+        with open(beginning, "w", encoding="utf-8") as f:
+            f.write("这本书\n")
+        proc = run(script("scripts/generate.py") + ["--pretrained_model_path", out + "-100", "--vocab_path", VOCAB,
+                                                    "--config_path", config, "--input_path", beginning,
+                                                    "--output_path", continued, "--max_new_tokens", "40"])
+        with open(continued, encoding="utf-8") as f:
+            text = f.read().strip()
+        ok = losses[-1] < losses[0] and len(text) > 3
+        return ok, f"loss {losses[0]:.3f} -> {losses[-1]:.3f} in 100 --fp16 steps; {proc.stdout.strip()}: {text[:40]}"
+
+    def throughput_llama(self):
+        proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "llama",
+                                                             "--seq_length", "256", "--steps", "10"])
+        rows = [line for line in proc.stdout.splitlines() if line.startswith("| LLaMA")]
+        print("\n".join(rows))
+        if not rows:
+            raise CheckFailed("no LLaMA row in benchmarks/pretrain_speed.py's output")
+        ratios = [c.strip() for r in rows for c in [r.strip("|").split("|")[7]]]
+        return True, "ours / HF " + ", ".join(f"{p} {r}" for p, r in zip(("fp32", "--fp16"), ratios)) + \
+            " (goal 1.3x)"
+
     def throughput(self):
         proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "base",
                                                              "--batch_size", "32", "--steps", "10"])
@@ -172,8 +208,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work_dir", default=None, help="Where runs write (default: a temporary folder).")
     parser.add_argument("--steps", type=int, default=200, help="Pre-training steps of checks 1 and 2.")
-    parser.add_argument("--skip_throughput", action="store_true", help="Leave out check 7 (the pytest part does).")
-    parser.add_argument("--data_dir", default=None, help="Run check 8, the GPU recipe of pretrain_gain.py, on it.")
+    parser.add_argument("--skip_throughput", action="store_true",
+                        help="Leave out checks 7 and 9 (the pytest part does).")
+    parser.add_argument("--data_dir", default=None, help="Run check 10, the GPU recipe of pretrain_gain.py, on it.")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("accelerator check: no CUDA device here (torch.cuda.is_available() is False); nothing to check")
@@ -188,8 +225,10 @@ def main():
                 ("fine-tuning on every visible GPU (DataParallel)", checks.data_parallel),
                 ("--world_size 1 --gpu_ranks 0", checks.gpu_ranks),
                 ("torchrun --nproc_per_node 1", checks.torchrun)]
+        plan.append(("LLaMA-style decoder: --fp16 pre-training and cached generation", checks.llama))
         if not args.skip_throughput:
             plan.append(("BERT-base --fp16 b32 s128 vs HF autocast", checks.throughput))
+            plan.append(("LLaMA-style 4 x 512 vs HF LlamaForCausalLM", checks.throughput_llama))
         if args.data_dir:
             plan.append(("pre-training gain, GPU recipe", lambda: checks.pretrain_gain(args.data_dir)))
         failed = 0
