@@ -269,3 +269,28 @@ def test_hf_tokenizer_whose_id_0_is_a_real_token_is_refused_for_padded_batches(t
     assert vocab.get("[SEP]") == 2 and vocab.get("[CLS]") == 2
     with pytest.raises(UserInputError, match="no mask token"):
         vocab.get("[MASK]")
+
+
+def test_rotary_embedding_is_the_rotation_formula():
+    """Dimension i of a head and i + d/2 turn together by the angle position * 10000^(-2i/d)."""
+    from uer.layers.position import RotaryEmbedding, apply_rotary
+    d, start, length = 8, 5, 3
+    x = torch.randn(1, 2, length, d)
+    cos, sin = RotaryEmbedding(d)(start, length, torch.device("cpu"))
+    out = apply_rotary(x, cos, sin)
+    for p in range(length):
+        for i in range(d // 2):
+            angle = (start + p) * 10000 ** (-2 * i / d)
+            a, b = x[..., p, i], x[..., p, i + d // 2]
+            assert torch.allclose(out[..., p, i], a * math.cos(angle) - b * math.sin(angle), atol=1e-5)
+            assert torch.allclose(out[..., p, i + d // 2], b * math.cos(angle) + a * math.sin(angle), atol=1e-5)
+
+
+def test_remove_transformer_bias_and_qkv_bias():
+    from uer.layers.transformer import TransformerLayer
+    names = {n for n, _ in TransformerLayer(llama_args()).named_parameters()}
+    assert not any(n.endswith("bias") for n in names)
+    names = {n for n, _ in TransformerLayer(llama_args(attention_qkv_bias=True)).named_parameters()}
+    assert sorted(n for n in names if n.endswith("bias")) == [f"self_attn.linear_layers.{i}.bias" for i in range(3)]
+    names = {n for n, _ in TransformerLayer(llama_args(remove_transformer_bias=False)).named_parameters()}
+    assert {"self_attn.final_linear.bias", "feed_forward.linear_gate.bias", "feed_forward.linear_2.bias"} <= names
