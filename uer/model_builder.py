@@ -6,6 +6,8 @@ from uer.layers import str2embedding
 from uer.encoders import str2encoder
 from uer.targets import str2target
 from uer.models.model import Model
+from uer.models.seq2seq import Seq2seqModel
+from uer.decoders import str2decoder
 from uer.subencoders import str2subencoder
 from uer.utils.errors import UserInputError
 from uer.utils.subword import char_table
@@ -24,7 +26,7 @@ def tie_weights(model):
     if layer is None:
         raise UserInputError(f"--tie_weights: target {type(model.target).__name__} has no word output layer")
     out = layer()
-    emb = model.embedding.word_embedding
+    emb = getattr(model, "tgt_embedding", model.embedding).word_embedding  # a decoder's own input embedding
     if out.weight.shape != emb.weight.shape:
         raise UserInputError(f"--tie_weights needs the output layer {tuple(out.weight.shape)} and the word "
                              f"embedding {tuple(emb.weight.shape)} to have the same shape (emb_size == hidden_size)")
@@ -57,7 +59,7 @@ def check_shape_keys(args):
 
 
 ATTENTION_KEYS = ("mask", "rotary_position_embedding", "alibi_position_embedding", "attention_head_size",
-                  "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale")
+                  "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale", "relative_position_embedding")
 LAYER_KEYS = ("remove_transformer_bias",)
 
 
@@ -89,9 +91,9 @@ def check_block_keys(args):
         raise UserInputError(f"{where}: hidden_size {args.hidden_size} is not divisible by heads_num "
                              f"{args.heads_num}; give attention_head_size")
     rotary, alibi = getattr(args, "rotary_position_embedding", False), getattr(args, "alibi_position_embedding", False)
-    if rotary and alibi:
-        raise UserInputError(f"{where}: rotary_position_embedding and alibi_position_embedding both put positions "
-                             "into the attention; choose one")
+    if sum(map(bool, (rotary, alibi, getattr(args, "relative_position_embedding", False)))) > 1:
+        raise UserInputError(f"{where}: more than one of rotary_position_embedding, alibi_position_embedding and "
+                             "relative_position_embedding; each puts positions into the attention: choose one")
     if (rotary or alibi) and getattr(str2embedding[args.embedding], "learned_positions", False):
         raise UserInputError(f"{where}: {'rotary' if rotary else 'alibi'}_position_embedding with the learned "
                              f"position embedding of --embedding {args.embedding}; use the embedding word "
@@ -145,10 +147,13 @@ def build_subencoder(args, vocab):
     return str2subencoder[args.subencoder or "avg"](args, len(sub_vocab), char_table(vocab, sub_vocab))
 
 
-def build_body(args, vocab_size, vocab=None):
+def build_body(args, vocab_size, vocab=None, seq2seq=False):
     """(embedding, encoder, subencoder or None): what pre-training and fine-tuning models share.
 
     `vocab` (a Vocab) is needed only for --subword_type char."""
+    if getattr(args, "decoder", None) and not seq2seq:
+        raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\"); this script runs "
+                             "encoder-only and decoder-only models")
     check_flags(args)
     check_shape_keys(args)
     check_sizes(args)
@@ -158,8 +163,31 @@ def build_body(args, vocab_size, vocab=None):
     return embedding, encoder, build_subencoder(args, vocab)
 
 
+def build_seq2seq(args, vocab_size):
+    """Seq2seqModel of args.embedding/encoder, args.tgt_embedding/decoder and the lm target."""
+    where = getattr(args, "config_path", None) or "the config"
+    if not getattr(args, "decoder_layers_num", None):
+        raise UserInputError(f"{where}: \"decoder\" without \"decoder_layers_num\"")
+    if args.target != "lm":
+        raise UserInputError(f"{where}: an encoder-decoder model predicts with the lm target, not {args.target!r}")
+    embedding, encoder, _ = build_body(args, vocab_size, seq2seq=True)
+    if encoder.causal or not hasattr(encoder, "attention_mask"):
+        raise UserInputError(f"{where}: the encoder of an encoder-decoder model is a fully visible transformer")
+    tgt_embedding = str2embedding[getattr(args, "tgt_embedding", None) or args.embedding](args, vocab_size)
+    model = Seq2seqModel(embedding, encoder, tgt_embedding, str2decoder[args.decoder](args),
+                         str2target["lm"](args, vocab_size))
+    init_weights(model)
+    if getattr(args, "share_embedding", False):
+        model.tgt_embedding.word_embedding.weight = model.embedding.word_embedding.weight
+    if getattr(args, "tie_weights", False):
+        tie_weights(model)
+    return model
+
+
 def build_model(args, vocab_size, vocab=None):
-    """Pre-training Model of args.embedding/encoder/target."""
+    """Pre-training Model of args.embedding/encoder/target (a Seq2seqModel when the config has a decoder)."""
+    if getattr(args, "decoder", None):
+        return build_seq2seq(args, vocab_size)
     embedding, encoder, subencoder = build_body(args, vocab_size, vocab)
     check_pairing(args, encoder)
     target = str2target[args.target](args, vocab_size)

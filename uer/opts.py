@@ -23,17 +23,23 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   "layernorm": "normal", "feed_forward": "dense", "remove_transformer_bias": False,
                   "remove_attention_scale": False, "attention_head_size": None, "local_kv_heads_num": None,
                   "attention_qkv_bias": None, "rotary_position_embedding": False, "rope_theta": 10000.0,
-                  "alibi_position_embedding": False, "mask": None, "has_lmtarget_bias": None}
+                  "alibi_position_embedding": False, "mask": None, "has_lmtarget_bias": None,
+                  # encoder-decoder models
+                  "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
+                  "relative_position_embedding": False, "relative_attention_buckets_num": 32,
+                  "lm_hidden_scale": 1.0}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
-                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm")}
+                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm"), "decoder": ("transformer",)}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
              "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
-             "layer_norm_unbiased")
+             "layer_norm_unbiased", "share_embedding", "relative_position_embedding")
 POSITIVE_KEYS = SHAPE_KEYS + ("attention_head_size", "local_kv_heads_num", "max_seq_length", "rope_theta",
-                              "layer_norm_eps")
+                              "layer_norm_eps", "decoder_layers_num", "relative_attention_buckets_num",
+                              "lm_hidden_scale")
+REAL_KEYS = ("rope_theta", "layer_norm_eps", "lm_hidden_scale")
 # TencentPretrain writes the embedding and the targets as lists of parts: what each list is here.
 SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert"}
 SUCCESSOR_TARGETS = {("lm",): "lm", ("mlm",): "mlm", ("mlm", "sp"): "bert", ("cls",): "cls", ("bilm",): "bilm"}
@@ -262,6 +268,7 @@ def translate_successor_keys(config, path):
         config[key] = table[parts]
     successor = successor_form(config)
     one_of("embedding", SUCCESSOR_EMBEDDINGS, "the embeddings built here are")
+    one_of("tgt_embedding", SUCCESSOR_EMBEDDINGS, "the embeddings built here are")
     one_of("target", SUCCESSOR_TARGETS, "the target lists understood here are")
     if config.get("target") == "bert" and config.get("data_processor") == "albert":
         config["target"] = "albert"
@@ -302,7 +309,8 @@ def check_config_values(config, path):
             raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
                                  f"{', '.join(allowed)}")
     embeddings, encoders, targets = registry_choices()
-    for key, allowed in (("embedding", embeddings), ("encoder", encoders), ("target", targets)):
+    for key, allowed in (("embedding", embeddings), ("tgt_embedding", embeddings), ("encoder", encoders),
+                         ("target", targets)):
         if key in config and config[key] not in allowed:
             raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
                                  f"{', '.join(allowed)}")
@@ -311,7 +319,7 @@ def check_config_values(config, path):
         if key in config and not isinstance(config[key], bool):
             raise UserInputError(f"{path}: {key} must be true or false, not {json.dumps(config[key])}")
     for key in POSITIVE_KEYS:
-        value, real = config.get(key), key in ("rope_theta", "layer_norm_eps")
+        value, real = config.get(key), key in REAL_KEYS
         if value is not None and (isinstance(value, bool) or not isinstance(value, (float, int) if real else int)
                                   or value <= 0):
             raise UserInputError(f"{path}: {key} must be a positive {'number' if real else 'integer'}, "

@@ -45,6 +45,9 @@ def normalized_loss(parts, placement):
 def prepare(args):
     vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
+    if getattr(args, "decoder", None):
+        raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\"); pretrain.py trains it on "
+                             "the t5, bart, gsg and mt targets, which preprocess.py does not make yet")
     made_for = getattr(args, "data_processor", None)
     if made_for and made_for != dataset.header["target"]:
         raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "

@@ -2,7 +2,7 @@ import torch
 import torch.nn as nn
 
 from uer.layers.layer_norm import layer_norm_from_args
-from uer.layers.position import RotaryEmbedding, alibi_bias, alibi_slopes
+from uer.layers.position import RelativePositionBias, RotaryEmbedding, alibi_bias, alibi_slopes
 from uer.layers.transformer import TransformerLayer, pre_layer_norm
 
 MASKS = ("fully_visible", "causal", "causal_with_prefix")
@@ -17,27 +17,31 @@ class BertEncoder(nn.Module):
     --factorized_embedding_parameterization adds `linear` (emb_size -> hidden_size);
     --parameter_sharing applies one `transformer` block layers_num times (ALBERT).
     Pre-LN layers ("layernorm_positioning": "pre") are followed by a final `layer_norm`.
-    "rotary_position_embedding" and "alibi_position_embedding" put positions into the attention.
+    "rotary_position_embedding", "alibi_position_embedding" and "relative_position_embedding" (T5: one bias
+    table per stack, `relative_pos_emb`) put positions into the attention.
     """
 
     default_mask = "fully_visible"
     shape_keys = ("hidden_size", "layers_num", "heads_num", "feedforward_size")
     emb_size_is_hidden_size = True
     accepted_flags = ("factorized_embedding_parameterization", "parameter_sharing")
+    # what a decoder (uer/decoders/) changes: its layers' name, depth key, cross-attention, and a fixed mask
+    layers_name, depth_key, cross_attention, mask_from_config = "transformer", "layers_num", False, True
 
     def __init__(self, args):
         super().__init__()
-        self.mask = getattr(args, "mask", None) or self.default_mask
+        self.mask = (getattr(args, "mask", None) if self.mask_from_config else None) or self.default_mask
         self.causal = self.mask == "causal"
-        self.layers_num = args.layers_num
-        self.factorized = getattr(args, "factorized_embedding_parameterization", False)
-        self.parameter_sharing = getattr(args, "parameter_sharing", False)
+        self.layers_num = getattr(args, self.depth_key)
+        self.factorized = getattr(args, "factorized_embedding_parameterization", False) and not self.cross_attention
+        self.parameter_sharing = getattr(args, "parameter_sharing", False) and not self.cross_attention
         if self.factorized:
             self.linear = nn.Linear(args.emb_size, args.hidden_size)
         if self.parameter_sharing:
             self.transformer = TransformerLayer(args)
         else:
-            self.transformer = nn.ModuleList([TransformerLayer(args) for _ in range(self.layers_num)])
+            setattr(self, self.layers_name, nn.ModuleList([TransformerLayer(args, cross_attention=self.cross_attention)
+                                                           for _ in range(self.layers_num)]))
         if pre_layer_norm(args):
             self.layer_norm = layer_norm_from_args(args, args.hidden_size)
         head_size = getattr(args, "attention_head_size", None) or args.hidden_size // args.heads_num
@@ -46,9 +50,26 @@ class BertEncoder(nn.Module):
         self.alibi = getattr(args, "alibi_position_embedding", False)
         if self.alibi:
             self.register_buffer("slopes", alibi_slopes(args.heads_num), persistent=False)
+        if getattr(args, "relative_position_embedding", False):
+            setattr(self, self.relative_name, RelativePositionBias(
+                args.heads_num, getattr(args, "relative_attention_buckets_num", 32), bidirectional=not self.causal))
+
+    relative_name = "relative_pos_emb"
+
+    @property
+    def relative(self):
+        return getattr(self, self.relative_name, None)
+
+    def position_bias(self, past, seq, device):
+        """[1, heads, seq, past + seq] added to the scores (ALiBi, T5's relative positions), or None."""
+        if self.alibi:
+            return alibi_bias(self.slopes, past, seq, past + seq, device)[None]
+        if self.relative is not None:
+            return self.relative(past, seq, past + seq, device)
+        return None
 
     def layer(self, i):
-        return self.transformer if self.parameter_sharing else self.transformer[i]
+        return self.transformer if self.parameter_sharing else getattr(self, self.layers_name)[i]
 
     def attention_mask(self, seg, past):
         """(mask, is_causal) for the queries past .. past + seq - 1 over keys 0 .. past + seq - 1. Padding sits at
@@ -59,12 +80,12 @@ class BertEncoder(nn.Module):
             mask = keys
         elif self.mask == "causal_with_prefix" and past == 0:
             mask = (torch.ones(seq, seq, dtype=torch.bool, device=device).tril() | (seg == 1)[:, None, None, :]) & keys
-        elif not self.alibi and (past == 0 or seq == 1):
+        elif not (self.alibi or self.relative) and (past == 0 or seq == 1):
             return None, past == 0
         else:  # causal, or a prefix already in the cache: the new positions see every earlier one
             mask = torch.ones(seq, past + seq, dtype=torch.bool, device=device).tril(past)[None, None]
-        if self.alibi:
-            bias = alibi_bias(self.slopes, past, seq, past + seq, device)[None]
+        bias = self.position_bias(past, seq, device)
+        if bias is not None:
             mask = torch.where(mask, bias, float("-inf"))
         return mask, False
 

@@ -58,3 +58,35 @@ def alibi_bias(slopes, start, length, keys, device):
     rows = torch.arange(start, start + length, device=device)
     distance = (torch.arange(keys, device=device)[None, :] - rows[:, None]).float()
     return slopes.to(device)[:, None, None] * distance
+
+
+class RelativePositionBias(nn.Module):
+    """T5's relative position bias ("relative_position_embedding"): a learned scalar per head for each bucket of
+    key - query distance, added to the attention scores of every layer of one stack. Bidirectional buckets
+    (the encoder) split the buckets between the two directions; unidirectional ones (the decoder) see only
+    the past. Half the buckets are exact distances, the rest logarithmic up to max_distance."""
+
+    def __init__(self, heads_num, buckets_num=32, bidirectional=True, max_distance=128):
+        super().__init__()
+        self.buckets_num, self.bidirectional, self.max_distance = buckets_num, bidirectional, max_distance
+        self.relative_attention_bias = nn.Embedding(buckets_num, heads_num)
+
+    def buckets(self, relative):
+        buckets_num, out = self.buckets_num, torch.zeros_like(relative)
+        if self.bidirectional:
+            buckets_num //= 2
+            out = out + (relative > 0).long() * buckets_num
+            relative = relative.abs()
+        else:
+            relative = -torch.clamp(relative, max=0)
+        exact = buckets_num // 2
+        large = exact + (torch.log(relative.float() / exact) / math.log(self.max_distance / exact)
+                         * (buckets_num - exact)).long()
+        large = torch.clamp(large, max=buckets_num - 1)
+        return out + torch.where(relative < exact, relative, large)
+
+    def forward(self, start, length, keys, device):
+        """[1, heads, length, keys] for queries start .. start + length - 1 and keys 0 .. keys - 1."""
+        queries = torch.arange(start, start + length, device=device)[:, None]
+        relative = torch.arange(keys, device=device)[None, :] - queries
+        return self.relative_attention_bias(self.buckets(relative)).permute(2, 0, 1)[None]

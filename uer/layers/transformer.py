@@ -18,25 +18,39 @@ class TransformerLayer(nn.Module):
 
     Its parts are chosen by config keys: "layernorm" (normal, rms, t5), "feed_forward" (dense, gated), and the
     attention's keys (see MultiHeadedAttention). `attention` replaces the multi-head attention (the
-    synthesizer encoder uses this)."""
+    synthesizer encoder uses this). A decoder layer (`cross_attention`) has a second attention between the two,
+    over the encoder's output: `context_attn` with its norm `layer_norm_2`; the feed-forward's norm is then
+    `layer_norm_3` (TencentPretrain's names)."""
 
-    def __init__(self, args, attention=None):
+    def __init__(self, args, attention=None, cross_attention=False):
         super().__init__()
         self.pre_norm = pre_layer_norm(args)
         self.dropout = args.dropout
         self.self_attn = attention or attention_from_args(args)
         self.layer_norm_1 = layer_norm_from_args(args, args.hidden_size)
+        if cross_attention:
+            self.context_attn = attention_from_args(args)
         self.feed_forward = feed_forward_from_args(args)
         self.layer_norm_2 = layer_norm_from_args(args, args.hidden_size)
+        if cross_attention:
+            self.layer_norm_3 = layer_norm_from_args(args, args.hidden_size)
 
-    def forward(self, hidden, mask, is_causal=False, cache=None, rope=None):
-        position = {"rope": rope} if rope is not None else {}
+    @property
+    def ffn_norm(self):
+        return self.layer_norm_3 if hasattr(self, "context_attn") else self.layer_norm_2
+
+    def block(self, attend, hidden, norm):
+        """hidden + attend(norm(hidden)) (pre-LN) or norm(hidden + attend(hidden)) (post-LN), with dropout."""
         if self.pre_norm:
-            normed = self.layer_norm_1(hidden)
-            attn = self.self_attn(normed, normed, normed, mask, is_causal, cache, **position)
-            inter = dropout(attn, self.dropout, self.training) + hidden
-            return dropout(self.feed_forward(self.layer_norm_2(inter)), self.dropout, self.training) + inter
-        attn = self.self_attn(hidden, hidden, hidden, mask, is_causal, cache, **position)
-        inter = self.layer_norm_1(dropout(attn, self.dropout, self.training) + hidden)
-        out = dropout(self.feed_forward(inter), self.dropout, self.training)
-        return self.layer_norm_2(out + inter)
+            return dropout(attend(norm(hidden)), self.dropout, self.training) + hidden
+        return norm(dropout(attend(hidden), self.dropout, self.training) + hidden)
+
+    def forward(self, hidden, mask, is_causal=False, cache=None, rope=None, memory=None, memory_mask=None):
+        """memory, memory_mask: the encoder's output and what each decoder position sees of it (decoder layers)."""
+        position = {"rope": rope} if rope is not None else {}
+        hidden = self.block(lambda x: self.self_attn(x, x, x, mask, is_causal, cache, **position), hidden,
+                            self.layer_norm_1)
+        if memory is not None:
+            hidden = self.block(lambda x: self.context_attn(memory, memory, x, memory_mask), hidden,
+                                self.layer_norm_2)
+        return self.block(self.feed_forward, hidden, self.ffn_norm)

@@ -4,22 +4,26 @@ from uer.targets.parts import classification_part
 
 
 class LmTarget(nn.Module):
-    """Next-token language model; the output layer runs only on non-padding positions (tgt > 0)."""
+    """Next-token language model; the output layer runs only on non-padding positions (tgt > 0).
+
+    "lm_hidden_scale" multiplies the hidden states first (T5 v1.0, whose output layer is its embedding, scales by
+    hidden_size^-0.5)."""
 
     def __init__(self, args, vocab_size):
         super().__init__()
         # UER-py's output layer has a bias; TencentPretrain's has one only with "has_lmtarget_bias": true
         bias = getattr(args, "has_lmtarget_bias", None)
         self.output_layer = nn.Linear(args.hidden_size, vocab_size, bias=True if bias is None else bias)
+        self.scale = getattr(args, "lm_hidden_scale", 1.0)
 
     def output_layer_to_tie(self):
         return self.output_layer
 
     def word_logits(self, hidden):
         """Next-token logits of hidden states [..., hidden_size] (generate.py uses this)."""
-        return self.output_layer(hidden)
+        return self.output_layer(hidden * self.scale if self.scale != 1.0 else hidden)
 
     def forward(self, memory_bank, tgt):
         labels = tgt["lm"]
         positions = labels > 0
-        return {"lm": classification_part(self.output_layer(memory_bank[positions]), labels[positions])}
+        return {"lm": classification_part(self.word_logits(memory_bank[positions]), labels[positions])}

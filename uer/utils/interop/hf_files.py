@@ -45,3 +45,58 @@ def write_safetensors(tensors, path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def hf_folder_to_uer(args, config_to_uer, tensors_to_uer):
+    """What a HF -> UER script does: read the folder's config.json and weights (--input_model_path, a folder or
+    its .safetensors file; --hf_config_path), write the UER model and its config. config_to_uer(config, path)
+    -> UER config; tensors_to_uer(pairs) -> {UER name: tensor}."""
+    from uer.model_saver import atomic_torch_save
+    from uer.utils.interop.convert_hf import write_json, uer_config_path
+    from uer.utils.readers import read_json_object
+    folder = args.input_model_path if os.path.isdir(args.input_model_path) else \
+        os.path.dirname(os.path.abspath(args.input_model_path))
+    hf_config = args.hf_config_path or os.path.join(folder, "config.json")
+    if not os.path.exists(hf_config):
+        raise UserInputError(f"{hf_config}: config.json not found (give it with --hf_config_path)")
+    config = config_to_uer(read_json_object(hf_config, "HuggingFace config"), hf_config)
+    state = tensors_to_uer(iter_tensors(args.input_model_path))
+    atomic_torch_save(state, args.output_model_path)
+    print(f"wrote {args.output_model_path}: {len(state)} tensors")
+    write_json(config, uer_config_path(args.output_config_path, args.output_model_path))
+    if os.path.exists(os.path.join(folder, "tokenizer.json")):
+        print(f"its tokenizer: --tokenizer hf --tokenizer_path {os.path.join(folder, 'tokenizer.json')}")
+
+
+def uer_to_hf_folder(args, config_to_hf, state_to_hf):
+    """What a UER -> HF script does: map the UER model (--input_model_path), convert its config (--config_path),
+    write model.safetensors (--output_model_path) and config.json beside it. config_to_hf(config, vocab_size);
+    state_to_hf(state, hf_config) -> (HF name, tensor) pairs."""
+    from uer.model_loader import read_state_dict
+    from uer.opts import load_config
+    from uer.utils.interop.convert_hf import write_json
+    if not args.output_model_path.endswith(".safetensors"):
+        raise UserInputError(f"--output_model_path {args.output_model_path}: expected a .safetensors file")
+    state = read_state_dict(args.input_model_path, mmap=True)
+    config = config_to_hf(load_config(args.config_path), state["embedding.word_embedding.weight"].shape[0])
+    write_safetensors(state_to_hf(state, config), args.output_model_path)
+    print(f"wrote {args.output_model_path}")
+    write_json(config, os.path.join(os.path.dirname(os.path.abspath(args.output_model_path)), "config.json"))
+
+
+def hf_conversion_parser(doc, to_uer):
+    """Options of the HF <-> UER folder conversions (LLaMA family, T5, BART)."""
+    import argparse
+    from uer.opts import conversion_opts
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    if to_uer:
+        conversion_opts(parser, "HF model folder (or its .safetensors file).", "UER model file to write.",
+                        layers=False)
+        parser.add_argument("--hf_config_path", default=None, help="HF config.json (default: in the input folder).")
+        parser.add_argument("--output_config_path", default=None,
+                            help="UER config to write (default: OUTPUT_MODEL_PATH with .json for its extension).")
+    else:
+        conversion_opts(parser, "UER model file.", "model.safetensors to write (config.json goes beside it).",
+                        layers=False)
+        parser.add_argument("--config_path", required=True, help="UER config of the model.")
+    return parser

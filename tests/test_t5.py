@@ -1,0 +1,97 @@
+"""T5 through HuggingFace transformers: tiny T5ForConditionalGeneration v1.0 (relu, tied output) and v1.1
+(gated-gelu, untied, d_kv other than d_model / heads) with random, perturbed weights, converted to UER and back.
+Needs `pip install -r requirements-interop.txt`; skipped without it."""
+from argparse import Namespace
+
+import pytest
+import torch
+
+from conftest import load_script
+
+transformers = pytest.importorskip("transformers")
+VOCAB_SIZE = 200
+V10 = dict(d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=3, num_heads=4, feed_forward_proj="relu",
+           tie_word_embeddings=True)
+V11 = dict(d_model=32, d_kv=16, d_ff=48, num_layers=2, num_decoder_layers=2, num_heads=3,
+           feed_forward_proj="gated-gelu", tie_word_embeddings=False, relative_attention_num_buckets=16)
+
+
+def hf_t5(folder, **sizes):
+    torch.manual_seed(0)
+    model = transformers.T5ForConditionalGeneration(transformers.T5Config(vocab_size=VOCAB_SIZE, **sizes)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.save_pretrained(folder)
+    return model
+
+
+def convert(folder, out):
+    load_script("scripts/convert_t5_from_huggingface_to_uer.py").main(
+        ["--input_model_path", str(folder), "--output_model_path", str(out / "uer.bin")])
+    from uer.model_builder import build_model
+    from uer.model_loader import load_model
+    from uer.opts import load_config, MODEL_DEFAULTS
+    config = load_config(str(out / "uer.json"))
+    args = Namespace(**dict(MODEL_DEFAULTS, **config, config_path=str(out / "uer.json")))
+    args.factorized_embedding_parameterization = args.parameter_sharing = args.bidirectional = False
+    model = build_model(args, VOCAB_SIZE).eval()
+    report = load_model(model, str(out / "uer.bin"))
+    assert not report["missing"] and not report["unexpected"], report
+    return model
+
+
+def batch():
+    g = torch.Generator().manual_seed(1)
+    src = torch.randint(2, VOCAB_SIZE, (2, 11), generator=g)
+    src[1, 8:] = 0  # padding
+    tgt = torch.randint(2, VOCAB_SIZE, (2, 7), generator=g)
+    tgt[:, 0] = 0  # T5's decoder start token
+    return src, tgt
+
+
+@pytest.mark.parametrize("sizes", [V10, V11], ids=["v1.0", "v1.1"])
+def test_converted_t5_gives_transformers_decoder_logits(tmp_path, sizes):
+    hf = hf_t5(tmp_path / "hf", **sizes)
+    ours = convert(tmp_path / "hf", tmp_path)
+    src, tgt = batch()
+    seg = (src > 0).long()
+    with torch.no_grad():
+        theirs = hf(input_ids=src, attention_mask=seg, decoder_input_ids=tgt).logits
+        hidden = ours.decode(ours.encode(src, seg), seg, tgt, torch.ones_like(tgt))
+        mine = ours.target.word_logits(hidden)
+    # 1e-5, or a few float32 steps of the largest logit where those reach ~20 (v1.1's untied head, std 1)
+    assert (mine - theirs).abs().max() <= max(1e-5, 1e-6 * theirs.abs().max())
+
+
+@pytest.mark.parametrize("sizes", [V10, V11], ids=["v1.0", "v1.1"])
+def test_t5_round_trip_is_bit_identical(tmp_path, sizes):
+    hf = hf_t5(tmp_path / "hf", **sizes)
+    convert(tmp_path / "hf", tmp_path)
+    load_script("scripts/convert_t5_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = transformers.T5ForConditionalGeneration.from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again)
+    for key in original:
+        assert torch.equal(original[key], again[key]), key
+    src, tgt = batch()
+    with torch.no_grad():
+        assert torch.equal(back(input_ids=src, decoder_input_ids=tgt).logits,
+                           hf(input_ids=src, decoder_input_ids=tgt).logits)
+
+
+def test_decoder_cache_equals_re_decoding(tmp_path):
+    hf_t5(tmp_path / "hf", **V10)
+    model = convert(tmp_path / "hf", tmp_path)
+    src, tgt = batch()
+    src, tgt = src[:1], tgt[:1]
+    seg = torch.ones_like(src)
+    with torch.no_grad():
+        memory = model.encode(src, seg)
+        full = model.decode(memory, seg, tgt, torch.ones_like(tgt))
+        cache = [{} for _ in range(model.decoder.layers_num)]
+        steps = [model.decode(memory, seg, tgt[:, i:i + 1], torch.ones_like(tgt[:, :1]), cache, start=i)
+                 for i in range(tgt.size(1))]
+    assert (torch.cat(steps, 1) - full).abs().max() <= 1e-5

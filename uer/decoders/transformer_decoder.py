@@ -1,0 +1,24 @@
+from uer.encoders.bert_encoder import BertEncoder
+
+
+class TransformerDecoder(BertEncoder):
+    """The decoder of an encoder-decoder model ("decoder": "transformer"): "decoder_layers_num" transformer layers
+    (`transformer_decoder.{i}`) with causal self-attention, cross-attention to the encoder's output and the
+    feed-forward, with the encoder's block keys; T5's relative position bias is its own (`self_pos_emb`,
+    unidirectional); pre-LN layers are followed by a final `layer_norm`."""
+
+    default_mask = "causal"
+    layers_name, depth_key, cross_attention, mask_from_config = "transformer_decoder", "decoder_layers_num", True, False
+    relative_name = "self_pos_emb"
+
+    def forward(self, emb, tgt_seg, memory, src_seg, cache=None):
+        """emb: the target embedding at tgt_seg's positions; memory: the encoder's output over src_seg."""
+        past = cache[0]["k"].size(2) if cache is not None and "k" in cache[0] else 0
+        mask, is_causal = self.attention_mask(tgt_seg, past)
+        memory_mask = (src_seg > 0)[:, None, None, :]
+        rope = self.rotary(past, emb.size(1), emb.device) if self.rotary is not None else None
+        hidden = emb
+        for i in range(self.layers_num):
+            hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,
+                                   memory, memory_mask)
+        return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden
