@@ -294,3 +294,31 @@ def test_remove_transformer_bias_and_qkv_bias():
     assert sorted(n for n in names if n.endswith("bias")) == [f"self_attn.linear_layers.{i}.bias" for i in range(3)]
     names = {n for n, _ in TransformerLayer(llama_args(remove_transformer_bias=False)).named_parameters()}
     assert {"self_attn.final_linear.bias", "feed_forward.linear_gate.bias", "feed_forward.linear_2.bias"} <= names
+
+
+@pytest.mark.parametrize("name,published", [("t5_small", 60_506_624), ("t5-v1_1_small", 76_961_152)])
+def test_tencentpretrain_t5_configs_build_with_the_published_sizes(name, published):
+    """With T5's 32,128-token vocabulary, TencentPretrain's T5 configs are the models of those sizes."""
+    from argparse import Namespace
+    from uer.model_builder import build_model
+    from uer.opts import load_config, MODEL_DEFAULTS
+    path = os.path.join(ROOT, "models", f"{name}_config.json")
+    config = load_config(path)
+    args = Namespace(**dict(MODEL_DEFAULTS, **config, config_path=path, factorized_embedding_parameterization=False,
+                            parameter_sharing=False, bidirectional=False))
+    with torch.device("meta"):
+        model = build_model(args, 32128)
+    assert sum(p.numel() for p in model.parameters()) == published
+    assert model.tgt_embedding.word_embedding.weight is model.embedding.word_embedding.weight
+    assert not model.encoder.causal and model.decoder.causal and model.decoder.layers_num == config["decoder_layers_num"]
+
+
+def test_encoder_decoder_configs_are_refused_where_they_cannot_run(tmp_path):
+    from uer.model_builder import build_body
+    path = os.path.join(ROOT, "models", "t5_small_config.json")
+    from uer.opts import load_config
+    with pytest.raises(UserInputError, match="an encoder-decoder model"):
+        build_body(model_args(load_config(path), config_path=path), 100)
+    with pytest.raises(UserInputError, match=r"\"embedding\": \[\"word\", \"sinusoidalpos\"\] is not supported|"
+                                             r"embedding \[\"word\", \"sinusoidalpos\"\] is not supported"):
+        load_config(write(tmp_path, embedding=["word", "sinusoidalpos"], decoder="transformer"))

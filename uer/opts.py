@@ -32,7 +32,8 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
-                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm"), "decoder": ("transformer",)}
+                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm", "t5", "bart", "gsg", "mt", "prefixlm"),
+                  "decoder": ("transformer",)}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
              "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
              "layer_norm_unbiased", "share_embedding", "relative_position_embedding")

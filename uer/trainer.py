@@ -49,6 +49,9 @@ def prepare(args):
         raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\"); pretrain.py trains it on "
                              "the t5, bart, gsg and mt targets, which preprocess.py does not make yet")
     made_for = getattr(args, "data_processor", None)
+    if made_for in ("t5", "bart", "gsg", "mt", "prefixlm"):
+        raise UserInputError(f"{args.config_path}: data_processor {made_for!r}: preprocess.py does not make that "
+                             "data yet")
     if made_for and made_for != dataset.header["target"]:
         raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "
                              f"preprocess.py --target {dataset.header['target']}; preprocess with --target {made_for}")
