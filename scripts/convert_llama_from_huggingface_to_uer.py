@@ -32,7 +32,7 @@ def main(argv=None):
     from uer.utils.interop.hf_files import hf_folder_to_uer
     if args.source == "huggingface":
         hf_folder_to_uer(args, convert_llama.hf_config_to_uer,
-                         lambda tensors: with_output_layer(dict(convert_llama.hf_to_uer(tensors))))
+                         lambda tensors, _: with_output_layer(dict(convert_llama.hf_to_uer(tensors))))
         return
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save

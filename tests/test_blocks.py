@@ -310,7 +310,8 @@ def test_tencentpretrain_t5_configs_build_with_the_published_sizes(name, publish
         model = build_model(args, 32128)
     assert sum(p.numel() for p in model.parameters()) == published
     assert model.tgt_embedding.word_embedding.weight is model.embedding.word_embedding.weight
-    assert not model.encoder.causal and model.decoder.causal and model.decoder.layers_num == config["decoder_layers_num"]
+    assert not model.encoder.causal and model.decoder.causal
+    assert model.decoder.layers_num == config["decoder_layers_num"]
 
 
 def test_encoder_decoder_configs_are_refused_where_they_cannot_run(tmp_path):

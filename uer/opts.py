@@ -27,12 +27,13 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   # encoder-decoder models
                   "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
                   "relative_position_embedding": False, "relative_attention_buckets_num": 32,
-                  "lm_hidden_scale": 1.0}
+                  "lm_hidden_scale": 1.0, "position_offset": 0}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
-                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm", "t5", "bart", "gsg", "mt", "prefixlm"),
+                  "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm",
+                                     "t5", "bart", "gsg", "mt", "prefixlm"),
                   "decoder": ("transformer",)}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
              "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
@@ -325,6 +326,9 @@ def check_config_values(config, path):
                                   or value <= 0):
             raise UserInputError(f"{path}: {key} must be a positive {'number' if real else 'integer'}, "
                                  f"not {json.dumps(value)}")
+    offset = config.get("position_offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise UserInputError(f"{path}: position_offset must be an integer >= 0, not {json.dumps(offset)}")
 
 
 # Keys that describe the whole model (a converted GPT-2's config names them); a script without a pre-training

@@ -45,8 +45,10 @@ class BertEmbedding(nn.Module):
         super().__init__()
         self.dropout = args.dropout
         self.max_seq_length = getattr(args, "max_seq_length", 512)
+        # "position_offset": rows before position 0's (BART's learned positions start at row 2)
+        self.offset = getattr(args, "position_offset", 0)
         self.word_embedding = nn.Embedding(vocab_size, args.emb_size)
-        self.position_embedding = nn.Embedding(self.max_seq_length, args.emb_size)
+        self.position_embedding = nn.Embedding(self.max_seq_length + self.offset, args.emb_size)
         if self.segments:
             self.segment_embedding = nn.Embedding(3, args.emb_size)
         self.layer_norm = embedding_layer_norm(args)
@@ -57,7 +59,7 @@ class BertEmbedding(nn.Module):
         if seq_length > self.max_seq_length:
             raise ValueError(f"sequence of {seq_length} tokens is longer than the position embedding "
                              f"({self.max_seq_length}); lower --seq_length")
-        pos = torch.arange(start, seq_length, device=src.device)
+        pos = torch.arange(start + self.offset, seq_length + self.offset, device=src.device)
         emb = self.word_embedding(src) + self.position_embedding(pos)
         if self.segments:
             emb = emb + self.segment_embedding(seg)

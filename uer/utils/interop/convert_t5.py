@@ -49,14 +49,13 @@ def hf_name_to_uer(name):
 
 
 def hf_to_uer(tensors):
-    out = {}
-    for name, tensor in tensors:
-        uer = hf_name_to_uer(name)
-        if uer is not None:
-            out[uer] = tensor
-    out["tgt_embedding.word_embedding.weight"] = out["embedding.word_embedding.weight"]
-    out.setdefault("target.output_layer.weight", out["embedding.word_embedding.weight"])
-    return out
+    from uer.utils.interop.convert_seq2seq import hf_to_uer as renamed
+    return renamed(tensors, hf_name_to_uer)
+
+
+def uer_to_hf_pairs(state, hf_config):
+    gated = hf_config["feed_forward_proj"].startswith("gated")
+    return uer_to_hf(state, gated, hf_config["tie_word_embeddings"]).items()
 
 
 def uer_to_hf(state, gated, tied):

@@ -50,7 +50,7 @@ def write_safetensors(tensors, path):
 def hf_folder_to_uer(args, config_to_uer, tensors_to_uer):
     """What a HF -> UER script does: read the folder's config.json and weights (--input_model_path, a folder or
     its .safetensors file; --hf_config_path), write the UER model and its config. config_to_uer(config, path)
-    -> UER config; tensors_to_uer(pairs) -> {UER name: tensor}."""
+    -> UER config; tensors_to_uer(pairs, HF config) -> {UER name: tensor}."""
     from uer.model_saver import atomic_torch_save
     from uer.utils.interop.convert_hf import write_json, uer_config_path
     from uer.utils.readers import read_json_object
@@ -59,8 +59,9 @@ def hf_folder_to_uer(args, config_to_uer, tensors_to_uer):
     hf_config = args.hf_config_path or os.path.join(folder, "config.json")
     if not os.path.exists(hf_config):
         raise UserInputError(f"{hf_config}: config.json not found (give it with --hf_config_path)")
-    config = config_to_uer(read_json_object(hf_config, "HuggingFace config"), hf_config)
-    state = tensors_to_uer(iter_tensors(args.input_model_path))
+    source = read_json_object(hf_config, "HuggingFace config")
+    config = config_to_uer(source, hf_config)
+    state = tensors_to_uer(iter_tensors(args.input_model_path), source)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
     write_json(config, uer_config_path(args.output_config_path, args.output_model_path))

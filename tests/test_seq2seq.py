@@ -1,0 +1,115 @@
+"""Encoder-decoder models through HuggingFace transformers: tiny T5ForConditionalGeneration v1.0 (relu, tied
+output) and v1.1 (gated-gelu, untied, d_kv other than d_model / heads) and BartForConditionalGeneration with
+random, perturbed weights, converted to UER and back. Needs `pip install -r requirements-interop.txt`; skipped
+without it."""
+from argparse import Namespace
+
+import pytest
+import torch
+
+from conftest import load_script
+
+transformers = pytest.importorskip("transformers")
+VOCAB_SIZE = 200
+FAMILIES = {
+    "t5 v1.0": ("T5", dict(d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=3, num_heads=4,
+                           feed_forward_proj="relu", tie_word_embeddings=True)),
+    "t5 v1.1": ("T5", dict(d_model=32, d_kv=16, d_ff=48, num_layers=2, num_decoder_layers=2, num_heads=3,
+                           feed_forward_proj="gated-gelu", tie_word_embeddings=False,
+                           relative_attention_num_buckets=16)),
+    "bart": ("Bart", dict(d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
+                          decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                          max_position_embeddings=40)),
+}
+
+
+def hf_model(folder, family):
+    prefix, sizes = FAMILIES[family]
+    config = getattr(transformers, prefix + "Config")(vocab_size=VOCAB_SIZE, **sizes)
+    torch.manual_seed(0)
+    model = getattr(transformers, prefix + "ForConditionalGeneration")(config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+        if prefix == "Bart":
+            model.final_logits_bias.normal_()
+    model.save_pretrained(folder)
+    return model
+
+
+def convert(folder, out):
+    load_script("scripts/convert_seq2seq_from_huggingface_to_uer.py").main(
+        ["--input_model_path", str(folder), "--output_model_path", str(out / "uer.bin")])
+    from uer.model_builder import build_model
+    from uer.model_loader import load_model
+    from uer.opts import load_config, MODEL_DEFAULTS
+    config = load_config(str(out / "uer.json"))
+    args = Namespace(**dict(MODEL_DEFAULTS, **config, config_path=str(out / "uer.json")))
+    args.factorized_embedding_parameterization = args.parameter_sharing = args.bidirectional = False
+    model = build_model(args, VOCAB_SIZE).eval()
+    report = load_model(model, str(out / "uer.bin"))
+    assert not report["missing"] and not report["unexpected"], report
+    return model
+
+
+def batch():
+    g = torch.Generator().manual_seed(1)
+    src = torch.randint(3, VOCAB_SIZE, (2, 11), generator=g)
+    tgt = torch.randint(3, VOCAB_SIZE, (2, 7), generator=g)
+    seg = torch.ones_like(src)
+    seg[1, 8:] = 0  # padding: where the attention mask says so (the ids do not matter)
+    return src, seg, tgt
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_converted_model_gives_transformers_decoder_logits(tmp_path, family):
+    hf = hf_model(tmp_path / "hf", family)
+    ours = convert(tmp_path / "hf", tmp_path)
+    src, seg, tgt = batch()
+    with torch.no_grad():
+        theirs = hf(input_ids=src, attention_mask=seg, decoder_input_ids=tgt).logits
+        mine = ours.target.word_logits(ours.decode(ours.encode(src, seg), seg, tgt, torch.ones_like(tgt)))
+    # 1e-5, or a few float32 steps of the largest logit where those reach ~20 (v1.1's untied head, std 1)
+    assert (mine - theirs).abs().max() <= max(1e-5, 1e-6 * theirs.abs().max())
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_round_trip_is_bit_identical(tmp_path, family):
+    hf = hf_model(tmp_path / "hf", family)
+    convert(tmp_path / "hf", tmp_path)
+    load_script("scripts/convert_seq2seq_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = type(hf).from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again)
+    for key in original:
+        assert torch.equal(original[key], again[key]), key
+    src, seg, tgt = batch()
+    with torch.no_grad():
+        assert torch.equal(back(input_ids=src, decoder_input_ids=tgt).logits,
+                           hf(input_ids=src, decoder_input_ids=tgt).logits)
+
+
+@pytest.mark.parametrize("family", ["t5 v1.0", "bart"])
+def test_decoder_cache_equals_re_decoding(tmp_path, family):
+    hf_model(tmp_path / "hf", family)
+    model = convert(tmp_path / "hf", tmp_path)
+    src, seg, tgt = (t[:1] for t in batch())
+    with torch.no_grad():
+        memory = model.encode(src, seg)
+        full = model.decode(memory, seg, tgt, torch.ones_like(tgt))
+        cache = [{} for _ in range(model.decoder.layers_num)]
+        steps = [model.decode(memory, seg, tgt[:, i:i + 1], torch.ones_like(tgt[:, :1]), cache, start=i)
+                 for i in range(tgt.size(1))]
+    assert (torch.cat(steps, 1) - full).abs().max() <= 1e-5
+
+
+def test_other_encoder_decoder_architectures_are_named(tmp_path):
+    from uer.utils.errors import UserInputError
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "pegasus"}')
+    with pytest.raises(UserInputError, match="model_type 'pegasus' is not an encoder-decoder model converted here"):
+        load_script("scripts/convert_seq2seq_from_huggingface_to_uer.py").main(
+            ["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
