@@ -6,42 +6,16 @@ in all), or until the end token ([SEP]; a HuggingFace tokenizer's end-of-sequenc
 
 Decoding: greedy with --top_k 1 (the default); otherwise sampling from the --temperature-scaled distribution
 cut to the --top_k most likely tokens and to the smallest set holding --top_p of the probability."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.opts import probing_opts, parse  # noqa: E402
+from uer.opts import generation_parser, parse  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    probing_opts(parser)
-    parser.add_argument("--target", choices=["lm"], default="lm")
-    parser.add_argument("--top_k", type=int, default=1, help="1: greedy; 0: no top-k cut.")
-    parser.add_argument("--top_p", type=float, default=1.0, help="Nucleus sampling mass (1.0: no cut).")
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--max_new_tokens", type=int, default=None,
-                        help="Tokens to generate at most (default: until the text has --seq_length tokens).")
-    return parser
-
-
-def next_token(logits, top_k, top_p, temperature, generator):
-    import torch
-    if top_k == 1:
-        return int(logits.argmax())
-    logits = logits.float() / max(temperature, 1e-6)
-    if top_k > 0:
-        kth = logits.topk(min(top_k, logits.numel())).values[-1]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, -1)
-    if top_p < 1.0:
-        sorted_probs, order = probs.sort(descending=True)
-        outside = sorted_probs.cumsum(0) - sorted_probs >= top_p  # keep the smallest prefix reaching top_p
-        probs[order[outside]] = 0.0
-    return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
+    return generation_parser(__doc__)
 
 
 class Decoder:
@@ -69,6 +43,7 @@ class Decoder:
 def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
+    from uer.decoders.search import next_token
     from uer.finetune.loop import place
     from uer.model_builder import build_for_probing
     from uer.utils.constants import CLS_TOKEN, SEP_TOKEN

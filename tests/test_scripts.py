@@ -66,17 +66,13 @@ def test_generate_continues_the_memorised_sentence(memorised, tmp_path):
 
 
 def test_top_k_and_top_p_filters():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("generate", os.path.join(os.path.dirname(VOCAB), "..", "scripts",
-                                                                           "generate.py"))
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
+    from uer.decoders.search import next_token
     logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
     g = torch.Generator().manual_seed(0)
-    assert generate.next_token(logits, 1, 1.0, 1.0, g) == 0
-    assert {generate.next_token(logits, 2, 1.0, 1.0, g) for _ in range(200)} == {0, 1}
-    assert {generate.next_token(logits, 0, 0.7, 1.0, g) for _ in range(200)} == {0, 1}, "0.5 + 0.3 reach 0.7"
-    assert {generate.next_token(logits, 0, 0.5, 1.0, g) for _ in range(50)} == {0}
+    assert next_token(logits, 1, 1.0, 1.0, g) == 0
+    assert {next_token(logits, 2, 1.0, 1.0, g) for _ in range(200)} == {0, 1}
+    assert {next_token(logits, 0, 0.7, 1.0, g) for _ in range(200)} == {0, 1}, "0.5 + 0.3 reach 0.7"
+    assert {next_token(logits, 0, 0.5, 1.0, g) for _ in range(50)} == {0}
 
 
 def tiny_checkpoint(path, seed):

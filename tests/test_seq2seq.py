@@ -23,16 +23,16 @@ FAMILIES = {
 }
 
 
-def hf_model(folder, family):
+def hf_model(folder, family, noise=0.05):
     prefix, sizes = FAMILIES[family]
     config = getattr(transformers, prefix + "Config")(vocab_size=VOCAB_SIZE, **sizes)
     torch.manual_seed(0)
     model = getattr(transformers, prefix + "ForConditionalGeneration")(config).eval()
     with torch.no_grad():
         for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
+            p.add_(torch.randn_like(p) * noise)
         if prefix == "Bart":
-            model.final_logits_bias.normal_()
+            model.final_logits_bias.normal_(0, noise)
     model.save_pretrained(folder)
     return model
 
@@ -113,3 +113,42 @@ def test_other_encoder_decoder_architectures_are_named(tmp_path):
     with pytest.raises(UserInputError, match="model_type 'pegasus' is not an encoder-decoder model converted here"):
         load_script("scripts/convert_seq2seq_from_huggingface_to_uer.py").main(
             ["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
+
+
+def word_tokenizer(folder, family):
+    """A tokenizer.json as each family ships them (T5: <pad> 0, </s> 1, </s> after the text; BART: <s> 0,
+    <pad> 1, </s> 2, <s> text </s>), over words w3, w4, ..."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    specials = ["<pad>", "</s>", "<unk>"] if family.startswith("t5") else ["<s>", "<pad>", "</s>", "<unk>"]
+    words = specials + [f"w{i}" for i in range(len(specials), VOCAB_SIZE)]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    template = "$A </s>" if family.startswith("t5") else "<s> $A </s>"
+    tok.post_processor = processors.TemplateProcessing(
+        single=template, special_tokens=[(t, words.index(t)) for t in ("<s>", "</s>") if t in words])
+    tok.add_special_tokens(specials)
+    tok.save(str(folder / "tokenizer.json"))
+    return tok
+
+
+@pytest.mark.parametrize("family", ["t5 v1.0", "bart"])
+def test_generate_seq2seq_greedy_equals_transformers_generate(tmp_path, family):
+    hf = hf_model(tmp_path / "hf", family, noise=0.5)  # varied continuations, not one token repeated
+    tok = word_tokenizer(tmp_path / "hf", family)
+    convert(tmp_path / "hf", tmp_path)
+    lines = ["w5 w17 w100 w33 w8", "w150 w9"]
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n")
+    load_script("scripts/generate_seq2seq.py").main([
+        "--pretrained_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--tokenizer", "hf", "--tokenizer_path", str(tmp_path / "hf" / "tokenizer.json"),
+        "--input_path", str(tmp_path / "in.txt"), "--output_path", str(tmp_path / "out.txt"),
+        "--max_new_tokens", "12", "--seq_length", "32"])
+    expected = []
+    with torch.no_grad():
+        for line in lines:
+            out = hf.generate(torch.tensor([tok.encode(line).ids]), max_new_tokens=12, do_sample=False, num_beams=1,
+                              decoder_start_token_id=0 if family.startswith("t5") else 2,
+                              forced_eos_token_id=None, forced_bos_token_id=None, use_cache=False)
+            expected.append(tok.decode(out[0].tolist(), skip_special_tokens=True))
+    assert (tmp_path / "out.txt").read_text().splitlines() == expected
+    assert len(set(" ".join(expected).split())) > 1  # not a single token repeated

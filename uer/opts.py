@@ -27,7 +27,7 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   # encoder-decoder models
                   "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
                   "relative_position_embedding": False, "relative_attention_buckets_num": 32,
-                  "lm_hidden_scale": 1.0, "position_offset": 0}
+                  "lm_hidden_scale": 1.0, "position_offset": 0, "decoder_start_token_id": None}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
@@ -183,6 +183,25 @@ def probing_opts(parser, batch_size=64, seq_length=128, files=True):
     model_opts(parser, with_target=False)
 
 
+def generation_parser(doc):
+    """The parser of the generation scripts: a trained lm model over input text, and the decoding flags."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    probing_opts(parser)
+    parser.add_argument("--target", choices=["lm"], default="lm")
+    sampling_opts(parser)
+    return parser
+
+
+def sampling_opts(parser):
+    """The decoding flags of the generation scripts (uer/decoders/search.py)."""
+    parser.add_argument("--top_k", type=int, default=1, help="1: greedy; 0: no top-k cut.")
+    parser.add_argument("--top_p", type=float, default=1.0, help="Nucleus sampling mass (1.0: no cut).")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--max_new_tokens", type=int, default=None,
+                        help="Tokens to generate at most (default: until the text has --seq_length tokens).")
+
+
 def conversion_parser(doc, input_help, output_help):
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     conversion_opts(parser, input_help, output_help)
@@ -326,9 +345,10 @@ def check_config_values(config, path):
                                   or value <= 0):
             raise UserInputError(f"{path}: {key} must be a positive {'number' if real else 'integer'}, "
                                  f"not {json.dumps(value)}")
-    offset = config.get("position_offset", 0)
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise UserInputError(f"{path}: position_offset must be an integer >= 0, not {json.dumps(offset)}")
+    for key in ("position_offset", "decoder_start_token_id"):
+        value = config.get(key, 0)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise UserInputError(f"{path}: {key} must be an integer >= 0, not {json.dumps(value)}")
 
 
 # Keys that describe the whole model (a converted GPT-2's config names them); a script without a pre-training

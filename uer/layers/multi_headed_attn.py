@@ -37,26 +37,30 @@ class MultiHeadedAttention(nn.Module):
                                             for size in (inner, kv_inner, kv_inner)])
         self.final_linear = nn.Linear(inner, hidden_size, bias=bias)
 
-    def forward(self, key, value, query, mask=None, is_causal=False, cache=None, rope=None):
+    def forward(self, key, value, query, mask=None, is_causal=False, cache=None, rope=None, static=False):
         """mask: bool [batch|1, 1, 1|seq, keys], True where attention is allowed, or float (added to the scores:
         ALiBi), or None; is_causal: a causal mask over keys = queries (used only when mask is None).
 
         cache (decoding): a dict holding the keys and values of earlier positions; the new ones are appended.
-        The caller's mask then covers every cached key. rope: (cos, sin) of the new positions."""
+        The caller's mask then covers every cached key. rope: (cos, sin) of the new positions. static: the keys
+        and values are the same at every step (cross-attention to the encoder's output): computed once, kept."""
         batch, seq, _ = query.shape
 
         def heads(x, n):
             return x.view(batch, -1, n, self.per_head_size).transpose(1, 2)
 
         q = heads(self.linear_layers[0](query), self.heads_num)
-        k = heads(self.linear_layers[1](key), self.kv_heads_num)
-        v = heads(self.linear_layers[2](value), self.kv_heads_num)
-        if rope is not None:
-            q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
-        if cache is not None:
-            if "k" in cache:
-                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
-            cache["k"], cache["v"] = k, v
+        if static and cache is not None and "k" in cache:
+            k, v = cache["k"], cache["v"]
+        else:
+            k = heads(self.linear_layers[1](key), self.kv_heads_num)
+            v = heads(self.linear_layers[2](value), self.kv_heads_num)
+            if rope is not None:
+                q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
+            if cache is not None:
+                if "k" in cache and not static:
+                    k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
+                cache["k"], cache["v"] = k, v
         causal = is_causal and mask is None
         if self.training and self.dropout > 0 and not q.is_cuda:
             out = attention_with_dropout(q, k, v, mask, causal, self.dropout, self.scale)

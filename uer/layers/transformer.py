@@ -50,7 +50,8 @@ class TransformerLayer(nn.Module):
         position = {"rope": rope} if rope is not None else {}
         hidden = self.block(lambda x: self.self_attn(x, x, x, mask, is_causal, cache, **position), hidden,
                             self.layer_norm_1)
-        if memory is not None:
-            hidden = self.block(lambda x: self.context_attn(memory, memory, x, memory_mask), hidden,
-                                self.layer_norm_2)
+        if memory is not None:  # the encoder's keys and values are computed once per sequence when decoding
+            memory_cache = cache.setdefault("memory", {}) if cache is not None else None
+            hidden = self.block(lambda x: self.context_attn(memory, memory, x, memory_mask, cache=memory_cache,
+                                                            static=True), hidden, self.layer_norm_2)
         return self.block(self.feed_forward, hidden, self.ffn_norm)

@@ -121,7 +121,8 @@ def hf_config_to_uer(config, source):
             "embedding": "word_pos", "tgt_embedding": "word_pos", "share_embedding": True,
             "encoder": "transformer", "mask": "fully_visible", "decoder": "transformer",
             "layernorm_positioning": "post", "layer_norm_unbiased": False, "layer_norm_eps": 1e-5,
-            "target": "lm", "has_lmtarget_bias": True, "tie_weights": True}
+            "target": "lm", "has_lmtarget_bias": True, "tie_weights": True,
+            "decoder_start_token_id": config.get("decoder_start_token_id", 2)}
 
 
 def uer_config_to_hf(config, vocab_size):

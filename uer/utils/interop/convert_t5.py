@@ -109,7 +109,8 @@ def hf_config_to_uer(config, source):
            "relative_attention_buckets_num": config.get("relative_attention_num_buckets", 32),
            "feed_forward": "gated" if gated else "dense", "target": "lm", "has_lmtarget_bias": False,
            "tie_weights": bool(tied),
-           "lm_hidden_scale": width ** -0.5 if tied and config.get("scale_decoder_outputs", True) else 1.0}
+           "lm_hidden_scale": width ** -0.5 if tied and config.get("scale_decoder_outputs", True) else 1.0,
+           "decoder_start_token_id": config.get("decoder_start_token_id", config.get("pad_token_id", 0))}
     if d_kv * heads != width:
         out["attention_head_size"] = d_kv
     return out
