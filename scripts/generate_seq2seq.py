@@ -6,7 +6,8 @@ tokenizer's end-of-sequence token) or after --max_new_tokens. It keeps its self-
 computes the encoder's keys and values once per input.
 
 Decoding: greedy with --top_k 1 (the default); otherwise sampling from the --temperature-scaled distribution cut
-to the --top_k most likely tokens and to the smallest set holding --top_p of the probability."""
+to the --top_k most likely tokens and to the smallest set holding --top_p of the probability; with --beam_width B
+> 1, beam search as transformers does it (--length_penalty)."""
 import os
 import sys
 
@@ -16,13 +17,38 @@ from uer.utils.cli import run_main  # noqa: E402
 
 
 def build_parser():
-    return generation_parser(__doc__)
+    parser = generation_parser(__doc__)
+    parser.add_argument("--beam_width", type=int, default=1, help="Beams of beam search (1: no beam search).")
+    parser.add_argument("--length_penalty", type=float, default=1.0,
+                        help="Beam search: a finished hypothesis scores sum(log p) / length^LENGTH_PENALTY.")
+    return parser
+
+
+def beam_generate(model, src, start, end, args):
+    """Beam search for one source (a [1, n] tensor): every beam reads the same encoder output."""
+    import torch
+    from uer.decoders.search import beam_search
+    seg = torch.ones_like(src).expand(args.beam_width, -1)
+    memory = model.encode(src[:1], seg[:1]).expand(args.beam_width, -1, -1)
+    cache = [{} for _ in range(model.decoder.layers_num)]
+
+    def step(tokens, position):
+        tokens = tokens.to(src.device)[:, None]
+        hidden = model.decode(memory, seg, tokens, torch.ones_like(tokens), cache, start=position)
+        return model.target.word_logits(hidden[:, -1])
+
+    def reorder(beams):
+        for layer in cache:
+            layer["k"], layer["v"] = layer["k"][beams.to(src.device)], layer["v"][beams.to(src.device)]
+    return beam_search(step, reorder, start, end, args.beam_width, args.max_new_tokens, args.length_penalty)
 
 
 def generate(model, src, start, end, args, generator):
     """Token ids generated for one source (a [1, n] tensor)."""
     import torch
     from uer.decoders.search import next_token
+    if args.beam_width > 1:
+        return beam_generate(model, src, start, end, args)
     seg = torch.ones_like(src)
     memory = model.encode(src, seg)
     cache = [{} for _ in range(model.decoder.layers_num)]
@@ -52,6 +78,8 @@ def main(argv=None):
     if not getattr(args, "decoder", None):
         raise UserInputError(f"{args.config_path}: not an encoder-decoder model (no \"decoder\"); use generate.py")
     args.max_new_tokens = args.max_new_tokens or args.seq_length
+    if args.beam_width < 1:
+        raise UserInputError("--beam_width must be at least 1")
     vocab, tokenizer = load_vocab_and_tokenizer(args, padding=False)
     hf = isinstance(tokenizer, HfTokenizer)  # its own special tokens, as transformers would add them
     model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, target="lm"), parallel=False)

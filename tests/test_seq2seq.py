@@ -23,7 +23,7 @@ FAMILIES = {
 }
 
 
-def hf_model(folder, family, noise=0.05):
+def hf_model(folder, family, noise=0.05, eos_bias=0.0):
     prefix, sizes = FAMILIES[family]
     config = getattr(transformers, prefix + "Config")(vocab_size=VOCAB_SIZE, **sizes)
     torch.manual_seed(0)
@@ -33,6 +33,7 @@ def hf_model(folder, family, noise=0.05):
             p.add_(torch.randn_like(p) * noise)
         if prefix == "Bart":
             model.final_logits_bias.normal_(0, noise)
+            model.final_logits_bias[0, 2] += eos_bias  # </s> likelier: hypotheses of several lengths
     model.save_pretrained(folder)
     return model
 
@@ -115,6 +116,9 @@ def test_other_encoder_decoder_architectures_are_named(tmp_path):
             ["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
 
 
+EOS_BIAS = 6.0  # BART's </s> bias: some hypotheses end after 0 to 2 tokens, others run to the limit
+
+
 def word_tokenizer(folder, family):
     """A tokenizer.json as each family ships them (T5: <pad> 0, </s> 1, </s> after the text; BART: <s> 0,
     <pad> 1, </s> 2, <s> text </s>), over words w3, w4, ..."""
@@ -152,3 +156,26 @@ def test_generate_seq2seq_greedy_equals_transformers_generate(tmp_path, family):
             expected.append(tok.decode(out[0].tolist(), skip_special_tokens=True))
     assert (tmp_path / "out.txt").read_text().splitlines() == expected
     assert len(set(" ".join(expected).split())) > 1  # not a single token repeated
+
+
+@pytest.mark.parametrize("family,beams,penalty", [("t5 v1.1", 3, 1.0), ("bart", 4, 0.6), ("t5 v1.0", 2, 2.0)])
+def test_generate_seq2seq_beam_search_equals_transformers(tmp_path, family, beams, penalty):
+    hf = hf_model(tmp_path / "hf", family, noise=0.5, eos_bias=EOS_BIAS)
+    tok = word_tokenizer(tmp_path / "hf", family)
+    convert(tmp_path / "hf", tmp_path)
+    lines = ["w5 w17 w100 w33 w8", "w150 w9", "w44 w45 w46 w47"]
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n")
+    load_script("scripts/generate_seq2seq.py").main([
+        "--pretrained_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--tokenizer", "hf", "--tokenizer_path", str(tmp_path / "hf" / "tokenizer.json"),
+        "--input_path", str(tmp_path / "in.txt"), "--output_path", str(tmp_path / "out.txt"),
+        "--max_new_tokens", "10", "--seq_length", "32", "--beam_width", str(beams), "--length_penalty", str(penalty)])
+    expected = []
+    with torch.no_grad():
+        for line in lines:
+            out = hf.generate(torch.tensor([tok.encode(line).ids]), max_new_tokens=10, do_sample=False,
+                              num_beams=beams, length_penalty=penalty, early_stopping=False,
+                              decoder_start_token_id=0 if family.startswith("t5") else 2,
+                              forced_eos_token_id=None, forced_bos_token_id=None, use_cache=False)
+            expected.append(tok.decode(out[0].tolist(), skip_special_tokens=True))
+    assert (tmp_path / "out.txt").read_text().splitlines() == expected
