@@ -45,12 +45,30 @@ LLAMA = {"emb_size": 512, "hidden_size": 512, "feedforward_size": 1376, "heads_n
          "remove_embedding_layernorm": True, "encoder": "transformer", "mask": "causal",
          "layernorm_positioning": "pre", "layernorm": "rms", "layer_norm_eps": 1e-6, "feed_forward": "gated",
          "remove_transformer_bias": True, "rotary_position_embedding": True, "has_lmtarget_bias": False}
-# name: (label, config, batch, embedding, encoder, target); HF has a counterpart for the BERT and LLaMA rows.
+# T5-small and BART-base as their HF configs give them (converted to ours as the conversion scripts do).
+T5_SMALL = dict(d_model=512, d_kv=64, d_ff=2048, num_layers=6, num_heads=8, feed_forward_proj="relu",
+                vocab_size=32128, model_type="t5", dropout_rate=0.1)
+BART_BASE = dict(d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
+                 decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072, max_position_embeddings=1024,
+                 vocab_size=50265, model_type="bart", dropout=0.1)
+SEQ2SEQ = {"t5": T5_SMALL, "bart": BART_BASE}
+# name: (label, config, batch, embedding, encoder, target); HF has a counterpart for the BERT, LLaMA, T5, BART rows.
 CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert"),
          "tiny": ("BERT-tiny", "bert_tiny_config.json", 32, "bert", "bert", "bert"),
          "lstm": ("LSTM lm", "rnn_config.json", 32, "word", "lstm", "lm"),
          "gatedcnn": ("GatedCNN-9 lm", "gatedcnn_9_config.json", 8, "word", "gatedcnn", "lm"),
-         "llama": ("LLaMA-style 4x512", LLAMA, 8, "word", "transformer", "lm")}
+         "llama": ("LLaMA-style 4x512", LLAMA, 8, "word", "transformer", "lm"),
+         "t5": ("T5-small", "t5", 8, None, "transformer", "lm"),
+         "bart": ("BART-base", "bart", 8, None, "transformer", "lm")}
+
+
+def seq2seq_config(name):
+    from uer.utils.interop.convert_seq2seq import hf_config_to_uer
+    return hf_config_to_uer(SEQ2SEQ[name], name)
+
+
+def vocab_of(config):
+    return config.get("vocab_size_for_benchmark") or (LLAMA_VOCAB if config.get("rotary_position_embedding") else VOCAB)
 
 
 def matmul_rate(dtype, device, n=2048, seconds=1.0):
@@ -83,13 +101,19 @@ def ours(config, batch, seq, device, fp16, embedding="bert", encoder="bert", tar
     args.__dict__.update(embedding=embedding, encoder=encoder, target=target, tie_weights=False, learning_rate=1e-4,
                          warmup=0.1, beta1=0.9, beta2=0.999, factorized_embedding_parameterization=False,
                          parameter_sharing=False, bidirectional=False)
-    vocab = LLAMA_VOCAB if encoder == "transformer" else VOCAB
+    if config.get("decoder"):
+        args.embedding = config["embedding"]
+    vocab = vocab_of(config)
     torch.manual_seed(0)
     model = build_model(args, vocab).to(device).train()
     optimizer, scheduler = build_optimizer(model, args, 1000)
     precision = Precision(fp16, "O1", device)
     src, seg, tgt, nsp = make_batch(batch, seq, device, vocab=vocab)
     targets = {"mlm": tgt, "label": nsp} if target == "bert" else {"lm": torch.roll(src, -1, 1)}
+    if config.get("decoder"):  # the target: another text of the same length, read shifted right
+        seg = torch.ones_like(src)
+        labels = make_batch(batch, seq, device, seed=1, vocab=vocab)[0]
+        targets = {"tgt_in": torch.roll(labels, 1, 1), "tgt_seg": torch.ones_like(labels), "lm": labels}
 
     def step():
         with precision.autocast():
@@ -101,7 +125,7 @@ def ours(config, batch, seq, device, fp16, embedding="bert", encoder="bert", tar
         optimizer.zero_grad(set_to_none=True)
         return loss.item()
 
-    every_position = ("encoder.", "target.") if target == "lm" else ("encoder.",)
+    every_position = ("encoder.", "decoder.", "target.") if target == "lm" else ("encoder.",)
     non_emb = sum(p.numel() for n, p in model.named_parameters() if n.startswith(every_position))
     return step, non_emb
 
@@ -136,6 +160,19 @@ def huggingface(config, batch, seq, device, fp16):
     labels = torch.where(tgt > 0, tgt, torch.full_like(tgt, -100))
     return hf_step(model, device, fp16, input_ids=src, token_type_ids=seg, attention_mask=(seg > 0).long(),
                    labels=labels, next_sentence_label=nsp)
+
+
+def huggingface_seq2seq(config, batch, seq, device, fp16):
+    import transformers
+    name = "t5" if config.get("relative_position_embedding") else "bart"
+    sizes = {k: v for k, v in SEQ2SEQ[name].items() if k != "model_type"}
+    prefix = {"t5": "T5", "bart": "Bart"}[name]
+    torch.manual_seed(0)
+    model = getattr(transformers, prefix + "ForConditionalGeneration")(
+        getattr(transformers, prefix + "Config")(**sizes)).to(device).train()
+    src = make_batch(batch, seq, device, vocab=sizes["vocab_size"])[0]
+    labels = make_batch(batch, seq, device, seed=1, vocab=sizes["vocab_size"])[0]
+    return hf_step(model, device, fp16, input_ids=src, decoder_input_ids=torch.roll(labels, 1, 1), labels=labels)
 
 
 def huggingface_llama(config, batch, seq, device, fp16):
@@ -244,17 +281,21 @@ def main():
     for name in args.models.split(","):
         title, config_file, batch, embedding, encoder, target = CASES[name]
         batch = args.batch_size or batch
-        config = config_file if isinstance(config_file, dict) else \
-            load_config(os.path.join(REPO_ROOT, "models", config_file))
+        config = config_file if isinstance(config_file, dict) else seq2seq_config(config_file) \
+            if config_file in SEQ2SEQ else load_config(os.path.join(REPO_ROOT, "models", config_file))
+        if config_file in SEQ2SEQ:
+            config["vocab_size_for_benchmark"] = SEQ2SEQ[config_file]["vocab_size"]
         with_hf = have_hf and encoder in ("bert", "transformer")
-        hf_side = huggingface_llama if encoder == "transformer" else huggingface
+        hf_side = huggingface_seq2seq if config.get("decoder") else \
+            huggingface_llama if encoder == "transformer" else huggingface
         for fp16 in (False, True):
             label = "fp32" if not fp16 else f"--fp16 ({str(half).split('.')[-1]})"
             if fp16 and not fast_half:
                 print(f"| {title} | | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
                 continue
             keep = device.type == "cpu"
-            own = "rms" if config.get("layernorm") in ("rms", "t5") else "2020"
+            own = "rms" if config.get("layernorm") in ("rms", "t5") else \
+                "2020" if config.get("layer_norm_unbiased", True) else "standard"
             norms = [(own, config)] + [("fused", dict(config, layer_norm_unbiased=False))] * (encoder == "bert")
             sides = [StepServer(ours, (c, batch, args.seq_length, device, fp16, embedding, encoder, target),
                                 keep, args.threads) for _, c in norms]
