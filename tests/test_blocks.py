@@ -323,3 +323,25 @@ def test_encoder_decoder_configs_are_refused_where_they_cannot_run(tmp_path):
     with pytest.raises(UserInputError, match=r"\"embedding\": \[\"word\", \"sinusoidalpos\"\] is not supported|"
                                              r"embedding \[\"word\", \"sinusoidalpos\"\] is not supported"):
         load_config(write(tmp_path, embedding=["word", "sinusoidalpos"], decoder="transformer"))
+
+
+def test_conversion_of_a_broken_folder_names_the_file(tmp_path):
+    from conftest import load_script
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    argv = ["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")]
+    convert = load_script("scripts/convert_llama_from_huggingface_to_uer.py").main
+    with pytest.raises(UserInputError, match=r"config\.json: config\.json not found"):
+        convert(argv)
+    (folder / "config.json").write_text(json.dumps({
+        "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "intermediate_size": 96, "num_attention_heads": 4,
+        "num_hidden_layers": 1}))
+    with pytest.raises(UserInputError, match="neither model.safetensors.index.json nor model.safetensors"):
+        convert(argv)
+    (folder / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
+        convert(argv)
+    assert not (tmp_path / "x.bin").exists()
+    from uer.utils.interop.convert_hf import read_hf_weights  # the BERT and GPT-2 conversions' reader
+    with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
+        read_hf_weights(str(folder))

@@ -171,13 +171,14 @@ def read_hf_weights(path):
     path = weights_file(path)
     if path.endswith(".safetensors"):
         try:
+            from safetensors import SafetensorError
             from safetensors.torch import load_file
         except ImportError:
             raise UserInputError("reading .safetensors needs the safetensors package: pip install safetensors") \
                 from None
         try:
             return load_file(path)
-        except (OSError, RuntimeError, ValueError) as e:
+        except (OSError, RuntimeError, ValueError, SafetensorError) as e:
             raise UserInputError(f"{path}: not a readable safetensors file ({e})") from None
     from uer.model_loader import read_state_dict
     return read_state_dict(path)

@@ -24,13 +24,13 @@ def weight_files(folder):
 
 def iter_tensors(path):
     """(name, tensor) of a .safetensors file, or of every shard of a model folder, one tensor at a time."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
     for file in weight_files(path) if os.path.isdir(path) else [path]:
         try:
             with safe_open(file, "pt") as f:
                 for name in f.keys():
                     yield name, f.get_tensor(name)
-        except (OSError, RuntimeError, ValueError) as e:  # SafetensorError is a ValueError/OSError by version
+        except (OSError, SafetensorError) as e:
             raise UserInputError(f"{file}: not a readable safetensors file ({e})") from None
 
 
