@@ -13,12 +13,4 @@ class TransformerDecoder(BertEncoder):
 
     def forward(self, emb, tgt_seg, memory, src_seg, cache=None):
         """emb: the target embedding at tgt_seg's positions; memory: the encoder's output over src_seg."""
-        past = cache[0]["k"].size(2) if cache is not None and "k" in cache[0] else 0
-        mask, is_causal = self.attention_mask(tgt_seg, past)
-        memory_mask = (src_seg > 0)[:, None, None, :]
-        rope = self.rotary(past, emb.size(1), emb.device) if self.rotary is not None else None
-        hidden = emb
-        for i in range(self.layers_num):
-            hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,
-                                   memory, memory_mask)
-        return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden
+        return super().forward(emb, tgt_seg, cache, memory, src_seg)

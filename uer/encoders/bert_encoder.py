@@ -5,8 +5,6 @@ from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.position import RelativePositionBias, RotaryEmbedding, alibi_bias, alibi_slopes
 from uer.layers.transformer import TransformerLayer, pre_layer_norm
 
-MASKS = ("fully_visible", "causal", "causal_with_prefix")
-
 
 class BertEncoder(nn.Module):
     """Stack of transformer layers. "mask" says what each position sees: fully_visible (BERT: every real
@@ -89,14 +87,17 @@ class BertEncoder(nn.Module):
             mask = torch.where(mask, bias, float("-inf"))
         return mask, False
 
-    def forward(self, emb, seg, cache=None):
-        """cache: a list of one dict per layer, kept between calls when decoding step by step (causal only)."""
+    def forward(self, emb, seg, cache=None, memory=None, memory_seg=None):
+        """cache: a list of one dict per layer, kept between calls when decoding step by step (causal only).
+        memory, memory_seg: the encoder's output and its segment ids (a decoder's cross-attention)."""
         hidden = self.linear(emb) if self.factorized else emb
         past = cache[0]["k"].size(2) if cache is not None and "k" in cache[0] else 0
         mask, is_causal = self.attention_mask(seg, past)
         rope = self.rotary(past, emb.size(1), emb.device) if self.rotary is not None else None
+        memory_mask = (memory_seg > 0)[:, None, None, :] if memory is not None else None
         for i in range(self.layers_num):
-            hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope)
+            hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,
+                                   memory, memory_mask)
         return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden
 
 
