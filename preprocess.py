@@ -3,7 +3,7 @@
 import argparse
 import time
 
-from uer.opts import tokenizer_opts, masking_opts
+from uer.opts import tokenizer_opts, masking_opts, seq2seq_data_opts
 from uer.utils.cli import run_main
 from uer.utils.pretraining.instances import str2data
 from uer.utils.text.segmenters import SEGMENTERS
@@ -29,6 +29,7 @@ def build_parser():
     parser.add_argument("--seed", type=int, default=7, help="Random seed.")
     parser.add_argument("--dynamic_masking", action="store_true", help="Mask when batches are drawn (RoBERTa).")
     masking_opts(parser)
+    seq2seq_data_opts(parser)
     parser.add_argument("--segmenter", choices=SEGMENTERS, default=None,
                         help="Words for --whole_word_masking: jieba (Chinese; the default) or space (the corpus is "
                              "segmented with spaces).")
@@ -44,8 +45,10 @@ def main(argv=None):
     if args.dup_factor is None:
         args.dup_factor = 5
     elif args.dup_factor > 1 and not str2data[args.target].duplicates:
-        print(f"note: --target {args.target} has no random choices; --dup_factor {args.dup_factor} "
-              "would write identical copies, so one copy is written")
+        why = "draws its noise when batches are drawn, a new one each epoch" if str2data[args.target].seq2seq \
+            else "has no random choices"
+        print(f"note: --target {args.target} {why}; --dup_factor {args.dup_factor} would write identical copies, "
+              "so one copy is written")
     start = time.time()
     header = preprocessing.run(args, vocab)
     print(f"wrote {args.dataset_path}: {header['instances']} instances of target {header['target']}, "

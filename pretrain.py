@@ -2,8 +2,8 @@
 """Pre-train an embedding + encoder + target model on a dataset.pt made by preprocess.py."""
 import argparse
 
-from uer.opts import (vocab_opts, model_opts, masking_opts, optimization_opts, distributed_opts, monitor_opts,
-                      parse)
+from uer.opts import (vocab_opts, tgt_vocab_opts, model_opts, masking_opts, optimization_opts, distributed_opts,
+                      monitor_opts, parse)
 from uer.utils.cli import run_main
 
 
@@ -11,6 +11,7 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--dataset_path", default="dataset.pt", help="Dataset made by preprocess.py.")
     vocab_opts(parser)
+    tgt_vocab_opts(parser)
     parser.add_argument("--pretrained_model_path", default=None, help="Model to start from.")
     parser.add_argument("--output_model_path", required=True,
                         help="Checkpoints are written as OUTPUT_MODEL_PATH-STEP.")

@@ -163,9 +163,14 @@ def build_body(args, vocab_size, vocab=None, seq2seq=False):
     return embedding, encoder, build_subencoder(args, vocab)
 
 
-def build_seq2seq(args, vocab_size):
-    """Seq2seqModel of args.embedding/encoder, args.tgt_embedding/decoder and the lm target."""
+def build_seq2seq(args, vocab_size, tgt_vocab_size=None):
+    """Seq2seqModel of args.embedding/encoder, args.tgt_embedding/decoder and the lm target (over the target
+    vocabulary when it has its own)."""
     where = getattr(args, "config_path", None) or "the config"
+    tgt_vocab_size = tgt_vocab_size or vocab_size
+    if getattr(args, "share_embedding", False) and tgt_vocab_size != vocab_size:
+        raise UserInputError(f"{where}: \"share_embedding\" needs one vocabulary for both sides, but the target "
+                             f"has its own ({tgt_vocab_size} tokens, the source {vocab_size})")
     if not getattr(args, "decoder_layers_num", None):
         raise UserInputError(f"{where}: \"decoder\" without \"decoder_layers_num\"")
     if args.target != "lm":
@@ -173,9 +178,9 @@ def build_seq2seq(args, vocab_size):
     embedding, encoder, _ = build_body(args, vocab_size, seq2seq=True)
     if encoder.causal or not hasattr(encoder, "attention_mask"):
         raise UserInputError(f"{where}: the encoder of an encoder-decoder model is a fully visible transformer")
-    tgt_embedding = str2embedding[getattr(args, "tgt_embedding", None) or args.embedding](args, vocab_size)
+    tgt_embedding = str2embedding[getattr(args, "tgt_embedding", None) or args.embedding](args, tgt_vocab_size)
     model = Seq2seqModel(embedding, encoder, tgt_embedding, str2decoder[args.decoder](args),
-                         str2target["lm"](args, vocab_size))
+                         str2target["lm"](args, tgt_vocab_size))
     init_weights(model)
     if getattr(args, "share_embedding", False):
         model.tgt_embedding.word_embedding.weight = model.embedding.word_embedding.weight
@@ -184,10 +189,10 @@ def build_seq2seq(args, vocab_size):
     return model
 
 
-def build_model(args, vocab_size, vocab=None):
+def build_model(args, vocab_size, vocab=None, tgt_vocab_size=None):
     """Pre-training Model of args.embedding/encoder/target (a Seq2seqModel when the config has a decoder)."""
     if getattr(args, "decoder", None):
-        return build_seq2seq(args, vocab_size)
+        return build_seq2seq(args, vocab_size, tgt_vocab_size)
     embedding, encoder, subencoder = build_body(args, vocab_size, vocab)
     check_pairing(args, encoder)
     target = str2target[args.target](args, vocab_size)

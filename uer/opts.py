@@ -102,6 +102,29 @@ def masking_opts(parser):
                              "preprocess.py --segmenter.")
 
 
+def tgt_vocab_opts(parser):
+    parser.add_argument("--tgt_vocab_path", default=None,
+                        help="Vocabulary of the target side when it differs from the source's (--target mt).")
+    parser.add_argument("--tgt_spm_model_path", default=None,
+                        help="Sentencepiece model of the target side (replaces --tgt_vocab_path).")
+
+
+def seq2seq_data_opts(parser):
+    tgt_vocab_opts(parser)
+    parser.add_argument("--tgt_tokenizer", choices=["bert", "char", "space"], default=None,
+                        help="Tokenizer of the target side (default: --tokenizer).")
+    parser.add_argument("--tgt_seq_length", type=int, default=None,
+                        help="--target mt: target tokens kept, with its end token (default: --seq_length).")
+    parser.add_argument("--noise_density", type=float, default=None,
+                        help="Fraction of the tokens corrupted: --target t5 (default 0.15), bart (default 0.3).")
+    parser.add_argument("--mean_noise_span_length", type=float, default=3.0,
+                        help="--target t5: mean length of a corrupted span.")
+    parser.add_argument("--gap_sentences_ratio", type=float, default=0.3,
+                        help="--target gsg: fraction of the sentences masked.")
+    parser.add_argument("--sentence_selection_strategy", choices=["principal", "lead", "random"],
+                        default="principal", help="--target gsg: which sentences are masked.")
+
+
 def optimization_opts(parser, learning_rate=2e-5):
     parser.add_argument("--learning_rate", type=float, default=learning_rate)
     parser.add_argument("--warmup", type=float, default=0.1, help="Fraction of steps with linear warm-up.")

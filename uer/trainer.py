@@ -26,7 +26,7 @@ from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state
 from uer.utils.monitor.report import Reporter
 from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
 from uer.utils.monitor.progress import progress, write
-from uer.utils.text.tokenizers import load_vocab
+from uer.utils.text.tokenizers import load_vocab, load_tgt_vocab
 
 
 def normalized_loss(parts, placement):
@@ -45,13 +45,7 @@ def normalized_loss(parts, placement):
 def prepare(args):
     vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
-    if getattr(args, "decoder", None):
-        raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\"); pretrain.py trains it on "
-                             "the t5, bart, gsg and mt targets, which preprocess.py does not make yet")
     made_for = getattr(args, "data_processor", None)
-    if made_for in ("t5", "bart", "gsg", "mt", "prefixlm"):
-        raise UserInputError(f"{args.config_path}: data_processor {made_for!r}: preprocess.py does not make that "
-                             "data yet")
     if made_for and made_for != dataset.header["target"]:
         raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "
                              f"preprocess.py --target {dataset.header['target']}; preprocess with --target {made_for}")
@@ -63,11 +57,36 @@ def prepare(args):
     if args.embedding in ("bert", "word_pos") and args.seq_length > args.max_seq_length:
         raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
+    tgt_vocab = check_seq2seq(args, dataset)
     torch.manual_seed(args.seed)
-    model = build_model(args, len(vocab), vocab)
+    model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab else None)
     if args.pretrained_model_path:
         load_model(model, args.pretrained_model_path, ignore_prefixes=("target.",))
     return dataset, model
+
+
+def check_seq2seq(args, dataset):
+    """An encoder-decoder model trains on an encoder-decoder dataset and the other way round; returns the target
+    vocabulary when the dataset has its own (checked against --tgt_vocab_path / --tgt_spm_model_path)."""
+    h, path = dataset.header, args.dataset_path
+    if dataset.data.seq2seq != bool(getattr(args, "decoder", None)):
+        if dataset.data.seq2seq:
+            raise UserInputError(f"{path} was made by preprocess.py --target {h['target']}, which trains an "
+                                 "encoder-decoder model: a config with \"decoder\" (e.g. models/t5_small_config.json)")
+        raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\") trains on a dataset of "
+                             f"preprocess.py --target mt, t5, bart or gsg, not {h['target']}")
+    dataset.start_id = getattr(args, "decoder_start_token_id", None)
+    tgt_vocab = load_tgt_vocab(args)
+    if "tgt_vocab_fingerprint" not in h:
+        if tgt_vocab is not None:
+            raise UserInputError(f"{path} was made without a target vocabulary; drop --tgt_vocab_path / "
+                                 "--tgt_spm_model_path")
+        return None
+    if tgt_vocab is None or tgt_vocab.fingerprint != h["tgt_vocab_fingerprint"]:
+        raise UserInputError(f"{path} was made with the target vocabulary {h['tgt_vocab_source']} "
+                             f"({h['tgt_vocab_size']} tokens); pass the same --tgt_vocab_path or "
+                             "--tgt_spm_model_path to pretrain.py")
+    return tgt_vocab
 
 
 def worker(proc_index, args, local_procs=1):

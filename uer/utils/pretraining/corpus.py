@@ -8,6 +8,9 @@ parts are the same whatever the number of processes. Record streams by corpus mo
 - "sentences" (BERT format; targets bert, albert): one record per sentence = its length; -1 marks a blank
   line (document break).
 - "labeled" (label<TAB>text_a[<TAB>text_b]; target cls): three records per line: len_a, len_b, label.
+- "parallel" (source<TAB>target; targets mt, prefixlm): two records per line: len_source, len_target; the
+  target side is tokenized with the target tokenizer when there is one.
+- "plain" (one document per line; target t5): as "documents", stored without [CLS]/[SEP].
 
 With whole-word masking a third part file holds one uint8 per stored token: 1 where a word starts ([CLS] and
 [SEP] start their own).
@@ -88,6 +91,40 @@ def parse_labeled(path, lines, batch_offset):
     return labels, texts_a, texts_b
 
 
+def parse_parallel(path, lines, batch_offset):
+    sources, targets = [], []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2:
+            fail_at(path, line_number(path, batch_offset) + i,
+                    f"expected 'source<TAB>target' (one tab), found {len(fields) - 1} tabs")
+        for side, text in zip(("source", "target"), fields):
+            if not text.strip():
+                fail_at(path, line_number(path, batch_offset) + i, f"empty {side}; expected 'source<TAB>target'")
+        sources.append(fields[0])
+        targets.append(fields[1])
+    return sources, targets
+
+
+def encode_parallel(path, lines, pos, tokenizer, tgt_tokenizer):
+    """Token id lists (source, target, source, ...) and records of a batch of parallel lines."""
+    sources, targets = parse_parallel(path, lines, pos)
+    ids_s, ids_t = tokenizer.encode_batch(sources), tgt_tokenizer.encode_batch(targets)
+    for k, (s, t) in enumerate(zip(ids_s, ids_t)):
+        if not s or not t:
+            side, text = ("source", sources[k]) if not s else ("target", targets[k])
+            fail_at(path, find_line(path, pos, lines, text), f"the {side} has no tokens")
+    return [x for s, t in zip(ids_s, ids_t) for x in (s, t)], [n for s, t in zip(ids_s, ids_t)
+                                                                for n in (len(s), len(t))]
+
+
+def find_line(path, pos, lines, text):
+    k = next(i for i, line in enumerate(lines) if text in line.split("\t"))
+    return line_number(path, pos) + k
+
+
 def cached(kind, args, load):
     key = (kind,) + tuple(sorted(args.items()))
     if key not in _loaded:
@@ -101,6 +138,9 @@ def tokenize_range(job):
                               lambda: load_vocab_and_tokenizer(Namespace(**job["tokenizer_args"])))
     words = job.get("segmenter")
     segmenter = words and cached("segmenter", words, lambda: load_segmenter(**words))
+    tgt_args = job.get("tgt_tokenizer_args")
+    tgt_tokenizer = cached("tokenizer", tgt_args, lambda: load_vocab_and_tokenizer(Namespace(**tgt_args)))[1] \
+        if tgt_args else tokenizer
     cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     dtype, mode, path = np.dtype(job["token_dtype"]), job["mode"], job["path"]
     starts_file = open(job["starts_out"], "wb") if segmenter else contextlib.nullcontext()
@@ -111,6 +151,8 @@ def tokenize_range(job):
                 ids_a, ids_b = tokenizer.encode_batch(texts_a), tokenizer.encode_batch(texts_b)
                 recs = [v for a, b, lab in zip(ids_a, ids_b, labels) for v in (len(a), len(b), lab)]
                 seqs = [s for a, b in zip(ids_a, ids_b) for s in (a, b)]
+            elif mode == "parallel":
+                seqs, recs = encode_parallel(path, lines, pos, tokenizer, tgt_tokenizer)
             else:
                 seqs, recs, starts = split_lines(lines, mode, tokenizer, segmenter, cls_id, sep_id)
                 if starts_f:

@@ -18,6 +18,10 @@ class TargetData:
     masked = False          # MLM masking applies
     duplicates = True       # --dup_factor makes new random copies
     extra_width = 0         # lm keeps one token more than seq_length (inputs + shifted targets)
+    model_target = None     # the pretrain.py target it trains (None: the one of the same name)
+    seq2seq = False         # trains an encoder-decoder model
+    sentence_starts = False  # the dataset keeps a flag per token where a sentence starts
+    batch_of = None         # (dataset, instances, indices, epoch) -> batch, for targets that build their own
 
     def width(self, seq_length):
         return seq_length + self.extra_width
@@ -238,6 +242,8 @@ class ClsData(TargetData):
 # The data side of each --target (preprocess.py and the pre-training batches).
 str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "cls": ClsData(),
            "bilm": BilmData()}
+from uer.utils.pretraining.seq2seq_data import SEQ2SEQ_DATA  # noqa: E402 (it builds on the classes above)
+str2data.update(SEQ2SEQ_DATA)
 
 
 def layout_positions(inst, layout, store_offset=0):

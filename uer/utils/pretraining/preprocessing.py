@@ -18,6 +18,8 @@ from uer.utils.dataset_io import DatasetWriter
 from uer.utils.errors import UserInputError
 from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, layout_positions, python_rng
 from uer.utils.pretraining.masking import mask_matrix
+from uer.utils.pretraining.seq2seq_data import preprocess_settings
+from uer.utils.text.tokenizers import load_tgt_vocab, target_tokenizer_args
 from uer.utils.monitor.progress import progress
 from uer.utils.text.segmenters import load_segmenter
 
@@ -36,11 +38,11 @@ def token_dtype(vocab_size):
 def plan_blocks(records_path, mode, docs_per_block):
     """Yield (record_start, record_end, token_start, token_end, documents) per block of documents."""
     records = np.fromfile(records_path, dtype=np.int32) if os.path.getsize(records_path) else np.zeros(0, np.int32)
-    width = 3 if mode == "labeled" else 1
-    if mode == "labeled":
-        tok = (records[0::3].astype(np.int64) + records[1::3])
-        doc_ends = np.arange(1, len(tok) + 1) * 3
-    elif mode == "documents":
+    width = {"labeled": 3, "parallel": 2}.get(mode, 1)
+    if width > 1:
+        tok = (records[0::width].astype(np.int64) + records[1::width])
+        doc_ends = np.arange(1, len(tok) + 1) * width
+    elif mode in ("documents", "plain"):
         tok = records.astype(np.int64)
         doc_ends = np.arange(1, len(records) + 1)
     else:
@@ -75,11 +77,13 @@ def load_block(job):
     start = job["tok_start"]
     mode = job["mode"]
     block = {"token_start": start}
-    if mode == "documents":
+    if mode in ("documents", "plain"):
         block["doc_len"] = recs.astype(np.int64)
         block["doc_start"] = start + np.concatenate([[0], np.cumsum(block["doc_len"])[:-1]])
-    elif mode == "labeled":
-        block["len_a"], block["len_b"], block["label"] = recs[0::3], recs[1::3], recs[2::3]
+    elif mode in ("labeled", "parallel"):
+        width = 3 if mode == "labeled" else 2
+        block["len_a"], block["len_b"] = recs[0::width], recs[1::width]
+        block["label"] = recs[2::3] if mode == "labeled" else np.zeros(len(block["len_a"]), np.int32)
         sizes = block["len_a"].astype(np.int64) + block["len_b"]
         block["a_start"] = start + np.concatenate([[0], np.cumsum(sizes)[:-1]])
     else:
@@ -154,18 +158,23 @@ def pool_map(func, jobs, processes):
 def run(args, vocab):
     data = str2data[args.target]
     validate(args, data)
+    tgt_vocab = load_tgt_vocab(args)
+    extra = preprocess_settings(args, vocab, tgt_vocab)
+    args.tgt_seq_length = extra.get("tgt_seq_length")
     if not data.duplicates:
         args.dup_factor = 1
-    dtype = token_dtype(len(vocab))
+    dtype = token_dtype(max(len(vocab), len(tgt_vocab) if tgt_vocab else 0))
     out_dir = os.path.dirname(os.path.abspath(args.dataset_path))
     os.makedirs(out_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix=".preprocess-", dir=out_dir)
     try:
         tokens_path, records_path = tokenize(args, data, dtype, work)
         inst_paths, labels_max, count = build_instances(args, data, vocab, dtype, work, tokens_path, records_path)
-        header = dataset_header(args, data, vocab, dtype, count, labels_max)
+        header = dict(dataset_header(args, data, vocab, dtype, count, labels_max), **extra)
         writer = DatasetWriter(args.dataset_path)
         writer.add_raw_file("tokens", dtype, tokens_path)
+        if data.sentence_starts:
+            writer.add_raw_file("sent_start", np.uint8, write_sentence_starts(records_path, tokens_path))
         if args.whole_word_masking:
             writer.add_raw_file("word_start", np.uint8, word_starts_path(tokens_path))
         for name, path, dt in inst_paths:
@@ -209,6 +218,17 @@ def validate_words(args, data):
     args.segmenter = args.segmenter or "jieba"
 
 
+def write_sentence_starts(records_path, tokens_path):
+    """A file of one uint8 per stored token of a sentences-mode corpus: 1 where a sentence starts."""
+    records = np.fromfile(records_path, dtype=np.int32)
+    lengths = records[records >= 0].astype(np.int64)
+    flags = np.zeros(int(lengths.sum()), dtype=np.uint8)
+    flags[np.cumsum(lengths) - lengths] = 1
+    path = tokens_path + ".sent_start"
+    flags.tofile(path)
+    return path
+
+
 def word_starts_path(tokens_path):
     return tokens_path + ".word_start"
 
@@ -218,11 +238,13 @@ def tokenize(args, data, dtype, work):
     ranges = corpus.split_ranges(args.corpus_path, max(max(1, args.processes_num) * 4, -(-size // JOB_BYTES)))
     tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer,
                 "tokenizer_path": args.tokenizer_path}
+    tgt_args = target_tokenizer_args(args)
     words = {"name": args.segmenter, "user_dict_path": args.user_dict_path} if args.whole_word_masking else None
     if words:  # loaded once here: a missing package or a bad dictionary fails early, and forked workers share it
         corpus.cached("segmenter", words, lambda: load_segmenter(**words))
     jobs = [{"path": args.corpus_path, "start": a, "end": b, "mode": data.mode, "token_dtype": np.dtype(dtype).str,
-             "tokenizer_args": tok_args, "segmenter": words, "tokens_out": os.path.join(work, f"tok{i}"),
+             "tokenizer_args": tok_args, "tgt_tokenizer_args": tgt_args, "segmenter": words,
+             "tokens_out": os.path.join(work, f"tok{i}"),
              "records_out": os.path.join(work, f"rec{i}"), "starts_out": os.path.join(work, f"start{i}")}
             for i, (a, b) in enumerate(ranges)]
     with progress(total=size, desc="tokenizing", unit="B", unit_scale=True) as bar:
@@ -233,7 +255,7 @@ def tokenize(args, data, dtype, work):
     corpus.concatenate([j["records_out"] for j in jobs], records_path)
     if words:
         corpus.concatenate([j["starts_out"] for j in jobs], word_starts_path(tokens_path))
-    if os.path.getsize(tokens_path) == 0 and data.mode != "labeled":
+    if os.path.getsize(tokens_path) == 0 and data.mode not in ("labeled", "parallel"):
         raise UserInputError(f"{args.corpus_path}: the corpus has no text to pre-train on")
     if os.path.getsize(records_path) == 0:
         raise UserInputError(f"{args.corpus_path}: the corpus is empty")
@@ -258,7 +280,7 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
             "whole_word_masking": args.whole_word_masking, "token_dtype": np.dtype(dtype).str,
             "vocab_size": len(vocab), "mask_id": mask_id(vocab, data),
             "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special_ids(vocab),
-            "static_masks": static}
+            "static_masks": static, "tgt_seq_length": args.tgt_seq_length}
     jobs = []
     for i, (a, b, ts, te, docs) in enumerate(plan_blocks(records_path, data.mode, args.docs_buffer_size)):
         # Sentence-pair blocks are built in parts of PART_DOCS documents (each with its own generator) so that

@@ -28,15 +28,17 @@ def validate(file):
         raise UserInputError(f"{path}: dataset header lacks or has unexpected {', '.join(bad) or 'format/target'}; "
                              "re-create it with this version's preprocess.py")
     needed = INSTANCE_ARRAYS + (("mask_count", "mask_pos", "mask_tok") if h["static_masking"] else ()) + \
-        (("word_start",) if h.get("whole_word_masking") and h["dynamic_masking"] else ())
+        (("word_start",) if h.get("whole_word_masking") and h["dynamic_masking"] else ()) + \
+        (("sent_start",) if str2data[h["target"]].sentence_starts else ())
     missing = [a for a in needed + ("tokens",) if a not in file.arrays]
     wrong = [a for a in INSTANCE_ARRAYS if a in file.arrays and len(file.arrays[a]) != h["instances"]]
     if missing or wrong:
         raise UserInputError(f"{path}: dataset arrays {', '.join(missing + wrong)} are missing or of the wrong "
                              "length; re-create it with preprocess.py")
     tokens = len(file.arrays["tokens"])
-    if "word_start" in needed and len(file.arrays["word_start"]) != tokens:
-        raise UserInputError(f"{path}: dataset word boundaries do not match its tokens; re-create it")
+    for flags, what in (("word_start", "word"), ("sent_start", "sentence")):
+        if flags in needed and len(file.arrays[flags]) != tokens:
+            raise UserInputError(f"{path}: dataset {what} boundaries do not match its tokens; re-create it")
     for start, length in (("a_start", "a_len"), ("b_start", "b_len")):
         lo, n = np.asarray(file.arrays[start], np.int64), np.asarray(file.arrays[length], np.int64)
         if len(lo) and (lo.min() < 0 or n.min() < 0 or (lo + n).max() > tokens):
@@ -58,17 +60,23 @@ class PretrainDataset:
         self.span = None
         self.whole_words = False
         self.seed = self.header["seed"]
+        self.start_id = None  # the decoder's first input of an encoder-decoder model (None: [CLS])
         if self.header["static_masking"]:
             self.mask_offsets = np.concatenate([[0], np.cumsum(self.arrays["mask_count"], dtype=np.int64)])
 
     def __len__(self):
         return self.header["instances"]
 
+    def decoder_start(self, cls_id):
+        return cls_id if self.start_id is None else self.start_id
+
     def check(self, target, vocab, span_masking=False, span=(0.2, 10), whole_word_masking=False):
         h, path = self.header, self.file.path
-        if h["target"] != target:
-            raise UserInputError(f"{path} was made for --target {h['target']}, but pretrain.py was asked for "
-                                 f"--target {target}; run preprocess.py with --target {target}")
+        trains = self.data.model_target or h["target"]
+        if trains != target:
+            raise UserInputError(f"{path} was made for --target {h['target']}, which trains the {trains} target, "
+                                 f"but pretrain.py was asked for --target {target}; run preprocess.py with "
+                                 f"--target {target}")
         if h["vocab_size"] != len(vocab) or h["vocab_fingerprint"] != vocab.fingerprint:
             raise UserInputError(f"{path} was made with another vocabulary ({h['vocab_source']}, {h['vocab_size']} "
                                  f"tokens) than {vocab.source} ({len(vocab)} tokens); use the same --vocab_path "
@@ -94,6 +102,8 @@ class PretrainDataset:
         """(src, tgt dict, seg) as numpy int64 arrays for instance indices."""
         h = self.header
         inst = self.instances(indices)
+        if self.data.batch_of:
+            return self.data.batch_of(self, inst, indices, epoch)
         positions = layout_positions(inst, self.data.layout)
         ids, seg = assemble(self.arrays["tokens"], inst, self.data.layout, h["cls_id"], h["sep_id"],
                             positions=positions)

@@ -4,6 +4,7 @@
 BERT exactly) and falls back to the pure-Python port of Google's tokenization.py below otherwise.
 """
 import unicodedata
+from argparse import Namespace
 
 from uer.utils.constants import UNK_TOKEN
 from uer.utils.text.cjk_fast_path import BoundaryChars
@@ -272,3 +273,22 @@ def load_vocab_and_tokenizer(args, padding=True):
         return load_hf(hf_path, padding)
     vocab, sp_model = load_vocab(args)
     return vocab, str2tokenizer[kind](vocab, sp_model)
+
+
+def target_tokenizer_args(args):
+    """Arguments of load_vocab_and_tokenizer for the target side (--tgt_vocab_path / --tgt_spm_model_path /
+    --tgt_tokenizer), or None when the target shares the source's vocabulary."""
+    vocab_path, spm_path = getattr(args, "tgt_vocab_path", None), getattr(args, "tgt_spm_model_path", None)
+    if not (vocab_path or spm_path):
+        return None
+    if getattr(args, "tokenizer", "bert") == "hf":
+        raise UserInputError("--tgt_vocab_path/--tgt_spm_model_path go with the bert, char and space tokenizers; "
+                             "a HuggingFace tokenizer covers both sides")
+    return {"vocab_path": vocab_path, "spm_model_path": spm_path, "tokenizer_path": None,
+            "tokenizer": getattr(args, "tgt_tokenizer", None) or getattr(args, "tokenizer", "bert")}
+
+
+def load_tgt_vocab(args):
+    """The target vocabulary, or None when the target shares the source's."""
+    tgt = target_tokenizer_args(args)
+    return load_vocab(Namespace(**tgt))[0] if tgt else None
