@@ -5,7 +5,7 @@ import time
 
 from uer.opts import tokenizer_opts, masking_opts, seq2seq_data_opts
 from uer.utils.cli import run_main
-from uer.utils.pretraining.instances import str2data
+from uer.utils.pretraining.targets import str2data
 from uer.utils.text.segmenters import SEGMENTERS
 from uer.utils.text.tokenizers import load_vocab
 

@@ -9,7 +9,8 @@ import pytest
 import preprocess
 from uer.utils.dataset_io import DatasetFile
 from uer.utils.errors import UserInputError
-from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, layout_positions
+from uer.utils.pretraining.targets import str2data
+from uer.utils.pretraining.instances import assemble, assemble_word_starts, layout_positions
 from uer.utils.pretraining.masking import mask_matrix
 from uer.utils.pretraining.pretrain_data import PretrainDataset
 from uer.utils.text.segmenters import encode_with_word_starts, load_segmenter

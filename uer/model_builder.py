@@ -14,11 +14,30 @@ from uer.utils.subword import char_table
 from uer.utils.vocab import Vocab
 
 
-def init_weights(model):
-    """UER's initialisation: N(0, 0.02) for every parameter except layer-norm gamma/beta."""
+def init_weights(model, args=None):
+    """UER's initialisation: N(0, 0.02) for every parameter except layer-norm gamma/beta; with the config's
+    "initializer": "t5", T5's instead (t5_std)."""
+    t5 = getattr(args, "initializer", "normal") == "t5"
     for name, p in model.named_parameters():
-        if "gamma" not in name and "beta" not in name:
-            nn.init.normal_(p, 0.0, 0.02)
+        if "gamma" in name or "beta" in name or (t5 and p.dim() == 1 and "norm" in name):
+            continue
+        nn.init.normal_(p, 0.0, t5_std(name, p, args) if t5 else 0.02)
+
+
+def t5_std(name, p, args):
+    """T5's initialisation (as transformers' T5PreTrainedModel): word embeddings and an output layer N(0, 1);
+    a linear layer's weight N(0, fan_in^-0.5), queries also divided by sqrt(head size) (T5 does not scale its
+    attention scores); relative position biases N(0, hidden_size^-0.5); biases 0. A model trained from scratch
+    learns far sooner than from N(0, 0.02)."""
+    if p.dim() == 1:
+        return 0.0
+    if "word_embedding" in name or name == "target.output_layer.weight":
+        return 1.0
+    if "relative_attention_bias" in name:
+        return args.hidden_size ** -0.5
+    if name.endswith("linear_layers.0.weight"):
+        return (p.size(1) * p.size(0) / args.heads_num) ** -0.5
+    return p.size(1) ** -0.5
 
 
 def tie_weights(model):
@@ -181,7 +200,7 @@ def build_seq2seq(args, vocab_size, tgt_vocab_size=None):
     tgt_embedding = str2embedding[getattr(args, "tgt_embedding", None) or args.embedding](args, tgt_vocab_size)
     model = Seq2seqModel(embedding, encoder, tgt_embedding, str2decoder[args.decoder](args),
                          str2target["lm"](args, tgt_vocab_size))
-    init_weights(model)
+    init_weights(model, args)
     if getattr(args, "share_embedding", False):
         model.tgt_embedding.word_embedding.weight = model.embedding.word_embedding.weight
     if getattr(args, "tie_weights", False):
@@ -197,7 +216,7 @@ def build_model(args, vocab_size, vocab=None, tgt_vocab_size=None):
     check_pairing(args, encoder)
     target = str2target[args.target](args, vocab_size)
     model = Model(args, embedding, encoder, target, subencoder)
-    init_weights(model)
+    init_weights(model, args)
     if getattr(args, "tie_weights", False):
         tie_weights(model)
     return model

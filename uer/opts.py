@@ -27,14 +27,15 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   # encoder-decoder models
                   "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
                   "relative_position_embedding": False, "relative_attention_buckets_num": 32,
-                  "lm_hidden_scale": 1.0, "position_offset": 0, "decoder_start_token_id": None}
+                  "lm_hidden_scale": 1.0, "position_offset": 0, "decoder_start_token_id": None,
+                  "initializer": "normal"}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
                   "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm",
                                      "t5", "bart", "gsg", "mt", "prefixlm"),
-                  "decoder": ("transformer",)}
+                  "decoder": ("transformer",), "initializer": ("normal", "t5")}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
              "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
              "layer_norm_unbiased", "share_embedding", "relative_position_embedding")
@@ -109,12 +110,31 @@ def tgt_vocab_opts(parser):
                         help="Sentencepiece model of the target side (replaces --tgt_vocab_path).")
 
 
-def seq2seq_data_opts(parser):
+def tgt_tokenizer_opts(parser):
     tgt_vocab_opts(parser)
     parser.add_argument("--tgt_tokenizer", choices=["bert", "char", "space"], default=None,
                         help="Tokenizer of the target side (default: --tokenizer).")
+
+
+def seq2seq_target_opts(parser, generation=True):
+    """Target-side options of text-to-text fine-tuning and inference (generation) and of preprocess.py."""
+    tgt_tokenizer_opts(parser)
     parser.add_argument("--tgt_seq_length", type=int, default=None,
-                        help="--target mt: target tokens kept, with its end token (default: --seq_length).")
+                        help=("" if generation else "--target mt: ") +
+                        "target tokens kept, with the end token (default: --seq_length).")
+    if generation:
+        parser.add_argument("--max_new_tokens", type=int, default=None,
+                            help="Tokens generated at most (default: --tgt_seq_length).")
+
+
+def beam_opts(parser):
+    parser.add_argument("--beam_width", type=int, default=1, help="Beams of beam search (1: no beam search).")
+    parser.add_argument("--length_penalty", type=float, default=1.0,
+                        help="Beam search: a finished hypothesis scores sum(log p) / length^LENGTH_PENALTY.")
+
+
+def seq2seq_data_opts(parser):
+    seq2seq_target_opts(parser, generation=False)
     parser.add_argument("--noise_density", type=float, default=None,
                         help="Fraction of the tokens corrupted: --target t5 (default 0.15), bart (default 0.3).")
     parser.add_argument("--mean_noise_span_length", type=float, default=3.0,

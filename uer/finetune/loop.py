@@ -57,13 +57,14 @@ def predict(model, examples, batch_size, device, outputs, desc="predicting"):
 
 
 class FineTuner:
-    def __init__(self, args, model_class, vocab):
-        """Builds model_class(args, len(vocab), vocab) after seeding, so --seed fixes the initial weights too."""
+    def __init__(self, args, model_class, vocab, keep_heads=False):
+        """Builds model_class(args, len(vocab), vocab) after seeding, so --seed fixes the initial weights too.
+        keep_heads: the task predicts with the pre-trained output layer (text-to-text), so it is loaded too."""
         torch.manual_seed(args.seed)
         model = model_class(args, len(vocab), vocab)
         self.args = args
         if args.pretrained_model_path:
-            load_model(model, args.pretrained_model_path, ignore_prefixes=HEAD_PREFIXES)
+            load_model(model, args.pretrained_model_path, ignore_prefixes=() if keep_heads else HEAD_PREFIXES)
         self.model, self.device = place(model)
         self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
 

@@ -43,3 +43,42 @@ def ranking_scores(groups, scores, relevant):
     if not reciprocal:
         return 0.0, 0.0, 0
     return float(np.mean(reciprocal)), float(np.mean(average_precision)), len(reciprocal)
+
+
+def bleu(hypotheses, references):
+    """Corpus BLEU (sacrebleu, 0-100) of token lists against one reference token list each; the tokens are the
+    model's own, so no further tokenization is applied."""
+    try:
+        import sacrebleu
+    except ImportError:
+        from uer.utils.errors import UserInputError
+        raise UserInputError("--metric bleu needs sacrebleu: pip install sacrebleu") from None
+    return float(sacrebleu.corpus_bleu([" ".join(h) for h in hypotheses], [[" ".join(r) for r in references]],
+                                       tokenize="none").score)
+
+
+def lcs_length(a, b):
+    """Length of the longest common subsequence of two sequences (dynamic programming, one row at a time)."""
+    if not a or not b:
+        return 0
+    b = np.asarray(b)
+    row = np.zeros(len(b) + 1, dtype=np.int64)
+    for x in a:
+        # new[j] = max(row[j], new[j-1], row[j-1] + (x == b[j-1])): the last term, then a running maximum
+        candidate = row.copy()
+        candidate[1:] = np.maximum(row[1:], row[:-1] + (b == x))
+        row = np.maximum.accumulate(candidate)
+    return int(row[-1])
+
+
+def rouge_l(hypotheses, references):
+    """Mean ROUGE-L F1 (0-1) of hypotheses against one reference each (sequences of tokens or ids)."""
+    figures = []
+    for h, r in zip(hypotheses, references):
+        common = lcs_length(list(h), list(r))
+        if not common:
+            figures.append(0.0)
+            continue
+        p, q = common / len(h), common / len(r)
+        figures.append(2 * p * q / (p + q))
+    return float(np.mean(figures)) if figures else 0.0

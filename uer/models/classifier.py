@@ -16,7 +16,7 @@ class Classifier(Body):
         self.output_layer_1 = nn.Linear(args.hidden_size, args.hidden_size)
         self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num)
         self.labels_source = getattr(args, "labels_source", "--labels_num")  # named when a checkpoint differs
-        init_weights(self)
+        init_weights(self, args)
 
     def forward(self, src, seg):
         pooled = pool(self.encode(src, seg), seg, self.pooling)
@@ -33,7 +33,7 @@ class MultiTaskClassifier(Body):
         self.output_layers_1 = nn.ModuleList(nn.Linear(args.hidden_size, args.hidden_size)
                                              for _ in args.labels_num_list)
         self.output_layers_2 = nn.ModuleList(nn.Linear(args.hidden_size, n) for n in args.labels_num_list)
-        init_weights(self)
+        init_weights(self, args)
 
     def forward(self, src, seg, task):
         pooled = pool(self.encode(src, seg), seg, self.pooling)
@@ -48,7 +48,7 @@ class SpanReader(Body):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.output_layer_1 = nn.Linear(args.hidden_size, args.hidden_size)
         self.output_layer_2 = nn.Linear(args.hidden_size, 2)
-        init_weights(self)
+        init_weights(self, args)
 
     def forward(self, src, seg):
         return self.output_layer_2(torch.tanh(self.output_layer_1(self.encode(src, seg))))
@@ -61,7 +61,7 @@ class MultipleChoice(Body):
     def __init__(self, args, vocab_size, vocab=None):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.output_layer = nn.Linear(args.hidden_size, 1)
-        init_weights(self)
+        init_weights(self, args)
 
     def forward(self, src, seg, choices_num):
         """src, seg [questions * choices_num, length] -> scores [questions, choices_num]."""

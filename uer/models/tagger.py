@@ -11,7 +11,7 @@ class Tagger(Body):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.output_layer = nn.Linear(args.hidden_size, args.labels_num)
         self.labels_source = getattr(args, "labels_source", "--labels_num")  # named when a checkpoint differs
-        init_weights(self)
+        init_weights(self, args)
 
     def forward(self, src, seg):
         return self.output_layer(self.encode(src, seg))

@@ -239,13 +239,6 @@ class ClsData(TargetData):
         return ids, {"label": labels, "seg": seg}, seg
 
 
-# The data side of each --target (preprocess.py and the pre-training batches).
-str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "cls": ClsData(),
-           "bilm": BilmData()}
-from uer.utils.pretraining.seq2seq_data import SEQ2SEQ_DATA  # noqa: E402 (it builds on the classes above)
-str2data.update(SEQ2SEQ_DATA)
-
-
 def layout_positions(inst, layout, store_offset=0):
     """Where each position of the [n, width] instance matrix comes from (width = longest instance): the
     store index of positions filled from the store (-1 elsewhere), and for the pair layout the lengths of A and

@@ -16,7 +16,8 @@ from uer.utils.pretraining import corpus
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, SPECIAL_TOKENS
 from uer.utils.dataset_io import DatasetWriter
 from uer.utils.errors import UserInputError
-from uer.utils.pretraining.instances import str2data, assemble, assemble_word_starts, layout_positions, python_rng
+from uer.utils.pretraining.targets import str2data
+from uer.utils.pretraining.instances import assemble, assemble_word_starts, layout_positions, python_rng
 from uer.utils.pretraining.masking import mask_matrix
 from uer.utils.pretraining.seq2seq_data import preprocess_settings
 from uer.utils.text.tokenizers import load_tgt_vocab, target_tokenizer_args
@@ -54,7 +55,7 @@ def plan_blocks(records_path, mode, docs_per_block):
     cuts = np.concatenate([[0], doc_ends[docs_per_block - 1::docs_per_block]])
     if len(doc_ends) and cuts[-1] != doc_ends[-1]:
         cuts = np.append(cuts, doc_ends[-1])
-    doc_index = np.searchsorted(doc_ends, cuts)
+    doc_index = np.searchsorted(doc_ends, cuts, side="right")  # documents ending at or before each cut
     for (a, b), (da, db) in zip(zip(cuts, cuts[1:]), zip(doc_index, doc_index[1:])):
         yield int(a), int(b), int(tok_cum[a // width]), int(tok_cum[b // width]), int(db - da)
 

@@ -179,7 +179,9 @@ class BartData(SentenceChunks):
 
 
 def infill(tokens, density, mask_id, rng, poisson_lambda=3.0):
-    """Text infilling: whole spans chosen until round(density * n) tokens are covered, each span -> one mask."""
+    """Text infilling: spans of Poisson lengths covering round(density * n) tokens, placed at random without
+    overlapping (the kept tokens are cut into random, possibly empty, gaps between them); each span becomes one
+    mask, a span of length 0 inserts one."""
     n = len(tokens)
     budget = int(round(n * density))
     lengths = []
@@ -187,17 +189,20 @@ def infill(tokens, density, mask_id, rng, poisson_lambda=3.0):
         lengths.append(int(rng.poisson(poisson_lambda)))
     if not lengths:
         return tokens
-    lengths[-1] -= sum(lengths) - budget
-    starts = rng.choice(n, size=min(len(lengths), n), replace=False)
-    masked, inserted = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    lengths[-1] -= lengths.sum() - budget
+    k = len(lengths)
+    bars = np.sort(rng.choice(n - budget + k, k, replace=False))  # stars and bars: k+1 gaps summing to n-budget
+    gaps = np.diff(np.concatenate([[-1], bars])) - 1
+    starts = np.cumsum(gaps) + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    masked, inserted = np.zeros(n, dtype=bool), np.zeros(n + 1, dtype=bool)
     for start, length in zip(starts, lengths):
-        if length == 0:
-            inserted[start] = True
         masked[start:start + length] = True
+        inserted[start] |= length == 0
     keep = ~masked | np.concatenate([[True], ~masked[:-1]])  # a masked run keeps its first place, as the mask
     values = np.stack([np.full(n, mask_id), np.where(masked, mask_id, tokens)], 1).ravel()
-    emitted = np.stack([inserted & ~masked, keep], 1).ravel()  # an inserted mask goes before its token
-    return values[emitted].astype(np.int64)
+    emitted = np.stack([inserted[:n] & ~masked, keep], 1).ravel()  # an inserted mask goes before its token
+    return np.concatenate([values[emitted], [mask_id] * int(inserted[n])]).astype(np.int64)
 
 
 class GsgData(SentenceChunks):
@@ -241,7 +246,6 @@ def rouge1_f1(candidate, reference):
     return float(2 * precision * recall / (precision + recall))
 
 
-SEQ2SEQ_DATA = {"mt": MtData(), "t5": T5Data(), "bart": BartData(), "gsg": GsgData(), "prefixlm": PrefixLmData()}
 
 
 def preprocess_settings(args, vocab, tgt_vocab):

@@ -122,8 +122,28 @@ class Tokenizer:
         return self.encode_batch([text])[0]
 
     def decode(self, ids):
-        """Text of ids: WordPiece continuations (##) joined to the token before, other tokens concatenated."""
-        return "".join(t[2:] if t.startswith("##") else t for t in (self.vocab.i2w[i] for i in ids))
+        """Text of ids: sentencepiece's own decoding with a sentencepiece model; else WordPiece continuations (##)
+        joined to the token before, and a space between two tokens where the tokenizer had split on one (two
+        words; not beside a Chinese character or a punctuation mark)."""
+        tokens = [self.vocab.i2w[i] for i in ids]
+        if self.sp_model is not None:
+            return self.sp_model.decode_pieces(tokens)
+        return self._join(tokens)
+
+    def _join(self, tokens):
+        out = []
+        for t in tokens:
+            if t.startswith("##") and out:
+                out.append(t[2:])
+            else:
+                if out and self._spaced(out[-1][-1:], t[:1]):
+                    out.append(" ")
+                out.append(t)
+        return "".join(out)
+
+    @staticmethod
+    def _spaced(left, right):
+        return bool(left and right) and not any(is_chinese_char(ord(c)) or is_punctuation(c) for c in left + right)
 
     def encode_batch(self, texts):
         return [self.convert_tokens_to_ids(self.tokenize(t)) for t in texts]
@@ -205,6 +225,9 @@ def _build_fast_wordpiece(vocab, lower):
 
 
 class CharTokenizer(Tokenizer):
+    def _join(self, tokens):
+        return "".join(tokens)
+
     def _tokenize(self, text):
         return [t if t in self.vocab else UNK_TOKEN for t in text.strip()]
 
@@ -217,6 +240,9 @@ class CharTokenizer(Tokenizer):
 
 
 class SpaceTokenizer(Tokenizer):
+    def _join(self, tokens):
+        return " ".join(tokens)
+
     def _tokenize(self, text):
         return [t if t in self.vocab else UNK_TOKEN for t in text.strip().split(" ")]
 
@@ -292,3 +318,14 @@ def load_tgt_vocab(args):
     """The target vocabulary, or None when the target shares the source's."""
     tgt = target_tokenizer_args(args)
     return load_vocab(Namespace(**tgt))[0] if tgt else None
+
+
+def load_target_tokenizer(args, vocab, tokenizer):
+    """(vocab, tokenizer) of the target side: its own with --tgt_vocab_path / --tgt_spm_model_path, else the
+    source's."""
+    tgt = target_tokenizer_args(args)
+    if tgt is None:
+        if getattr(args, "tgt_tokenizer", None):
+            raise UserInputError("--tgt_tokenizer goes with --tgt_vocab_path or --tgt_spm_model_path")
+        return vocab, tokenizer
+    return load_vocab_and_tokenizer(Namespace(**tgt))
