@@ -179,3 +179,15 @@ def test_generate_seq2seq_beam_search_equals_transformers(tmp_path, family, beam
                               forced_eos_token_id=None, forced_bos_token_id=None, use_cache=False)
             expected.append(tok.decode(out[0].tolist(), skip_special_tokens=True))
     assert (tmp_path / "out.txt").read_text().splitlines() == expected
+
+
+@pytest.mark.parametrize("dim", [16, 15])
+def test_sinusoidal_positions_equal_transformers_pegasus(dim):
+    from uer.layers.embeddings import sinusoids, WordSinusoidalposEmbedding
+    from transformers.models.pegasus.modeling_pegasus import PegasusSinusoidalPositionalEmbedding
+    assert torch.equal(sinusoids(40, dim), PegasusSinusoidalPositionalEmbedding(40, dim).create_weight())
+    emb = WordSinusoidalposEmbedding(Namespace(dropout=0.0, emb_size=dim, max_seq_length=40,
+                                               remove_embedding_layernorm=True), 30)
+    src = torch.tensor([[3, 4, 5, 6]])
+    assert torch.equal(emb(src, None, start=0)[:, 2:], emb(src[:, 2:], None, start=2))
+    assert torch.allclose(emb(src, None)[0] - emb.word_embedding(src)[0], sinusoids(4, dim), atol=1e-6)

@@ -44,7 +44,8 @@ POSITIVE_KEYS = SHAPE_KEYS + ("attention_head_size", "local_kv_heads_num", "max_
                               "lm_hidden_scale")
 REAL_KEYS = ("rope_theta", "layer_norm_eps", "lm_hidden_scale")
 # TencentPretrain writes the embedding and the targets as lists of parts: what each list is here.
-SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert"}
+SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert",
+                        ("sinusoidalpos", "word"): "word_sinusoidalpos"}
 SUCCESSOR_TARGETS = {("lm",): "lm", ("mlm",): "mlm", ("mlm", "sp"): "bert", ("cls",): "cls", ("bilm",): "bilm"}
 
 

@@ -1,4 +1,5 @@
-from uer.layers.embeddings import BertEmbedding, WordEmbedding, WordPosEmbedding
+from uer.layers.embeddings import BertEmbedding, WordEmbedding, WordPosEmbedding, WordSinusoidalposEmbedding
 
 # Adding an embedding: one file under uer/layers/ and one line here.
-str2embedding = {"bert": BertEmbedding, "word": WordEmbedding, "word_pos": WordPosEmbedding}
+str2embedding = {"bert": BertEmbedding, "word": WordEmbedding, "word_pos": WordPosEmbedding,
+                 "word_sinusoidalpos": WordSinusoidalposEmbedding}

@@ -70,3 +70,28 @@ class WordPosEmbedding(BertEmbedding):
     """Word + position embeddings (GPT, GPT-2): no segments."""
 
     segments = False
+
+
+def sinusoids(length, dim):
+    """[length, dim] fixed positions of "Attention is all you need", laid out as transformers' Pegasus: the sines
+    of the ceil(dim / 2) frequencies first, then the cosines of the first floor(dim / 2)."""
+    half = (dim + 1) // 2
+    inverse = 1.0 / (10000 ** (torch.arange(half, dtype=torch.float64) * 2 / dim))
+    angles = torch.arange(length, dtype=torch.float64)[:, None] * inverse[None]
+    return torch.cat([torch.sin(angles), torch.cos(angles[:, :dim // 2])], 1).float()
+
+
+class WordSinusoidalposEmbedding(WordEmbedding):
+    """Word embedding + fixed sinusoidal positions ("embedding": ["word", "sinusoidalpos"]; PEGASUS)."""
+
+    def __init__(self, args, vocab_size):
+        super().__init__(args, vocab_size)
+        self.max_seq_length = getattr(args, "max_seq_length", 512)
+        self.register_buffer("positions", sinusoids(self.max_seq_length, args.emb_size), persistent=False)
+
+    def forward(self, src, seg, start=0):
+        seq_length = start + src.size(1)
+        if seq_length > self.max_seq_length:
+            raise ValueError(f"sequence of {seq_length} tokens is longer than max_seq_length "
+                             f"({self.max_seq_length}); lower --seq_length")
+        return normalise(self, self.word_embedding(src) + self.positions[start:seq_length])
