@@ -12,13 +12,14 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.opts import generation_parser, beam_opts, parse  # noqa: E402
+from uer.opts import generation_parser, beam_opts, tgt_tokenizer_opts, parse  # noqa: E402
 from uer.utils.cli import run_main  # noqa: E402
 
 
 def build_parser():
     parser = generation_parser(__doc__)
     beam_opts(parser)
+    tgt_tokenizer_opts(parser)
     return parser
 
 
@@ -31,15 +32,16 @@ def main(argv=None):
     from uer.utils.errors import UserInputError
     from uer.utils.fileutil import atomic_open
     from uer.utils.readers import read_lines
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.utils.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
     if not getattr(args, "decoder", None):
         raise UserInputError(f"{args.config_path}: not an encoder-decoder model (no \"decoder\"); use generate.py")
     args.max_new_tokens = args.max_new_tokens or args.seq_length
     if args.beam_width < 1:
         raise UserInputError("--beam_width must be at least 1")
     vocab, tokenizer = load_vocab_and_tokenizer(args, padding=False)
-    model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, target="lm"), parallel=False)
-    start, end = start_and_end(args, vocab)
+    tgt_vocab, tgt_tokenizer = load_target_tokenizer(args, vocab, tokenizer)
+    model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, "lm", tgt_vocab), parallel=False)
+    start, end = start_and_end(args, tgt_vocab)
     generator = torch.Generator().manual_seed(args.seed)
     outputs = []
     with torch.no_grad():
@@ -49,7 +51,7 @@ def main(argv=None):
                 raise UserInputError(f"{args.input_path}:{line_no}: {len(ids)} tokens, more than --seq_length "
                                      f"{args.seq_length}")
             new = sample_one(model, torch.tensor([ids], device=device), start, end, args, generator)
-            outputs.append(decode_target(tokenizer, new))
+            outputs.append(decode_target(tgt_tokenizer, new))
     with atomic_open(args.output_path, "w") as f:
         f.write("".join(o + "\n" for o in outputs))
     print(f"wrote {args.output_path}: {len(outputs)} generated texts")

@@ -222,14 +222,14 @@ def build_model(args, vocab_size, vocab=None, tgt_vocab_size=None):
     return model
 
 
-def build_for_probing(args, vocab, path, target=None):
+def build_for_probing(args, vocab, path, target=None, tgt_vocab=None):
     """A trained model for the scripts, in eval mode: the full Model when a target (e.g. mlm, lm) is needed,
     else embedding + encoder only. Weights come from `path` (missing or unexpected keys are reported)."""
     from uer.model_loader import load_model
     from uer.models.model import Body
     if target:
         args.target = target
-        model = build_model(args, len(vocab), vocab)
+        model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab is not None else None)
     else:
         model = Body(*build_body(args, len(vocab), vocab))
     load_model(model, path, ignore_prefixes=("target.", "output_layer") if not target else ())
