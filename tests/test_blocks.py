@@ -183,7 +183,7 @@ def test_incompatible_keys_are_one_line_errors(tmp_path, config, extra, message)
 
 @pytest.mark.parametrize("config,message", [
     ({"mask": "bidirectional"}, "mask \"bidirectional\" is not supported; expected one of fully_visible"),
-    ({"embedding": ["word", "sinusoidalpos"]}, r"embedding \[\"word\", \"sinusoidalpos\"\] is not supported"),
+    ({"embedding": ["word", "seg"]}, r"embedding \[\"word\", \"seg\"\] is not supported"),
     ({"layernorm": "group"}, "layernorm \"group\" is not supported"),
     ({"local_kv_heads_num": 0}, "local_kv_heads_num must be a positive integer"),
     ({"rotary_position_embedding": "yes"}, "rotary_position_embedding must be true or false"),
