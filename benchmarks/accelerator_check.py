@@ -19,7 +19,10 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
   9. throughput of the LLaMA-style 4 x 512 decoder, fp32 and --fp16, seq 256, beside HF's LlamaForCausalLM;
   10. with --data_dir (the folder of datasets/, corpora/, models/): benchmarks/pretrain_gain.py --recipe gpu
      (4 layers x 512, 20,000 pre-training steps of batch 64 on the GPU), its label-efficiency table with the
-     gain at N = 500, 2,000 and 20,000 (tens of minutes).
+     gain at N = 500, 2,000 and 20,000 (tens of minutes);
+  11. a tiny T5 (models/t5_tiny_config.json) pre-trained on the GPU with --fp16 on span corruption
+     (preprocess.py --target t5; the loss falls), run_text2text.py from it, then run_text2text_infer.py with beam
+     search: one generated text per input (run after check 8).
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
 """
 import argparse
@@ -179,6 +182,44 @@ class Checks:
         ok = losses[-1] < losses[0] and len(text) > 3
         return ok, f"loss {losses[0]:.3f} -> {losses[-1]:.3f} in 100 --fp16 steps; {proc.stdout.strip()}: {text[:40]}"
 
+    def text2text(self):
+        config, vocab = os.path.join(ROOT, "models", "t5_tiny_config.json"), os.path.join(ROOT, "models",
+                                                                                          "reviews_t5_vocab.txt")
+        dataset, out = os.path.join(self.work, "t5.pt"), os.path.join(self.work, "t5.bin")
+        run(script("preprocess.py") + ["--corpus_path", os.path.join(ROOT, "corpora", "book_review.txt"),
+                                       "--vocab_path", vocab, "--dataset_path", dataset, "--target", "t5",
+                                       "--seq_length", "64"])
+        run(script("pretrain.py") + ["--dataset_path", dataset, "--vocab_path", vocab, "--config_path", config,
+                                     "--output_model_path", out, "--total_steps", "100", "--report_steps", "20",
+                                     "--save_checkpoint_steps", "100", "--batch_size", "32", "--learning_rate",
+                                     "1e-3", "--bias_correction", "--gpu_ranks", "0", "--fp16"])
+        losses = self.losses(out)
+        rows = {}
+        for split in ("train", "dev", "test"):
+            with open(f"{DATA}/{split}.tsv", encoding="utf-8") as f:
+                lines = f.read().splitlines()[1:]
+            rows[split] = os.path.join(self.work, f"{split}_text.tsv")
+            with open(rows[split], "w", encoding="utf-8") as f:
+                f.write("text_a\tlabel\n" + "".join(f"{t}\t{'好' if y == '1' else '差'}\n"
+                                                    for y, t in (line.split("\t", 1) for line in lines)))
+        tuned = os.path.join(self.work, "t2t.bin")
+        proc = run(script("run_text2text.py") + [
+            "--pretrained_model_path", out + "-100", "--vocab_path", vocab, "--config_path", config,
+            "--train_path", rows["train"], "--dev_path", rows["dev"], "--epochs_num", "2", "--seq_length", "64",
+            "--tgt_seq_length", "4", "--learning_rate", "1e-3", "--bias_correction", "--fp16",
+            "--output_model_path", tuned], env={"CUDA_VISIBLE_DEVICES": "0"})
+        generated = os.path.join(self.work, "generated.txt")
+        run(script("inference/run_text2text_infer.py") + [
+            "--load_model_path", tuned, "--vocab_path", vocab, "--config_path", config, "--test_path",
+            f"{DATA}/test_nolabel.tsv", "--prediction_path", generated, "--seq_length", "64", "--beam_width", "2"],
+            env={"CUDA_VISIBLE_DEVICES": "0"})
+        with open(generated, encoding="utf-8") as f, open(f"{DATA}/test_nolabel.tsv", encoding="utf-8") as g:
+            outputs, inputs = len(f.read().splitlines()), len(g.read().splitlines()) - 1
+        dev = [line for line in proc.stdout.splitlines() if line.startswith("dev:")][-1:]
+        ok = losses[-1] < losses[0] and outputs == inputs and "running on GPU" in proc.stderr
+        return ok, f"loss {losses[0]:.3f} -> {losses[-1]:.3f} in 100 --fp16 steps; {' '.join(dev)}; " \
+                   f"{outputs} texts for {inputs} inputs"
+
     def throughput_llama(self):
         proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "llama",
                                                              "--seq_length", "256", "--steps", "10"])
@@ -226,6 +267,8 @@ def main():
                 ("--world_size 1 --gpu_ranks 0", checks.gpu_ranks),
                 ("torchrun --nproc_per_node 1", checks.torchrun)]
         plan.append(("LLaMA-style decoder: --fp16 pre-training and cached generation", checks.llama))
+        plan.append(("tiny T5: --fp16 span-corruption pre-training, run_text2text.py, beam inference",
+                     checks.text2text))
         if not args.skip_throughput:
             plan.append(("BERT-base --fp16 b32 s128 vs HF autocast", checks.throughput))
             plan.append(("LLaMA-style 4 x 512 vs HF LlamaForCausalLM", checks.throughput_llama))

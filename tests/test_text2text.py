@@ -169,9 +169,9 @@ def test_run_text2text_learns_and_inference_writes_a_line_per_input(tmp_path):
     load_script("run_text2text.py").main([
         "--train_path", train, "--dev_path", dev, "--vocab_path", vocab, "--config_path", str(config),
         "--output_model_path", model, "--epochs_num", "3", "--batch_size", "16", "--learning_rate", "2e-3",
-        "--bias_correction", "--seq_length", "8", "--metric", "rouge_l", "--metrics_path", str(metrics)])
+        "--bias_correction", "--seq_length", "8", "--metric", "bleu", "--metrics_path", str(metrics)])
     dev_figures = [json.loads(line) for line in metrics.read_text().splitlines() if '"dev"' in line]
-    assert set(dev_figures[-1]) >= {"rouge_l", "exact_match"}
+    assert set(dev_figures[-1]) >= {"bleu", "exact_match"}
     assert max(f["exact_match"] for f in dev_figures) >= 0.9
     test = tmp_path / "test.tsv"
     test.write_text("text_a\n3\n7\n")
@@ -208,3 +208,16 @@ def test_batched_greedy_equals_one_at_a_time():
         batched = greedy_batch(model, src, seg, 2, 3, 6)
         alone = [sample_one(model, src[i:i + 1, :int(seg[i].sum())], 2, 3, decode, None) for i in range(2)]
     assert batched == alone and all(len(b) == 6 for b in batched)  # random weights: no end token
+
+
+def test_rouge_l_and_bleu_against_hand_computed_values():
+    from uer.finetune.metrics import rouge_l, bleu
+    # LCS of "a b c d e" and "a c e f" is "a c e": P 3/5, R 3/4, F1 2PR/(P+R) = 2/3
+    assert rouge_l(["a b c d e".split()], ["a c e f".split()]) == pytest.approx(2 / 3)
+    assert rouge_l([[1, 2], [3]], [[1, 2], [4]]) == pytest.approx(0.5)
+    assert bleu([list("abcdefgh")], [list("abcdefgh")]) == pytest.approx(100.0)
+    # one token of four wrong: n-gram precisions 3/4, 2/3, 1/2 and 0/1, the last smoothed (sacrebleu's default)
+    import math
+    smoothed = 1 / 2  # exp smoothing: the first zero count becomes 1 / 2
+    expected = 100 * math.exp((math.log(3 / 4) + math.log(2 / 3) + math.log(1 / 2) + math.log(smoothed)) / 4)
+    assert bleu([list("abcx")], [list("abcd")]) == pytest.approx(expected)
