@@ -160,17 +160,21 @@ class Checks:
         gains = {r.split("|")[2].strip() + " N=" + r.split("|")[3].strip(): r.split("|")[7].strip() for r in rows}
         return True, ", ".join(f"{k} {v}" for k, v in gains.items())
 
-    def llama(self):
-        config = os.path.join(ROOT, "models", "llama_tiny_config.json")
-        dataset, out = os.path.join(self.work, "lm.pt"), os.path.join(self.work, "llama.bin")
+    def pretrain_on_gpu(self, config, vocab, target, seq_length, *extra):
+        """preprocess.py --target TARGET on the sample corpus, then 100 --fp16 steps on GPU 0: (model path, losses)."""
+        dataset, out = os.path.join(self.work, f"{target}.pt"), os.path.join(self.work, f"{target}.bin")
         run(script("preprocess.py") + ["--corpus_path", os.path.join(ROOT, "corpora", "book_review.txt"),
-                                       "--vocab_path", VOCAB, "--dataset_path", dataset, "--target", "lm",
-                                       "--seq_length", "128"])
-        run(script("pretrain.py") + ["--dataset_path", dataset, "--vocab_path", VOCAB, "--config_path", config,
+                                       "--vocab_path", vocab, "--dataset_path", dataset, "--target", target,
+                                       "--seq_length", str(seq_length)])
+        run(script("pretrain.py") + ["--dataset_path", dataset, "--vocab_path", vocab, "--config_path", config,
                                      "--output_model_path", out, "--total_steps", "100", "--report_steps", "20",
                                      "--save_checkpoint_steps", "100", "--batch_size", "32", "--learning_rate",
-                                     "1e-3", "--gpu_ranks", "0", "--fp16"])
-        losses = self.losses(out)
+                                     "1e-3", "--gpu_ranks", "0", "--fp16", *extra])
+        return out, self.losses(out)
+
+    def llama(self):
+        config = os.path.join(ROOT, "models", "llama_tiny_config.json")
+        out, losses = self.pretrain_on_gpu(config, VOCAB, "lm", 128)
         beginning, continued = os.path.join(self.work, "beginning.txt"), os.path.join(self.work, "continued.txt")
         with open(beginning, "w", encoding="utf-8") as f:
             f.write("这本书\n")
@@ -185,15 +189,7 @@ class Checks:
     def text2text(self):
         config, vocab = os.path.join(ROOT, "models", "t5_tiny_config.json"), os.path.join(ROOT, "models",
                                                                                           "reviews_t5_vocab.txt")
-        dataset, out = os.path.join(self.work, "t5.pt"), os.path.join(self.work, "t5.bin")
-        run(script("preprocess.py") + ["--corpus_path", os.path.join(ROOT, "corpora", "book_review.txt"),
-                                       "--vocab_path", vocab, "--dataset_path", dataset, "--target", "t5",
-                                       "--seq_length", "64"])
-        run(script("pretrain.py") + ["--dataset_path", dataset, "--vocab_path", vocab, "--config_path", config,
-                                     "--output_model_path", out, "--total_steps", "100", "--report_steps", "20",
-                                     "--save_checkpoint_steps", "100", "--batch_size", "32", "--learning_rate",
-                                     "1e-3", "--bias_correction", "--gpu_ranks", "0", "--fp16"])
-        losses = self.losses(out)
+        out, losses = self.pretrain_on_gpu(config, vocab, "t5", 64, "--bias_correction")
         rows = {}
         for split in ("train", "dev", "test"):
             with open(f"{DATA}/{split}.tsv", encoding="utf-8") as f:
