@@ -75,9 +75,9 @@ class PretrainDataset:
         h, path = self.header, self.file.path
         trains = self.data.model_target or h["target"]
         if trains != target:
-            raise UserInputError(f"{path} was made for --target {h['target']}, which trains the {trains} target, "
-                                 f"but pretrain.py was asked for --target {target}; run preprocess.py with "
-                                 f"--target {target}")
+            which = f", which trains the {trains} target," if trains != h["target"] else ","
+            raise UserInputError(f"{path} was made for --target {h['target']}{which} but pretrain.py was asked for "
+                                 f"--target {target}; run preprocess.py with --target {target}")
         if h["vocab_size"] != len(vocab) or h["vocab_fingerprint"] != vocab.fingerprint:
             raise UserInputError(f"{path} was made with another vocabulary ({h['vocab_source']}, {h['vocab_size']} "
                                  f"tokens) than {vocab.source} ({len(vocab)} tokens); use the same --vocab_path "

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from uer.utils.constants import PAD_ID, MASK_TOKEN
+from uer.utils.constants import PAD_ID, MASK_TOKEN, CLS_TOKEN, SEP_TOKEN
 from uer.utils.errors import UserInputError
 from uer.utils.pretraining.instances import TargetData, spans, chunk_stream
 
@@ -27,10 +27,10 @@ def pad_rows(rows):
     return out
 
 
-def seq2seq_batch(sources, targets, cls_id, sep_id, start_id):
+def seq2seq_batch(sources, targets, cls_id, sep_id, start_id, end_id):
     """(src, {"tgt_in", "tgt_seg", "lm"}, seg) for lists of source and target id arrays (without specials)."""
     src = pad_rows([np.concatenate([[cls_id], s, [sep_id]]) for s in sources])
-    labels = pad_rows([np.concatenate([t, [sep_id]]) for t in targets])
+    labels = pad_rows([np.concatenate([t, [end_id]]) for t in targets])
     tgt_in = pad_rows([np.concatenate([[start_id], t]) for t in targets])
     return src, {"tgt_in": tgt_in, "tgt_seg": (labels != PAD_ID).astype(np.int64), "lm": labels}, \
         (src != PAD_ID).astype(np.int64)
@@ -51,7 +51,9 @@ class Seq2seqTarget(TargetData):
             source, target = self.corrupt(a, b, dataset, int(inst["a_start"][k]), rng)
             sources.append(source)
             targets.append(target)
-        return seq2seq_batch(sources, targets, h["cls_id"], h["sep_id"], dataset.decoder_start(h["cls_id"]))
+        # the target side's [CLS] and [SEP] are those of its own vocabulary when it has one
+        tgt_cls, tgt_sep = h.get("tgt_cls_id", h["cls_id"]), h.get("tgt_sep_id", h["sep_id"])
+        return seq2seq_batch(sources, targets, h["cls_id"], h["sep_id"], dataset.decoder_start(tgt_cls), tgt_sep)
 
     def corrupt(self, a, b, dataset, a_start, rng):
         """(source ids, target ids) of one instance."""
@@ -264,8 +266,12 @@ def preprocess_settings(args, vocab, tgt_vocab):
         if header["tgt_seq_length"] < 2:
             raise UserInputError("--tgt_seq_length must be at least 2 (a token and the end token)")
         if tgt_vocab is not None:
+            missing = [t for t in (CLS_TOKEN, SEP_TOKEN) if tgt_vocab.get(t) is None]
+            if missing:
+                raise UserInputError(f"{tgt_vocab.source}: no {missing[0]} token, which starts and ends the targets")
             header.update(tgt_vocab_size=len(tgt_vocab), tgt_vocab_fingerprint=tgt_vocab.fingerprint,
-                          tgt_vocab_source=os.path.basename(tgt_vocab.source))
+                          tgt_vocab_source=os.path.basename(tgt_vocab.source), tgt_cls_id=tgt_vocab.get(CLS_TOKEN),
+                          tgt_sep_id=tgt_vocab.get(SEP_TOKEN))
     if target in ("t5", "bart"):
         header["noise_density"] = args.noise_density if args.noise_density is not None else \
             (0.15 if target == "t5" else 0.3)
