@@ -138,12 +138,12 @@ def seq2seq_data_opts(parser):
     seq2seq_target_opts(parser, generation=False)
     parser.add_argument("--noise_density", type=float, default=None,
                         help="Fraction of the tokens corrupted: --target t5 (default 0.15), bart (default 0.3).")
-    parser.add_argument("--mean_noise_span_length", type=float, default=3.0,
-                        help="--target t5: mean length of a corrupted span.")
-    parser.add_argument("--gap_sentences_ratio", type=float, default=0.3,
-                        help="--target gsg: fraction of the sentences masked.")
-    parser.add_argument("--sentence_selection_strategy", choices=["principal", "lead", "random"],
-                        default="principal", help="--target gsg: which sentences are masked.")
+    parser.add_argument("--mean_noise_span_length", type=float, default=None,
+                        help="--target t5: mean length of a corrupted span (default 3).")
+    parser.add_argument("--gap_sentences_ratio", type=float, default=None,
+                        help="--target gsg: fraction of the sentences masked (default 0.3).")
+    parser.add_argument("--sentence_selection_strategy", choices=["principal", "lead", "random"], default=None,
+                        help="--target gsg: which sentences are masked (default principal).")
 
 
 def optimization_opts(parser, learning_rate=2e-5):

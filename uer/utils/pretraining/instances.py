@@ -22,6 +22,7 @@ class TargetData:
     seq2seq = False         # trains an encoder-decoder model
     sentence_starts = False  # the dataset keeps a flag per token where a sentence starts
     batch_of = None         # (dataset, instances, indices, epoch) -> batch, for targets that build their own
+    packs_documents = False  # --full_sentences applies
 
     def width(self, seq_length):
         return seq_length + self.extra_width
@@ -57,6 +58,8 @@ def chunk_stream(starts, lengths, width):
 
 class DocumentTarget(TargetData):
     """Targets over one-document-per-line corpora: contiguous chunks, optionally across documents."""
+
+    packs_documents = True
 
     def build(self, block, opts, rng):
         width = self.width(opts.seq_length)

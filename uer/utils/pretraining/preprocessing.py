@@ -195,6 +195,9 @@ def validate(args, data):
         raise UserInputError("--short_seq_prob must be between 0 and 1")
     if args.span_masking and not data.masked:
         raise UserInputError(f"--span_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
+    if args.full_sentences and not data.packs_documents:
+        packing = sorted(name for name, d in str2data.items() if d.packs_documents)
+        raise UserInputError(f"--full_sentences packs documents of --target {', '.join(packing)}, not {args.target}")
     if args.dynamic_masking and not data.masked:
         raise UserInputError(f"--dynamic_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
     validate_words(args, data)

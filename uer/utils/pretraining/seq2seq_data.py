@@ -99,6 +99,7 @@ class T5Data(Seq2seqTarget):
     random_spans_noise_mask (the text starts with a kept stretch)."""
 
     mode = "plain"
+    packs_documents = True
 
     def build(self, block, opts, rng):
         if opts.full_sentences:
@@ -254,12 +255,18 @@ def preprocess_settings(args, vocab, tgt_vocab):
     """Header entries of a --target mt/t5/bart/gsg/prefixlm dataset, after checking the flags against the target
     and the vocabulary (one-line errors)."""
     target = args.target
-    given = {"--tgt_seq_length": args.tgt_seq_length is not None, "--noise_density": args.noise_density is not None,
-             "--tgt_vocab_path/--tgt_spm_model_path/--tgt_tokenizer": tgt_vocab is not None or
-             args.tgt_tokenizer is not None}
-    for (flag, on), users in zip(given.items(), (("mt",), ("t5", "bart"), ("mt",))):
-        if on and target not in users:
+    given = {"--tgt_seq_length": (args.tgt_seq_length, ("mt",)),
+             "--noise_density": (args.noise_density, ("t5", "bart")),
+             "--tgt_vocab_path/--tgt_spm_model_path/--tgt_tokenizer": (tgt_vocab or args.tgt_tokenizer, ("mt",)),
+             "--mean_noise_span_length": (args.mean_noise_span_length, ("t5",)),
+             "--gap_sentences_ratio": (args.gap_sentences_ratio, ("gsg",)),
+             "--sentence_selection_strategy": (args.sentence_selection_strategy, ("gsg",))}
+    for flag, (value, users) in given.items():
+        if value is not None and target not in users:
             raise UserInputError(f"{flag} applies to --target {' and '.join(users)}, not {target}")
+    args.mean_noise_span_length = args.mean_noise_span_length or 3.0
+    args.gap_sentences_ratio = 0.3 if args.gap_sentences_ratio is None else args.gap_sentences_ratio
+    args.sentence_selection_strategy = args.sentence_selection_strategy or "principal"
     header = {}
     if target == "mt":
         header["tgt_seq_length"] = args.tgt_seq_length or args.seq_length
