@@ -22,7 +22,8 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
      gain at N = 500, 2,000 and 20,000 (tens of minutes);
   11. a tiny T5 (models/t5_tiny_config.json) pre-trained on the GPU with --fp16 on span corruption
      (preprocess.py --target t5; the loss falls), run_text2text.py from it, then run_text2text_infer.py with beam
-     search: one generated text per input (run after check 8).
+     search: one generated text per input (run after check 8);
+  12. throughput of T5-small and BART-base, fp32 and --fp16, beside T5/BartForConditionalGeneration.
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
 """
 import argparse
@@ -227,6 +228,16 @@ class Checks:
         return True, "ours / HF " + ", ".join(f"{p} {r}" for p, r in zip(("fp32", "--fp16"), ratios)) + \
             " (goal 1.3x)"
 
+    def throughput_seq2seq(self):
+        proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "t5,bart",
+                                                             "--steps", "10"])
+        rows = [line for line in proc.stdout.splitlines() if line.startswith(("| T5-small", "| BART-base"))]
+        print("\n".join(rows))
+        if not rows:
+            raise CheckFailed("no T5/BART row in benchmarks/pretrain_speed.py's output")
+        cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+        return True, "ours / HF " + ", ".join(f"{c[0]} {c[2]} {c[7]}" for c in cells) + " (goal 1.3x)"
+
     def throughput(self):
         proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "base",
                                                              "--batch_size", "32", "--steps", "10"])
@@ -246,7 +257,7 @@ def main():
     parser.add_argument("--work_dir", default=None, help="Where runs write (default: a temporary folder).")
     parser.add_argument("--steps", type=int, default=200, help="Pre-training steps of checks 1 and 2.")
     parser.add_argument("--skip_throughput", action="store_true",
-                        help="Leave out checks 7 and 9 (the pytest part does).")
+                        help="Leave out checks 7, 9 and 12 (the pytest part does).")
     parser.add_argument("--data_dir", default=None, help="Run check 10, the GPU recipe of pretrain_gain.py, on it.")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -268,6 +279,7 @@ def main():
         if not args.skip_throughput:
             plan.append(("BERT-base --fp16 b32 s128 vs HF autocast", checks.throughput))
             plan.append(("LLaMA-style 4 x 512 vs HF LlamaForCausalLM", checks.throughput_llama))
+            plan.append(("T5-small and BART-base vs HF's classes, fp32 and --fp16", checks.throughput_seq2seq))
         if args.data_dir:
             plan.append(("pre-training gain, GPU recipe", lambda: checks.pretrain_gain(args.data_dir)))
         failed = 0
