@@ -30,6 +30,22 @@ def test_softmax_cross_entropy_equals_torch(rows, vocab, monkeypatch):
     assert torch.allclose(ours_in.grad, torch_in.grad, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("rows,vocab", [(37, 5), (300, 997)])
+def test_softmax_cross_entropy_adds_an_output_bias_as_linear_would(rows, vocab, monkeypatch):
+    from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_predictions
+    monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4 * vocab * 16)
+    torch.manual_seed(rows)
+    hidden, weight, bias = (torch.randn(*shape, requires_grad=True) for shape in ((rows, 8), (vocab, 8), (vocab,)))
+    labels = torch.randint(0, vocab, (rows,))
+    reference = F.cross_entropy(F.linear(hidden, weight, bias), labels, reduction="sum")
+    expected = torch.autograd.grad(reference, (hidden, weight, bias))
+    ours, predicted = softmax_cross_entropy_sum_and_predictions(F.linear(hidden, weight), labels, bias)
+    assert torch.allclose(ours, reference, rtol=1e-5)
+    assert torch.equal(predicted, F.linear(hidden, weight, bias).argmax(1))
+    for got, want in zip(torch.autograd.grad(ours, (hidden, weight, bias)), expected):
+        assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_softmax_cross_entropy_is_stable_for_large_logits():
     logits = torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1e4, 0.0]], requires_grad=True)
     loss = softmax_cross_entropy_sum(logits * 1.0, torch.tensor([0, 0]))

@@ -24,16 +24,19 @@ def _row_blocks(x):
 
 class _SoftmaxCrossEntropySum(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, logits, labels):
+    def forward(ctx, logits, labels, bias=None):
         lse = torch.empty(logits.size(0), dtype=torch.float32, device=logits.device)
         predicted = torch.empty(logits.size(0), dtype=torch.long, device=logits.device)
         for block, start in _row_blocks(logits):
             rows = slice(start, start + block.size(0))
+            if bias is not None:  # added here, in cache, rather than in a pass of its own over the logits
+                block.add_(bias.to(block.dtype))
             block32 = block.float()
             torch.logsumexp(block32, 1, out=lse[rows])
             # the prediction while the block is in cache (max().indices: the first maximum, as argmax)
             predicted[rows] = block32.max(1).indices
         ctx.save_for_backward(logits, lse, labels)
+        ctx.bias = bias.dtype if bias is not None else None
         ctx.mark_non_differentiable(predicted)
         return (lse - logits.gather(1, labels[:, None]).squeeze(1).float()).sum(), predicted
 
@@ -42,14 +45,17 @@ class _SoftmaxCrossEntropySum(torch.autograd.Function):
     def backward(ctx, grad, _):
         logits, lse, labels = ctx.saved_tensors
         grad = grad.float()
+        bias_grad = torch.zeros(logits.size(1), dtype=torch.float32, device=logits.device) if ctx.bias else None
         for block, start in _row_blocks(logits):
             rows = block.size(0)
             probs = block.float()  # block itself when it is fp32
             probs.sub_(lse[start:start + rows, None]).exp_().mul_(grad)
             probs[torch.arange(rows, device=block.device), labels[start:start + rows]] -= grad
+            if bias_grad is not None:
+                bias_grad += probs.sum(0)
             if probs is not block:
                 block.copy_(probs)
-        return logits, None
+        return logits, None, bias_grad.to(ctx.bias) if bias_grad is not None else None
 
 
 def softmax_cross_entropy_sum(logits, labels):
@@ -60,6 +66,7 @@ def softmax_cross_entropy_sum(logits, labels):
     return _SoftmaxCrossEntropySum.apply(logits, labels)[0]
 
 
-def softmax_cross_entropy_sum_and_predictions(logits, labels):
-    """(the summed loss above, each row's highest-scoring class), in one pass over the logits."""
-    return _SoftmaxCrossEntropySum.apply(logits, labels)
+def softmax_cross_entropy_sum_and_predictions(logits, labels, bias=None):
+    """(the summed loss above, each row's highest-scoring class), in one pass over the logits; `bias`, when
+    given, is added to every row first (an output layer's bias, without a pass of its own)."""
+    return _SoftmaxCrossEntropySum.apply(logits, labels, bias)

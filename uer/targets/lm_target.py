@@ -1,4 +1,5 @@
 import torch.nn as nn
+import torch.nn.functional as F
 
 from uer.targets.parts import classification_part
 
@@ -26,4 +27,8 @@ class LmTarget(nn.Module):
     def forward(self, memory_bank, tgt):
         labels = tgt["lm"]
         positions = labels > 0
-        return {"lm": classification_part(self.word_logits(memory_bank[positions]), labels[positions])}
+        hidden = memory_bank[positions]
+        hidden = hidden * self.scale if self.scale != 1.0 else hidden
+        # the bias is added by the loss, block by block (no pass of its own over [tokens, vocab])
+        logits = F.linear(hidden, self.output_layer.weight)
+        return {"lm": classification_part(logits, labels[positions], self.output_layer.bias)}

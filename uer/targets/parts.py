@@ -6,6 +6,7 @@ data-parallel training computes exactly the loss of one process with the whole b
 from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_predictions
 
 
-def classification_part(logits, labels):
-    loss, predicted = softmax_cross_entropy_sum_and_predictions(logits, labels)
+def classification_part(logits, labels, bias=None):
+    """The part of logits [n, classes] (plus `bias`, an output layer's bias not yet added) against labels [n]."""
+    loss, predicted = softmax_cross_entropy_sum_and_predictions(logits, labels, bias)
     return {"loss_sum": loss, "correct": (predicted == labels).sum(), "count": labels.new_tensor(labels.numel())}
