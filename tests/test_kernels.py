@@ -129,3 +129,40 @@ def test_cpu_runs_keep_freed_memory_for_the_next_step():
     kept = {mode: int(subprocess.run([sys.executable, "-c", code, mode], cwd=root, capture_output=True, text=True,
                                      check=True).stdout) for mode in ("default", "keep")}
     assert kept["default"] < 50e6 < 150e6 < kept["keep"]  # the freed 200 MB tensor: returned / kept
+
+
+def tied_t5(dropout=0.0):
+    from argparse import Namespace
+    from uer.model_builder import build_model
+    from uer.opts import load_config, MODEL_DEFAULTS, REPO_ROOT
+    path = os.path.join(REPO_ROOT, "models", "t5_tiny_config.json")
+    args = Namespace(**dict(MODEL_DEFAULTS, **load_config(path), config_path=path))
+    args.dropout = dropout
+    args.factorized_embedding_parameterization = args.parameter_sharing = args.bidirectional = False
+    torch.manual_seed(0)
+    return build_model(args, 50)
+
+
+@pytest.mark.parametrize("through_output_layer", [True, False])
+def test_tied_word_table_gets_the_dense_gradient_of_dense_lookups(through_output_layer):
+    model = tied_t5()
+    table = model.embedding.word_embedding.weight
+    assert table is model.target.output_layer_to_tie().weight
+    lookups = [m for m in model.modules() if getattr(m, "rows_only_gradient", False)]
+    assert len(lookups) == 2  # the encoder's and the decoder's (shared) word tables
+    torch.manual_seed(1)
+    src, tgt = torch.randint(5, 50, (3, 7)), torch.randint(5, 50, (3, 6))
+    targets = {"tgt_in": torch.roll(tgt, 1, 1), "tgt_seg": torch.ones_like(tgt), "lm": tgt}
+    grads = []
+    for rows_only in (True, False):
+        for lookup in lookups:
+            lookup.rows_only_gradient = rows_only
+        model.zero_grad(set_to_none=True)
+        loss = model.encode(src, torch.ones_like(src)).square().sum()  # the lookups alone: a sparse sum
+        if through_output_layer:
+            loss = loss + sum(p["loss_sum"] for p in model(src, targets, torch.ones_like(src)).values())
+        loss.backward()
+        assert table.grad.layout == torch.strided
+        grads.append(table.grad.clone())
+    assert torch.allclose(grads[0], grads[1], atol=1e-6, rtol=1e-5)
+    assert grads[0][5:].abs().sum() > 0

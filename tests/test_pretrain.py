@@ -35,12 +35,13 @@ def test_tiny_bert_learns_masked_tokens(datasets, tmp_path):
     assert (tmp_path / "bert.bin-150").exists() and (tmp_path / "bert.bin-300").exists()
 
 
-def final_loss(model_path, dataset, target, config=TINY):
+def final_loss(model_path, dataset, target, config=TINY, tie_weights=False):
     """Loss of a saved model on the first 16 instances (no dropout)."""
     from uer.model_builder import build_model
     from uer.model_loader import load_model
     from uer.opts import load_config
-    model = build_model(model_args(load_config(config), target=target, dropout=0.0), 676).eval()
+    model = build_model(model_args(load_config(config), target=target, dropout=0.0, tie_weights=tie_weights),
+                        676).eval()
     load_model(model, model_path)
     src, tgt, seg = PretrainDataset(dataset).batch(np.arange(16))
     to = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
@@ -48,9 +49,10 @@ def final_loss(model_path, dataset, target, config=TINY):
     return sum((p["loss_sum"] / p["count"]).item() for p in parts.values())
 
 
-def test_two_process_gloo_equals_one_process_with_double_batch(datasets, tmp_path):
+@pytest.mark.parametrize("tied", [[], ["--tie_weights"]])  # tied: the word lookups' gradients are sparse
+def test_two_process_gloo_equals_one_process_with_double_batch(datasets, tmp_path, tied):
     common = ["--config_path", TINY, "--total_steps", "6", "--report_steps", "3", "--learning_rate", "1e-3",
-              "--dropout", "0.0", "--warmup", "0.0", "--target", "bert"]
+              "--dropout", "0.0", "--warmup", "0.0", "--target", "bert", *tied]
     pretrain(datasets["bert"], str(tmp_path / "one.bin"), *common, "--batch_size", "8")
     pretrain(datasets["bert"], str(tmp_path / "two.bin"), *common, "--batch_size", "4", "--world_size", "2",
              "--gpu_ranks", "0", "1", "--backend", "gloo", "--master_ip", "tcp://127.0.0.1:29561")
@@ -58,8 +60,8 @@ def test_two_process_gloo_equals_one_process_with_double_batch(datasets, tmp_pat
     two = torch.load(tmp_path / "two.bin-6", weights_only=True)
     for key in one:
         assert torch.allclose(one[key], two[key], atol=2e-5), key
-    l1 = final_loss(str(tmp_path / "one.bin-6"), datasets["bert"], "bert")
-    l2 = final_loss(str(tmp_path / "two.bin-6"), datasets["bert"], "bert")
+    l1 = final_loss(str(tmp_path / "one.bin-6"), datasets["bert"], "bert", tie_weights=bool(tied))
+    l2 = final_loss(str(tmp_path / "two.bin-6"), datasets["bert"], "bert", tie_weights=bool(tied))
     assert abs(l1 - l2) < 1e-4
 
 

@@ -3,6 +3,7 @@ import json
 import torch.nn as nn
 
 from uer.layers import str2embedding
+from uer.layers.embeddings import add_lookup_gradients_into_output_layer
 from uer.encoders import str2encoder
 from uer.targets import str2target
 from uer.models.model import Model
@@ -50,6 +51,7 @@ def tie_weights(model):
         raise UserInputError(f"--tie_weights needs the output layer {tuple(out.weight.shape)} and the word "
                              f"embedding {tuple(emb.weight.shape)} to have the same shape (emb_size == hidden_size)")
     out.weight = emb.weight
+    add_lookup_gradients_into_output_layer(model, emb.weight)
 
 
 STRUCTURE_FLAGS = ("bidirectional", "factorized_embedding_parameterization", "parameter_sharing")

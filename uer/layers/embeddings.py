@@ -1,5 +1,6 @@
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from uer.layers.dropout import dropout
 from uer.layers.layer_norm import layer_norm_from_args
@@ -17,6 +18,36 @@ def normalise(module, emb):
     return dropout(emb, module.dropout, module.training)
 
 
+class WordLookup(nn.Embedding):
+    """The word table: an nn.Embedding whose backward can give the looked-up rows' gradient alone."""
+
+    rows_only_gradient = False
+
+    def forward(self, ids):
+        return F.embedding(ids, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                           self.sparse or self.rows_only_gradient)
+
+
+def add_lookup_gradients_into_output_layer(model, weight):
+    """For a word table that is also the output layer's weight (tied): its lookups' backward hands the autograd
+    engine a sparse gradient of the looked-up rows, which the engine adds into the output layer's dense gradient
+    of the same tensor, instead of a dense [vocab, emb] table of zeros per lookup, scattered into and summed
+    (BART-base: two 154 MB tables written and read again each step). A hook makes the accumulated gradient dense in
+    any case (an output layer that saw no targets), so that optimizers, clipping and DDP see what they always
+    saw; `sparse` stays False, so DDP does not expect sparse gradients."""
+    tied = [m for m in model.modules() if isinstance(m, WordLookup) and m.weight is weight]
+    for lookup in tied:
+        lookup.rows_only_gradient = True
+    if tied and not getattr(weight, "densifies_gradient", False):
+        weight.register_post_accumulate_grad_hook(densify_gradient)
+        weight.densifies_gradient = True
+
+
+def densify_gradient(weight):
+    if weight.grad.layout != torch.strided:
+        weight.grad = weight.grad.to_dense()
+
+
 class WordEmbedding(nn.Module):
     """Word embedding + layer norm, no positions (RNN/CNN encoders)."""
 
@@ -25,7 +56,7 @@ class WordEmbedding(nn.Module):
     def __init__(self, args, vocab_size):
         super().__init__()
         self.dropout = args.dropout
-        self.word_embedding = nn.Embedding(vocab_size, args.emb_size)
+        self.word_embedding = WordLookup(vocab_size, args.emb_size)
         self.layer_norm = embedding_layer_norm(args)
 
     def forward(self, src, seg, start=0):
@@ -47,7 +78,7 @@ class BertEmbedding(nn.Module):
         self.max_seq_length = getattr(args, "max_seq_length", 512)
         # "position_offset": rows before position 0's (BART's learned positions start at row 2)
         self.offset = getattr(args, "position_offset", 0)
-        self.word_embedding = nn.Embedding(vocab_size, args.emb_size)
+        self.word_embedding = WordLookup(vocab_size, args.emb_size)
         self.position_embedding = nn.Embedding(self.max_seq_length + self.offset, args.emb_size)
         if self.segments:
             self.segment_embedding = nn.Embedding(3, args.emb_size)
