@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import model_args, run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
-from uer.utils.precision import cpu_has_fast_bf16
+from uer.utils.runtime.precision import cpu_has_fast_bf16
 from uer.utils.pretraining.pretrain_data import PretrainDataset
 
 
@@ -121,7 +121,7 @@ def test_fp16_on_cpu_follows_the_measured_product_rates(monkeypatch, capsys, bf1
 
 
 def test_cpu_matmul_rates_are_measured_once_per_process():
-    from uer.utils.precision import cpu_matmul_rates
+    from uer.utils.runtime.precision import cpu_matmul_rates
     rates = cpu_matmul_rates(rows=32, width=64, repeats=2)
     assert set(rates) == {"fp32", "bf16"} and all(r > 0 for r in rates.values())
     assert cpu_matmul_rates(rows=32, width=64, repeats=2) is rates

@@ -236,7 +236,7 @@ def test_pickled_code_in_a_model_file_is_not_run(tmp_path, script):
 
 def test_pickled_code_in_a_training_state_is_not_run(tmp_path, monkeypatch):
     from uer.utils.errors import UserInputError
-    from uer.utils.training_state import load_state
+    from uer.utils.runtime.training_state import load_state
     monkeypatch.chdir(tmp_path)
     torch.save({"step": 1, "x": Boom()}, tmp_path / "a.bin-1.state")
     with pytest.raises(UserInputError, match="not a loadable training state"):

@@ -12,14 +12,14 @@ from torch.nn.parallel import DistributedDataParallel
 from uer.model_builder import build_model
 from uer.model_loader import load_model, load_exact
 from uer.model_saver import save_model
-from uer.utils import distributed
+from uer.utils.runtime import distributed
 from uer.utils.training.optimizers import build_optimizer
-from uer.utils.precision import Precision
+from uer.utils.runtime.precision import Precision
 from uer.utils.pretraining.pretrain_data import PretrainDataset, BatchLoader
 from uer.utils.errors import UserInputError, RunFailure
-from uer.utils.memory import keep_freed_memory
-from uer.utils.signals import StopSignals, ForwardSignals
-from uer.utils.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
+from uer.utils.runtime.memory import keep_freed_memory
+from uer.utils.runtime.signals import StopSignals, ForwardSignals
+from uer.utils.runtime.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
                                       check_same_run, latest_checkpoint,
                                       optimization_state, restore_optimization,
                                       drop_older_states)

@@ -13,12 +13,12 @@ from uer.model_loader import load_model
 from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped
-from uer.utils.memory import keep_freed_memory
+from uer.utils.runtime.memory import keep_freed_memory
 from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
 from uer.utils.monitor.progress import progress, write
-from uer.utils.precision import Precision
-from uer.utils.signals import StopSignals
-from uer.utils.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
+from uer.utils.runtime.precision import Precision
+from uer.utils.runtime.signals import StopSignals
+from uer.utils.runtime.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
                                       numpy_rng_from, check_same_run, optimization_state,
                                       restore_optimization)
 

@@ -25,7 +25,7 @@ def run_main(main):
         print("interrupted", file=sys.stderr)
         status = 130
     status = status if isinstance(status, int) else 0
-    distributed = sys.modules.get("uer.utils.distributed")  # imported by the scripts that train, not by all
+    distributed = sys.modules.get("uer.utils.runtime.distributed")  # imported by the scripts that train, not by all
     if distributed is not None and distributed.joined_group:
         distributed.leave(status)  # e.g. a process started by torchrun
     sys.exit(status)

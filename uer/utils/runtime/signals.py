@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from uer.utils import distributed
+from uer.utils.runtime import distributed
 
 FORCE_AFTER_S = 2.0
 

@@ -1,0 +1,1 @@
+"""What a training process runs on: processes and devices, signals, precision, memory, the resumable state."""
