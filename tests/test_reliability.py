@@ -80,20 +80,24 @@ def test_pretrain_sigterm_checkpoints_then_resume_equals_uninterrupted(datasets,
     assert (tmp_path / "a.bin-80.state").exists()
 
 
-def test_pretrain_sigint_two_processes_then_resume(datasets, tmp_path):
+@pytest.mark.parametrize("sharded", [[], ["--fsdp"]])
+def test_pretrain_sigint_two_processes_then_resume(datasets, tmp_path, sharded):
     """Ctrl+C reaches the launcher and both workers: they agree on a step, checkpoint it (with each rank's
-    dropout RNG state) and exit; resuming gives the weights of a run never stopped."""
+    dropout RNG state; under --fsdp each rank's optimizer shards) and exit; resuming gives the weights of a run
+    never stopped."""
     def argv(out):
         return pretrain_cmd(datasets["bert"], str(tmp_path / out), "--total_steps", "30", "--report_steps", "1",
                             "--world_size", "2", "--gpu_ranks", "0", "1", "--backend", "gloo",
-                            "--master_ip", f"tcp://127.0.0.1:{free_port()}")
+                            "--master_ip", f"tcp://127.0.0.1:{free_port()}", *sharded)
     code, out, err = stop_with_signal(argv("b.bin"), "   3/", signal.SIGINT)
     assert code == 128 + signal.SIGINT, err
     step = int(out.split("stopped at step ")[1].split()[0])
     assert step < 30 and (tmp_path / f"b.bin-{step}.state").exists()
+    assert bool(sharded) == (tmp_path / f"b.bin-{step}.optimizer").is_dir()
     run_script(*argv("b.bin"), "--resume")
     run_script(*argv("a.bin"))
     assert_same_weights(tmp_path / "a.bin-30", tmp_path / "b.bin-30")
+    assert not (tmp_path / f"b.bin-{step}.optimizer").exists()  # older shards go with their state
 
 
 def test_pretrain_resume_refuses_other_flags(datasets, tmp_path):

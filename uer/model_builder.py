@@ -5,6 +5,7 @@ import torch.nn as nn
 from uer.layers import str2embedding
 from uer.layers.embeddings import add_lookup_gradients_into_output_layer
 from uer.encoders import str2encoder
+from uer.encoders.bert_encoder import BertEncoder
 from uer.targets import str2target
 from uer.models.model import Model
 from uer.models.seq2seq import Seq2seqModel
@@ -208,6 +209,36 @@ def build_seq2seq(args, vocab_size, tgt_vocab_size=None):
     if getattr(args, "tie_weights", False):
         tie_weights(model)
     return model
+
+
+def recompute_layers_in_backward(model):
+    """--gradient_checkpointing: every transformer stack of the model keeps only its layers' inputs in the forward
+    pass and recomputes each layer in the backward pass (torch.utils.checkpoint, non-reentrant)."""
+    stacks = [m for m in model.modules() if isinstance(m, BertEncoder)]
+    if not stacks:
+        raise UserInputError(f"--gradient_checkpointing recomputes transformer layers, and the "
+                             f"{type(getattr(model, 'encoder', model)).__name__} has none; drop the flag")
+    for stack in stacks:
+        stack.recompute = True
+
+
+def units_to_shard(model, args):
+    """--fsdp: the transformer layers, each to be sharded as a unit of its own (the root takes the rest). Tied
+    word tables go back to dense lookup gradients: FSDP replaces the parameters that carry the hook making them
+    dense."""
+    from uer.layers.embeddings import WordLookup
+    from uer.layers.transformer import TransformerLayer
+    layers = [m for m in model.modules() if isinstance(m, TransformerLayer)]
+    if not layers:
+        raise UserInputError(f"--fsdp shards transformer layers, and the {args.encoder} encoder has none; train it "
+                             "without --fsdp (DDP keeps a full copy per process)")
+    if getattr(args, "parameter_sharing", False):
+        raise UserInputError("--fsdp with --parameter_sharing: the one shared layer runs layers_num times in each "
+                             "pass, which FSDP's per-layer units cannot shard; drop one of the two")
+    for lookup in model.modules():
+        if isinstance(lookup, WordLookup):
+            lookup.rows_only_gradient = False
+    return layers
 
 
 def build_model(args, vocab_size, vocab=None, tgt_vocab_size=None):

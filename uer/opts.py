@@ -161,6 +161,9 @@ def optimization_opts(parser, learning_rate=2e-5):
                         help="Mixed precision with torch.amp: fp16 + grad scaling on CUDA, bf16 on CPU.")
     parser.add_argument("--fp16_opt_level", choices=["O0", "O1", "O2", "O3"], default="O1",
                         help="apex-style level: O0 = fp32; O1/O2/O3 = torch.amp mixed precision.")
+    parser.add_argument("--gradient_checkpointing", action="store_true",
+                        help="Keep only each transformer layer's input in the forward pass and recompute the "
+                             "layer in the backward pass: less activation memory for about one more forward.")
 
 
 def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, epochs_num=3, seq_length=128,
@@ -281,6 +284,9 @@ def distributed_opts(parser):
                         help="Global ranks of the processes on this node (one per GPU).")
     parser.add_argument("--master_ip", default="tcp://localhost:12345", help="Rendezvous address of rank 0.")
     parser.add_argument("--backend", choices=["nccl", "gloo"], default="nccl")
+    parser.add_argument("--fsdp", action="store_true",
+                        help="Shard parameters, gradients and optimizer state over the processes (FSDP2: each "
+                             "transformer layer a unit); checkpoints stay single UER files.")
     parser.add_argument("--dist_timeout", type=int, default=600,
                         help="Seconds to wait for the other processes (joining, and each collective) before "
                              "ending with an error.")

@@ -9,10 +9,10 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from uer.model_builder import build_model
+from uer.model_builder import build_model, recompute_layers_in_backward, units_to_shard
 from uer.model_loader import load_model, load_exact
-from uer.model_saver import save_model
-from uer.utils.runtime import distributed
+from uer.model_saver import save_model, atomic_torch_save
+from uer.utils.runtime import distributed, sharding
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.runtime.precision import Precision
 from uer.utils.pretraining.pretrain_data import PretrainDataset, BatchLoader
@@ -20,7 +20,7 @@ from uer.utils.errors import UserInputError, RunFailure
 from uer.utils.runtime.memory import keep_freed_memory
 from uer.utils.runtime.signals import StopSignals, ForwardSignals
 from uer.utils.runtime.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
-                                      check_same_run, latest_checkpoint,
+                                      check_same_run, latest_checkpoint, checkpoints,
                                       optimization_state, restore_optimization,
                                       drop_older_states)
 from uer.utils.monitor.report import Reporter
@@ -60,6 +60,8 @@ def prepare(args):
     tgt_vocab = check_seq2seq(args, dataset)
     torch.manual_seed(args.seed)
     model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab else None)
+    if args.gradient_checkpointing:
+        recompute_layers_in_backward(model)
     if args.pretrained_model_path:
         load_model(model, args.pretrained_model_path, ignore_prefixes=("target.",))
     return dataset, model
@@ -125,7 +127,8 @@ def _child(placement, args):
     distributed.leave(status)
 
 
-RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps", "seed", "instances_buffer_size")
+RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps", "seed", "instances_buffer_size",
+             "fsdp")
 
 
 def run_identity(args, dataset, placement):
@@ -158,11 +161,16 @@ def train(args, placement):
     if resume:
         load_exact(model, resume[1])
     model.to(device)
-    if placement.distributed:
+    precision = Precision(args.fp16, args.fp16_opt_level, device)
+    if args.fsdp:
+        if not placement.distributed:
+            raise UserInputError("--fsdp shards the model over several processes; with one, drop it (or start "
+                                 "several: --world_size/--gpu_ranks, or torchrun)")
+        model = sharding.shard(model, units_to_shard(model, args), placement, precision)
+    elif placement.distributed:
         model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     accumulation = max(1, args.accumulation_steps)
     optimizer, scheduler = build_optimizer(model, args, max(1, args.total_steps // accumulation))
-    precision = Precision(args.fp16, args.fp16_opt_level, device)
     loader = BatchLoader(dataset, args.batch_size, placement.rank, placement.world_size, args.seed,
                          args.instances_buffer_size, device)
     torch.manual_seed(args.seed + placement.rank)  # dropout differs between processes
@@ -179,7 +187,7 @@ def train(args, placement):
             for step in range(start + 1, args.total_steps + 1):
                 sync = step % accumulation == 0 or step == args.total_steps
                 batch = next(loader)
-                parts = train_step(model, batch, placement, precision, accumulation, sync)
+                parts = train_step(model, batch, placement, precision, accumulation, sync, args.fsdp)
                 if sync:
                     precision.step(optimizer)
                     scheduler.step()
@@ -233,9 +241,11 @@ class StepBar:
         self.bar.close()
 
 
-def train_step(model, batch, placement, precision, accumulation, sync):
+def train_step(model, batch, placement, precision, accumulation, sync, sharded=False):
     src, tgt, seg = batch
-    no_sync = model.no_sync() if placement.distributed and not sync else contextlib.nullcontext()
+    if sharded:
+        sharding.gradient_sync(model, sync)
+    no_sync = model.no_sync() if placement.distributed and not sync and not sharded else contextlib.nullcontext()
     with no_sync:
         with precision.autocast():
             parts = model(src, tgt, seg)
@@ -252,17 +262,26 @@ class Session:
         self.optimizer, self.scheduler, self.precision, self.identity = optimizer, scheduler, precision, identity
 
     def checkpoint(self, step):
-        """Every process calls this (the RNG states are gathered); the master writes the state, then the model."""
+        """Every process calls this (the RNG states are gathered; under --fsdp the weights too, and each writes
+        its optimizer shards); the master writes the state, then the model."""
         cpu, cuda = torch_rng(self.placement.device)
         rng_cpu, rng_cuda = distributed.all_gather(cpu, self.placement), distributed.all_gather(cuda, self.placement)
+        path = f"{self.args.output_model_path}-{step}"
+        if self.args.fsdp:
+            weights = sharding.full_state_dict(self.model)
+            sharding.save_optimizer(self.model, self.optimizer, path)
         if not self.placement.is_master:
             return
-        path = f"{self.args.output_model_path}-{step}"
+        optimization = optimization_state(self.optimizer, self.scheduler, self.precision)
+        if self.args.fsdp:
+            optimization["optimizer"] = {"sharded": os.path.basename(sharding.optimizer_dir(path))}
         save_state(state_path(path), {
             "step": step, "run": self.identity, "data_position": self.loader.position,
-            "rng_cpu": rng_cpu, "rng_cuda": rng_cuda,
-            **optimization_state(self.optimizer, self.scheduler, self.precision)})
-        save_model(self.model, path)
+            "rng_cpu": rng_cpu, "rng_cuda": rng_cuda, **optimization})
+        atomic_torch_save(weights, path) if self.args.fsdp else save_model(self.model, path)
+        for older, older_path in checkpoints(self.args.output_model_path):
+            if older < step:
+                sharding.drop_optimizer(older_path)
         drop_older_states(self.args.output_model_path, step)
 
     def restore(self, step, model_path):
@@ -274,6 +293,14 @@ class Session:
         if self.args.total_steps <= step:
             raise UserInputError(f"{model_path}: the run already reached step {step}; raise --total_steps to "
                                  "train further")
+        if self.args.fsdp:
+            if "sharded" not in state["optimizer"] or not sharding.has_optimizer(model_path):
+                raise UserInputError(f"{path}: written without --fsdp (or its {sharding.optimizer_dir(model_path)} "
+                                     "is missing); resume with the flags of the stopped run")
+            sharding.load_optimizer(self.model, self.optimizer, model_path)
+            state["optimizer"] = self.optimizer.state_dict()
+        elif "sharded" in state["optimizer"]:
+            raise UserInputError(f"{path}: written by a --fsdp run; resume with --fsdp")
         restore_optimization(state, self.optimizer, self.scheduler, self.precision)
         self.loader.position = state["data_position"]
         rank = self.placement.rank

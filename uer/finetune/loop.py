@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from uer.finetune.data import training_batches, evaluation_batches
+from uer.model_builder import recompute_layers_in_backward
 from uer.model_loader import load_model
 from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.training.optimizers import build_optimizer
@@ -62,6 +63,8 @@ class FineTuner:
         keep_heads: the task predicts with the pre-trained output layer (text-to-text), so it is loaded too."""
         torch.manual_seed(args.seed)
         model = model_class(args, len(vocab), vocab)
+        if getattr(args, "gradient_checkpointing", False):
+            recompute_layers_in_backward(model)
         self.args = args
         if args.pretrained_model_path:
             load_model(model, args.pretrained_model_path, ignore_prefixes=() if keep_heads else HEAD_PREFIXES)

@@ -1,0 +1,95 @@
+"""Past one device's memory: --gradient_checkpointing (recomputed layers) and --fsdp (sharded training)."""
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import model_args, run_script, VOCAB, TINY
+from test_reliability import free_port
+from uer.layers.transformer import TransformerLayer
+from uer.model_builder import build_model, recompute_layers_in_backward
+from uer.opts import load_config
+from uer.utils.errors import UserInputError
+from uer.utils.pretraining.pretrain_data import PretrainDataset
+
+
+def tiny_bert(target="bert", **extra):
+    torch.manual_seed(0)
+    return build_model(model_args(load_config(TINY), target=target, dropout=0.1, **extra), 676).train()
+
+
+def gradients(model, batch, seed):
+    src, tgt, seg = (torch.from_numpy(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in batch)
+    tgt = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tgt.items()}
+    model.zero_grad(set_to_none=True)
+    torch.manual_seed(seed)  # the dropout masks
+    parts = model(src, tgt, seg)
+    sum(p["loss_sum"] / p["count"] for p in parts.values()).backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def test_recomputed_layers_give_the_same_gradients_with_dropout(datasets, monkeypatch):
+    batch = PretrainDataset(datasets["bert"]).batch(np.arange(8))
+    plain = gradients(tiny_bert(), batch, seed=3)
+    model = tiny_bert()
+    recompute_layers_in_backward(model)
+    calls, forward = [], TransformerLayer.forward
+    monkeypatch.setattr(TransformerLayer, "forward", lambda *a, **k: calls.append(1) or forward(*a, **k))
+    recomputed = gradients(model, batch, seed=3)
+    assert len(calls) == 2 * model.encoder.layers_num  # each layer ran again in the backward pass
+    assert plain.keys() == recomputed.keys()
+    for name in plain:
+        assert torch.allclose(plain[name], recomputed[name], atol=1e-6, rtol=0), name
+    other_masks = gradients(tiny_bert(), batch, seed=4)  # dropout matters here: another seed, other gradients
+    assert not torch.allclose(plain["encoder.transformer.0.self_attn.linear_layers.0.weight"],
+                              other_masks["encoder.transformer.0.self_attn.linear_layers.0.weight"], atol=1e-6)
+
+
+def test_recomputing_needs_transformer_layers():
+    model = build_model(model_args(load_config(TINY), encoder="lstm", target="lm", embedding="word"), 676)
+    with pytest.raises(UserInputError, match="--gradient_checkpointing recomputes transformer layers"):
+        recompute_layers_in_backward(model)
+
+
+def test_pretrain_with_gradient_checkpointing_trains(datasets, tmp_path):
+    out = str(tmp_path / "gc.bin")
+    proc = run_script("pretrain.py", "--dataset_path", datasets["bert"], "--vocab_path", VOCAB, "--output_model_path",
+                      out, "--config_path", TINY, "--total_steps", "4", "--report_steps", "2", "--batch_size", "4",
+                      "--target", "bert", "--gradient_checkpointing")
+    assert "loss" in proc.stdout and (tmp_path / "gc.bin-4").exists()
+
+
+def pretrain_two(dataset, out, *extra, check=True):
+    return run_script("pretrain.py", "--dataset_path", dataset, "--vocab_path", VOCAB, "--output_model_path", out,
+                      "--config_path", TINY, "--batch_size", "4", "--learning_rate", "1e-3", "--dropout", "0.0",
+                      "--warmup", "0.0", "--report_steps", "1", "--world_size", "2", "--gpu_ranks", "0", "1",
+                      "--backend", "gloo", "--master_ip", f"tcp://127.0.0.1:{free_port()}", *extra, check=check)
+
+
+def test_fsdp_trains_as_ddp_and_writes_a_plain_checkpoint(datasets, tmp_path):
+    common = ["--total_steps", "8", "--target", "bert", "--tie_weights"]
+    ddp = pretrain_two(datasets["bert"], str(tmp_path / "ddp.bin"), *common)
+    fsdp = pretrain_two(datasets["bert"], str(tmp_path / "fsdp.bin"), *common, "--fsdp")
+    losses = [[float(v) for v in re.findall(r"loss_mlm\s+([0-9.]+)", p.stdout)] for p in (ddp, fsdp)]
+    assert len(losses[0]) == 8 and losses[0][-1] < losses[0][0]
+    assert np.allclose(losses[0], losses[1], rtol=1e-5, atol=0)
+    one, two = (torch.load(tmp_path / f"{name}.bin-8", weights_only=True) for name in ("ddp", "fsdp"))
+    assert one.keys() == two.keys()  # the tied table under both names, as every checkpoint has it
+    for key in one:
+        assert torch.allclose(one[key], two[key], atol=1e-5), key
+    from uer.model_loader import load_model
+    model = tiny_bert(tie_weights=True)
+    load_model(model, str(tmp_path / "fsdp.bin-8"))  # loads without FSDP
+    assert torch.equal(model.encoder.transformer[1].feed_forward.linear_1.weight,
+                       two["encoder.transformer.1.feed_forward.linear_1.weight"])
+
+
+def test_fsdp_refusals(datasets, tmp_path):
+    proc = pretrain_two(datasets["lm"], str(tmp_path / "lstm.bin"), "--total_steps", "2", "--encoder", "lstm",
+                        "--target", "lm", "--embedding", "word", "--fsdp", check=False)
+    assert proc.returncode != 0 and "--fsdp shards transformer layers, and the lstm encoder has none" in proc.stderr
+    proc = run_script("pretrain.py", "--dataset_path", datasets["bert"], "--vocab_path", VOCAB, "--output_model_path",
+                      str(tmp_path / "one.bin"), "--config_path", TINY, "--total_steps", "2", "--target", "bert",
+                      "--fsdp", check=False)
+    assert proc.returncode == 2 and "--fsdp shards the model over several processes" in proc.stderr

@@ -1,0 +1,66 @@
+"""--fsdp: parameters, gradients and optimizer state sharded over all processes (FSDP2, `fully_shard`).
+
+Each transformer layer is a unit of its own and the root holds the rest (embeddings, target, final norm); with
+--fp16 the units compute in half precision (bf16 on CPU, fp16 on CUDA) from fp32 master shards, and reduce
+gradients in fp32. Checkpoints stay single UER files: the full state dict is gathered to rank 0's CPU. The
+optimizer moments of the resume state are written sharded, each process its own rows, with
+torch.distributed.checkpoint, beside the checkpoint (`OUTPUT_MODEL_PATH-STEP.optimizer/`).
+"""
+import os
+import shutil
+
+import torch
+
+OPTIMIZER_DIR = ".optimizer"
+
+
+def shard(model, layers, placement, precision):
+    """model sharded in place: `layers` (its transformer layers) one unit each, then the root."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
+    device = torch.device(placement.device)
+    mesh = init_device_mesh(device.type, (placement.world_size,))
+    policy = MixedPrecisionPolicy(param_dtype=precision.dtype, reduce_dtype=torch.float32) \
+        if precision.enabled else MixedPrecisionPolicy()
+    for layer in layers:
+        fully_shard(layer, mesh=mesh, mp_policy=policy)
+    fully_shard(model, mesh=mesh, mp_policy=policy)
+    return model
+
+
+def gradient_sync(model, sync):
+    """Whether this backward pass reduces gradients (False: accumulate locally, as DDP's no_sync)."""
+    model.set_requires_gradient_sync(sync)
+
+
+def full_state_dict(model):
+    """The whole model's state dict on rank 0's CPU (empty elsewhere); every process must call it."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict, StateDictOptions
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
+def optimizer_dir(model_path):
+    return model_path + OPTIMIZER_DIR
+
+
+def save_optimizer(model, optimizer, model_path):
+    """Each process writes its shards of the optimizer state; every process must call it."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+    dcp.save({"optimizer": get_optimizer_state_dict(model, optimizer)}, checkpoint_id=optimizer_dir(model_path))
+
+
+def load_optimizer(model, optimizer, model_path):
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_optimizer_state_dict
+    state = {"optimizer": get_optimizer_state_dict(model, optimizer)}
+    dcp.load(state, checkpoint_id=optimizer_dir(model_path))
+    set_optimizer_state_dict(model, optimizer, state["optimizer"])
+
+
+def drop_optimizer(model_path):
+    shutil.rmtree(optimizer_dir(model_path), ignore_errors=True)
+
+
+def has_optimizer(model_path):
+    return os.path.isdir(optimizer_dir(model_path))
