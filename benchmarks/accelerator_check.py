@@ -23,7 +23,13 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
   11. a tiny T5 (models/t5_tiny_config.json) pre-trained on the GPU with --fp16 on span corruption
      (preprocess.py --target t5; the loss falls), run_text2text.py from it, then run_text2text_infer.py with beam
      search: one generated text per input (run after check 8);
-  12. throughput of T5-small and BART-base, fp32 and --fp16, beside T5/BartForConditionalGeneration.
+  12. throughput of T5-small and BART-base, fp32 and --fp16, beside T5/BartForConditionalGeneration;
+  13. --fsdp over every visible GPU (nccl) against DDP, BERT-base 30 steps (benchmarks/fsdp_check.py): losses
+     within 1e-3 relative, per-process bytes of parameters + gradients + optimizer state at most 0.55x (SKIP with
+     one GPU);
+  14. --gradient_checkpointing on BERT-base, batch 16 x 512 (benchmarks/gradient_checkpointing.py): the memory
+     held for backward (torch.cuda.memory_allocated) at most 0.4x, gradients equal within 1e-6, peak memory;
+  15. --compile: BERT-base and the LLaMA-style decoder, tokens/s eager and compiled, and the compile time.
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
 """
 import argparse
@@ -251,13 +257,43 @@ class Checks:
         return True, f"ours / HF {ratio:.2f}x (goal 1.3x: {'met' if ratio >= 1.3 else 'NOT met'}), MFU " \
                      f"{mfu:.0%} (goal 50%: {'met' if mfu >= 0.5 else 'NOT met'})"
 
+    def fsdp(self):
+        gpus = torch.cuda.device_count()
+        if gpus < 2:
+            return None, "one GPU visible: --fsdp shards over several processes, one per GPU"
+        proc = run(script("benchmarks/fsdp_check.py") + ["--processes", str(gpus), "--batch_size", "8",
+                                                         "--seq_length", "128"])
+        lines = [line for line in proc.stdout.splitlines() if line.startswith(("loss:", "per-process", "| "))]
+        print("\n".join(lines))
+        worst = float(proc.stdout.split("over 30 steps ")[1].split()[0])
+        ratio = float(proc.stdout.split("FSDP / DDP: ")[1].split("x")[0])
+        return worst <= 1e-3 and ratio <= 0.55, f"{gpus} GPUs: losses within {worst:.1e} relative of DDP's, " \
+                                                f"per-process bytes {ratio:.2f}x DDP's (goal 0.55x)"
+
+    def gradient_checkpointing(self):
+        proc = run(script("benchmarks/gradient_checkpointing.py") + ["--device", "cuda"])
+        lines = [line for line in proc.stdout.splitlines() if line.startswith(("| ", "recomputed"))]
+        print("\n".join(lines))
+        held = float(proc.stdout.split("held for backward ")[-1].split("x")[0])
+        diff = float(proc.stdout.split("largest gradient difference ")[1].split()[0])
+        return held <= 0.4 and diff <= 1e-6, lines[-1] + " (goals: 0.4x, 1e-6)"
+
+    def compile(self):
+        proc = run(script("benchmarks/pretrain_speed.py") + ["--device", "cuda", "--models", "base,llama",
+                                                             "--compile", "--steps", "10"], timeout=1800)
+        lines = [line for line in proc.stdout.splitlines() if "--compile" in line]
+        print("\n".join(lines))
+        if not lines:
+            raise CheckFailed("no --compile row in benchmarks/pretrain_speed.py's output")
+        return True, "; ".join(line for line in lines if not line.startswith("|"))
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work_dir", default=None, help="Where runs write (default: a temporary folder).")
     parser.add_argument("--steps", type=int, default=200, help="Pre-training steps of checks 1 and 2.")
     parser.add_argument("--skip_throughput", action="store_true",
-                        help="Leave out checks 7, 9 and 12 (the pytest part does).")
+                        help="Leave out checks 7, 9 and 12-15 (the pytest part does).")
     parser.add_argument("--data_dir", default=None, help="Run check 10, the GPU recipe of pretrain_gain.py, on it.")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -280,6 +316,9 @@ def main():
             plan.append(("BERT-base --fp16 b32 s128 vs HF autocast", checks.throughput))
             plan.append(("LLaMA-style 4 x 512 vs HF LlamaForCausalLM", checks.throughput_llama))
             plan.append(("T5-small and BART-base vs HF's classes, fp32 and --fp16", checks.throughput_seq2seq))
+            plan.append(("--fsdp on every visible GPU vs DDP: losses and per-process bytes", checks.fsdp))
+            plan.append(("--gradient_checkpointing: BERT-base 16 x 512 peak memory", checks.gradient_checkpointing))
+            plan.append(("--compile: BERT-base and LLaMA-style tokens/s, eager vs compiled", checks.compile))
         if args.data_dir:
             plan.append(("pre-training gain, GPU recipe", lambda: checks.pretrain_gain(args.data_dir)))
         failed = 0

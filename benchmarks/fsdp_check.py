@@ -50,6 +50,8 @@ def worker(rank, args, mode, port, results):
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.processes))
     cuda = torch.cuda.is_available()
     device = torch.device("cuda", rank) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)  # FSDP places its buffers on the current device
     dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=args.processes)
     config = dict(MODEL_DEFAULTS, **load_config(args.config))

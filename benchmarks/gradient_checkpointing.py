@@ -89,7 +89,8 @@ def live_bytes(prof):
 
 
 def peak_rss(args, recompute):
-    """Peak RSS of a fresh process running one step, and its RSS after building the model (MB)."""
+    """Peak RSS of a fresh process running one step, its RSS after building the model (MB), and the step's
+    seconds (not profiled)."""
     code = ("import sys, json; sys.argv = sys.argv[:1] + json.loads(sys.argv[1]); "
             "sys.path.insert(0, 'benchmarks'); import gradient_checkpointing as g; g.rss_child()")
     argv = ["--config", args.config, "--batch_size", str(args.batch_size), "--seq_length", str(args.seq_length)]
@@ -105,8 +106,9 @@ def rss_child():
         f.write("5")  # resets the peak RSS, which a process started from a large one inherits
     model, inputs, targets = model_and_batch(args, args.recompute)
     built = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    start = time.perf_counter()
     step(model, inputs, targets).backward()
-    print(json.dumps([peak_rss_mb(), built]))
+    print(json.dumps([peak_rss_mb(), built, time.perf_counter() - start]))
 
 
 def peak_rss_mb():
@@ -132,6 +134,8 @@ def main():
     rss = {mode: peak_rss(args, mode) for mode in (False, True)} if args.device == "cpu" else {}
     print("\n| mode | step s | held for backward MB | peak tensor MB | peak RSS MB (above the built model) |")
     print("|---|---|---|---|---|")
+    if rss:  # the step time of the unprofiled process
+        rows = {mode: (rss[mode][2],) + rows[mode][1:] for mode in rows}
     for mode, (seconds, held, peak, _) in rows.items():
         rss_cell = f"{rss[mode][0]:.0f} ({rss[mode][0] - rss[mode][1]:.0f})" if rss else "-"
         print(f"| {'--gradient_checkpointing' if mode else 'plain'} | {seconds:.1f} | {held / 2 ** 20:.0f} | "

@@ -3,6 +3,7 @@
 LLaMA-style row), same config, batch and length.
 
     python3 benchmarks/pretrain_speed.py [--steps 6] [--models base,tiny] [--threads N] [--hf_keeps_freed_memory]
+                                         [--compile]
 
 Ours and HF each run in a process of their own and take turns, a few steps at a time (the first step of each
 turn, which finds the caches holding the other model, is not counted); each is reported as the median of its
@@ -13,6 +14,9 @@ setting, which compares the code alone.
 Ours runs with the layer norm of the shipped configs (UER-py's 2020 formula, models/*.json say nothing about
 layer norm); BERT rows add ours with the fused standard kernel ("layer_norm_unbiased": false) as a third
 process in the same turns, and print what the 2020 formula costs beside it.
+
+--compile adds ours under torch.compile (as pretrain.py --compile runs it) as one more side of each row, and
+prints how long its first step took (compiling) against the eager first step.
 
 Prints a table of tokens/s (batch x seq_length per second, as UER-py counts), the ratio to HF, the machine's
 measured fp32/bf16 matrix-product rates and our model-FLOPs utilisation (6 x non-embedding parameters x
@@ -34,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
 from uer.utils.training.optimizers import build_optimizer  # noqa: E402
+from uer.utils.runtime.compile import compile_model  # noqa: E402
 from uer.utils.runtime.memory import keep_freed_memory  # noqa: E402
 from uer.utils.runtime.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 
@@ -106,6 +111,8 @@ def ours(config, batch, seq, device, fp16, embedding="bert", encoder="bert", tar
     vocab = vocab_of(config)
     torch.manual_seed(0)
     model = build_model(args, vocab).to(device).train()
+    if config.get("compile_for_benchmark"):
+        compile_model(model, device)
     optimizer, scheduler = build_optimizer(model, args, 1000)
     precision = Precision(fp16, "O1", device)
     src, seg, tgt, nsp = make_batch(batch, seq, device, vocab=vocab)
@@ -234,15 +241,14 @@ def median_step_times(sides, steps, turn=3):
     the side that ran first in a round, or after a given other side, was measured up to ~4% slower whichever it
     was (BERT-base with the two layer norms, order swapped)."""
     times = [[] for _ in sides]
-    for side in sides:
-        side(1)  # warm-up
+    first = [side(1)[0] for side in sides]  # warm-up (and compiling)
     orders = list(itertools.permutations(range(len(sides))))
     rounds = 0
     while min(len(t) for t in times) < steps or rounds % len(orders):
         for i in orders[rounds % len(orders)]:
             times[i] += sides[i](turn)[1:]
         rounds += 1
-    return [sorted(t)[len(t) // 2] for t in times]
+    return [sorted(t)[len(t) // 2] for t in times], first
 
 
 def main():
@@ -256,6 +262,7 @@ def main():
                         help="Batch size of every row (default: per model, 8 for BERT-base and 32 for BERT-tiny).")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default).")
+    parser.add_argument("--compile", action="store_true", help="Add ours under torch.compile to every row.")
     parser.add_argument("--hf_keeps_freed_memory", action="store_true",
                         help="Give HF's process the allocator setting ours has on CPU (compares code alone).")
     args = parser.parse_args()
@@ -297,12 +304,13 @@ def main():
             own = "rms" if config.get("layernorm") in ("rms", "t5") else \
                 "2020" if config.get("layer_norm_unbiased", True) else "standard"
             norms = [(own, config)] + [("fused", dict(config, layer_norm_unbiased=False))] * (encoder == "bert")
+            norms += [(f"{own} --compile", dict(config, compile_for_benchmark=True))] * args.compile
             sides = [StepServer(ours, (c, batch, args.seq_length, device, fp16, embedding, encoder, target),
                                 keep, args.threads) for _, c in norms]
             if with_hf:
                 sides.append(StepServer(hf_side, (config, batch, args.seq_length, device, fp16),
                                         keep and args.hf_keeps_freed_memory, args.threads))
-            times = median_step_times(sides, args.steps)
+            times, first = median_step_times(sides, args.steps)
             hf = times[len(norms)] if with_hf else None
             non_emb = sides[0].info
             for side in sides:
@@ -315,7 +323,10 @@ def main():
                 ratio = f"{hf / t_ours:.2f}x" if hf else "-"
                 print(f"| {title} | {norm} | {label} | {batch} | {args.seq_length} | {tok / t_ours:.0f} | {hf_cell} | "
                       f"{ratio} | {mfu:.0%} |", flush=True)
-            if len(norms) > 1:
+            if args.compile:
+                costs.append(f"{title} {label}: --compile {times[0] / times[len(norms) - 1]:.2f}x the eager tokens/s; "
+                             f"first step {first[len(norms) - 1]:.0f} s compiled (compiling), {first[0]:.1f} s eager")
+            if encoder == "bert":
                 costs.append(f"{title} {label}: the 2020 layer norm takes {times[0] / times[1] - 1:+.1%} time per "
                              f"step vs the fused kernel")
     print("\n".join([""] + costs))

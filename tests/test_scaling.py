@@ -14,9 +14,13 @@ from uer.utils.errors import UserInputError
 from uer.utils.pretraining.pretrain_data import PretrainDataset
 
 
+def tensor(array):
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
 def tiny_bert(target="bert", **extra):
     torch.manual_seed(0)
-    return build_model(model_args(load_config(TINY), target=target, dropout=0.1, **extra), 676).train()
+    return build_model(model_args(load_config(TINY), target=target, **dict(dict(dropout=0.1), **extra)), 676).train()
 
 
 def gradients(model, batch, seed):
@@ -93,3 +97,34 @@ def test_fsdp_refusals(datasets, tmp_path):
                       str(tmp_path / "one.bin"), "--config_path", TINY, "--total_steps", "2", "--target", "bert",
                       "--fsdp", check=False)
     assert proc.returncode == 2 and "--fsdp shards the model over several processes" in proc.stderr
+
+
+def test_compile_without_a_cpu_compiler_is_one_line(monkeypatch):
+    from uer.utils.runtime import compile as compiling
+    monkeypatch.setattr(compiling.shutil, "which", lambda name: None)
+    with pytest.raises(UserInputError, match="--compile on the CPU needs a C\\+\\+ compiler"):
+        compiling.compile_model(tiny_bert(), "cpu")
+
+
+@pytest.mark.skipif(not __import__("shutil").which("g++"), reason="inductor's CPU backend needs a C++ compiler")
+def test_compiled_model_trains_as_eager(datasets):
+    from uer.utils.runtime.compile import compile_model
+    dataset = PretrainDataset(datasets["bert"])
+    eager, compiled = tiny_bert(dropout=0.0), compile_model(tiny_bert(dropout=0.0), "cpu")
+    keys = list(eager.state_dict())
+    assert list(compiled.state_dict()) == keys  # compiled in place: checkpoints keep their keys
+    losses, lengths = [], set()
+    for model in (eager, compiled):
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        curve = []
+        for start in (0, 8):  # batches of different lengths (padded to their longest)
+            src, tgt, seg = dataset.batch(np.arange(start, start + 8))
+            lengths.add(src.shape[1])
+            parts = model(tensor(src), {k: tensor(v) for k, v in tgt.items()}, tensor(seg))
+            loss = sum(p["loss_sum"] / p["count"] for p in parts.values())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            curve.append(loss.item())
+        losses.append(curve)
+    assert len(lengths) == 2 and np.allclose(losses[0], losses[1], rtol=1e-4)

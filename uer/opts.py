@@ -161,6 +161,9 @@ def optimization_opts(parser, learning_rate=2e-5):
                         help="Mixed precision with torch.amp: fp16 + grad scaling on CUDA, bf16 on CPU.")
     parser.add_argument("--fp16_opt_level", choices=["O0", "O1", "O2", "O3"], default="O1",
                         help="apex-style level: O0 = fp32; O1/O2/O3 = torch.amp mixed precision.")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the model (inductor; on CPU it needs a C++ compiler). The first steps "
+                             "take longer while it compiles.")
     parser.add_argument("--gradient_checkpointing", action="store_true",
                         help="Keep only each transformer layer's input in the forward pass and recompute the "
                              "layer in the backward pass: less activation memory for about one more forward.")

@@ -11,8 +11,9 @@ from torch.nn.parallel import DistributedDataParallel
 
 from uer.model_builder import build_model, recompute_layers_in_backward, units_to_shard
 from uer.model_loader import load_model, load_exact
-from uer.model_saver import save_model, atomic_torch_save
+from uer.model_saver import save_model, atomic_torch_save, unwrap
 from uer.utils.runtime import distributed, sharding
+from uer.utils.runtime.compile import compile_model
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.runtime.precision import Precision
 from uer.utils.pretraining.pretrain_data import PretrainDataset, BatchLoader
@@ -169,6 +170,8 @@ def train(args, placement):
         model = sharding.shard(model, units_to_shard(model, args), placement, precision)
     elif placement.distributed:
         model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if args.compile:  # after sharding: FSDP's hooks are part of what is compiled
+        compile_model(unwrap(model), device)
     accumulation = max(1, args.accumulation_steps)
     optimizer, scheduler = build_optimizer(model, args, max(1, args.total_steps // accumulation))
     loader = BatchLoader(dataset, args.batch_size, placement.rank, placement.world_size, args.seed,

@@ -14,6 +14,7 @@ from uer.model_loader import load_model
 from uer.model_saver import save_model, unwrap, cpu_state_dict
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped
+from uer.utils.runtime.compile import compile_model
 from uer.utils.runtime.memory import keep_freed_memory
 from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
 from uer.utils.monitor.progress import progress, write
@@ -69,6 +70,8 @@ class FineTuner:
         if args.pretrained_model_path:
             load_model(model, args.pretrained_model_path, ignore_prefixes=() if keep_heads else HEAD_PREFIXES)
         self.model, self.device = place(model)
+        if getattr(args, "compile", False):
+            compile_model(unwrap(self.model), self.device)
         self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):

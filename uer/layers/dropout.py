@@ -47,10 +47,11 @@ def keep_mask(shape, p):
 
 
 def dropout(x, p, training):
-    """Inverted dropout with the distribution of F.dropout; on CPU its mask comes from keep_mask."""
+    """Inverted dropout with the distribution of F.dropout; on CPU its mask comes from keep_mask, except under
+    torch.compile, whose generated code draws F.dropout's masks itself (numpy's generators cannot be traced)."""
     if not training or p == 0.0:
         return x
-    if x.is_cuda or p >= 1.0:
+    if x.is_cuda or p >= 1.0 or torch.compiler.is_compiling():
         return torch.nn.functional.dropout(x, p, True)
     # the mask as a uint8 factor: a bool one is cast to x's dtype on each use, which takes 2-3x as long
     return x * keep_mask(x.shape, p).view(torch.uint8) * (1.0 / (1.0 - p))
