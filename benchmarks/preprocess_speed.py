@@ -2,6 +2,7 @@
 """preprocess.py speed and memory on real corpora.
 
     python3 benchmarks/preprocess_speed.py --data_dir ../shared/data [--vocab_path VOCAB] [--processes_num 2]
+                                           [--scale] [--segmenters_only]
 
 Rows: book_review_bert.txt (--target bert), and a 20 MB corpus made by concatenating
 CLUECorpusSmall_bert_sampled.txt ten times, once with the default --docs_buffer_size, once with a small one and
@@ -11,7 +12,8 @@ Columns: wall time, dataset bytes, peak RSS summed over the preprocess process a
 A second table compares the segmenters on the 20 MB corpus, one process each: Python jieba (the reference for
 word boundaries) and rjieba (jieba-rs: the same dictionary and algorithm in Rust, which --segmenter jieba uses):
 MB/s, and the share of jieba's word boundaries and of lines that rjieba reproduces exactly. --segmenters_only
-prints that table alone.
+prints that table alone. --scale prints a third table alone: the corpus x10 (20 MB) and x100 (200 MB), default
+--docs_buffer_size, and the ratios of their wall times and peak RSS.
 """
 import argparse
 import itertools
@@ -97,14 +99,15 @@ def segmenter_table(corpus):
               f"{same_lines / len(lines):.4%} |", flush=True)
 
 
-def clue_x10(corpora, folder):
-    big = os.path.join(folder, "clue_x10.txt")
+def clue_x10(corpora, folder, times=10):
+    big = os.path.join(folder, f"clue_x{times}.txt")
     with open(os.path.join(corpora, "CLUECorpusSmall_bert_sampled.txt"), "rb") as f:
         text = f.read()
     if not text.endswith(b"\n\n"):
         text = text.rstrip(b"\n") + b"\n\n"
     with open(big, "wb") as f:
-        f.write(text * 10)
+        for _ in range(times):
+            f.write(text)
     return big
 
 
@@ -114,11 +117,14 @@ def main():
     parser.add_argument("--vocab_path", default=None, help="Default: DATA_DIR/models/google_zh_vocab.txt.")
     parser.add_argument("--processes_num", type=int, default=2)
     parser.add_argument("--segmenters_only", action="store_true", help="Only the segmenter table.")
+    parser.add_argument("--scale", action="store_true", help="Only the 20 MB against 200 MB table.")
     args = parser.parse_args()
     vocab = args.vocab_path or os.path.join(args.data_dir, "models", "google_zh_vocab.txt")
     corpora = os.path.join(args.data_dir, "corpora")
     with tempfile.TemporaryDirectory() as tmp:
         big = clue_x10(corpora, tmp)
+        if args.scale:
+            return scale_table(args, vocab, big, clue_x10(corpora, tmp, 100), tmp)
         if not args.segmenters_only:
             preprocess_table(args, vocab, corpora, big, tmp)
         segmenter_table(big)
@@ -143,6 +149,21 @@ def preprocess_table(args, vocab, corpora, big, tmp):
               flush=True)
     wwm, plain = walls[rows[-1][0]], walls[rows[1][0]]
     print(f"\n--whole_word_masking takes {wwm / plain:.2f}x the time of the same preprocess without it")
+
+
+def scale_table(args, vocab, x10, x100, tmp):
+    print(f"| corpus (--target bert, --processes_num {args.processes_num}) | corpus MB | wall s | dataset MB | "
+          "peak RSS MB |")
+    print("|---|---|---|---|---|")
+    figures = []
+    for name, path in (("CLUECorpusSmall_bert x10", x10), ("CLUECorpusSmall_bert x100", x100)):
+        wall, size, rss = run(path, vocab, os.path.join(tmp, "dataset.pt"), args.processes_num)
+        figures.append((wall, rss))
+        print(f"| {name} | {os.path.getsize(path) / 1e6:.1f} | {wall:.1f} | {size / 1e6:.1f} | {rss:.0f} |",
+              flush=True)
+    (w10, r10), (w100, r100) = figures
+    print(f"\nx100 / x10: wall time {w100 / w10:.2f}x (goal at most 11x), peak RSS {r100 / r10:.2f}x (goal at most "
+          "1.2x)")
 
 
 if __name__ == "__main__":

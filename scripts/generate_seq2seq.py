@@ -26,7 +26,8 @@ def build_parser():
 def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
-    from uer.decoders.seq2seq_generation import start_and_end, encode_source, decode_target, sample_one
+    from uer.decoders.seq2seq_generation import start_and_end, decode_target, sample_one
+    from uer.finetune.text2text import encode_sources
     from uer.finetune.loop import place
     from uer.model_builder import build_for_probing
     from uer.utils.errors import UserInputError
@@ -46,7 +47,7 @@ def main(argv=None):
     outputs = []
     with torch.no_grad():
         for line_no, text in enumerate(read_lines(args.input_path, "input"), 1):
-            ids = encode_source(tokenizer, text)
+            ids = encode_sources(tokenizer, [text])[0][0]
             if len(ids) > args.seq_length:
                 raise UserInputError(f"{args.input_path}:{line_no}: {len(ids)} tokens, more than --seq_length "
                                      f"{args.seq_length}")

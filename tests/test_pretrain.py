@@ -110,7 +110,7 @@ def test_fp16_flag(datasets, tmp_path):
 def test_fp16_on_cpu_follows_the_measured_product_rates(monkeypatch, capsys, bf16, fp32, chosen):
     """A CPU that lists AVX512-BF16 can still multiply bf16 slower than fp32 (a Xeon: 143-156 vs 257-259
     GFLOP/s): --fp16 then trains in fp32 and says why in one line."""
-    from uer.utils import precision
+    from uer.utils.runtime import precision
     monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: True)
     monkeypatch.setattr(precision, "cpu_matmul_rates", lambda: {"fp32": fp32, "bf16": bf16})
     p = precision.Precision(True, "O1", "cpu")

@@ -13,15 +13,6 @@ def start_and_end(args, vocab):
     return (vocab.get(CLS_TOKEN) if start is None else start), vocab.get(SEP_TOKEN)
 
 
-def encode_source(tokenizer, text):
-    """Source ids: a HF tokenizer's own encoding (its special tokens, as transformers adds them), else
-    [CLS] text [SEP]."""
-    if isinstance(tokenizer, HfTokenizer):
-        return tokenizer.hf.encode(text).ids
-    vocab = tokenizer.vocab
-    return [vocab.get(CLS_TOKEN)] + tokenizer.encode(text) + [vocab.get(SEP_TOKEN)]
-
-
 def decode_target(tokenizer, ids):
     if isinstance(tokenizer, HfTokenizer):
         return tokenizer.hf.decode(ids, skip_special_tokens=True)

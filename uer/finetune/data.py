@@ -116,7 +116,7 @@ class Examples:
 
 
 def encode_pairs(tokenizer, texts_a, texts_b=None, seq_length=128):
-    """[CLS] a [SEP] (b [SEP]) per example, cut to seq_length (as UER-py): (sequences, a_lens)."""
+    """[CLS] a [SEP] (b [SEP]) per example, cut to seq_length (as UER-py; None: not cut): (sequences, a_lens)."""
     vocab = tokenizer.vocab
     cls, sep = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     ids_a = tokenizer.encode_batch(texts_a)
@@ -124,7 +124,7 @@ def encode_pairs(tokenizer, texts_a, texts_b=None, seq_length=128):
     sequences, a_lens = [], []
     for a, b in zip(ids_a, ids_b):
         seq = [cls] + a + [sep]
-        a_lens.append(min(len(seq), seq_length))
+        a_lens.append(min(len(seq), seq_length or len(seq)))
         if b is not None:
             seq += b + [sep]
         sequences.append(seq[:seq_length])

@@ -21,7 +21,9 @@ class Text2textExamples(Examples):
     targets = None
 
 
-def encode_sources(tokenizer, texts_a, texts_b, seq_length):
+def encode_sources(tokenizer, texts_a, texts_b=None, seq_length=None):
+    """Source ids and first-segment lengths: a HF tokenizer's own encoding (its special tokens, as transformers
+    adds them), else [CLS] a [SEP] (b [SEP]); cut to seq_length unless it is None."""
     if not isinstance(tokenizer, HfTokenizer):
         return encode_pairs(tokenizer, texts_a, texts_b, seq_length)
     pairs = zip(texts_a, texts_b) if texts_b is not None else ((a,) for a in texts_a)
