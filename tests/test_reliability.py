@@ -122,6 +122,25 @@ def test_finetune_sigterm_then_resume_equals_uninterrupted(tmp_path):
     assert whole.stdout.splitlines()[-1] == resumed.stdout.splitlines()[-1]  # same test accuracy
 
 
+@pytest.mark.parametrize("sharded", [[], ["--fsdp"]])
+def test_finetune_under_torchrun_sigint_then_resume(tmp_path, sharded):
+    """Ctrl+C to torchrun reaches both processes: they stop at the same step and the master writes one resume
+    file with each process's dropout RNG (under --fsdp each writes its optimizer shards); resuming gives the
+    weights of a run never stopped."""
+    def argv(out, *extra):
+        return ["-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+                *classifier_cmd(str(tmp_path / out), "--batch_size", "8", "--backend", "gloo", *sharded, *extra)]
+    _, out, err = stop_with_signal(argv("b.bin"), "step 3/", signal.SIGINT)
+    assert "stopped in epoch 1 after step" in out, err
+    assert (tmp_path / "b.bin.resume").exists()
+    assert bool(sharded) == (tmp_path / "b.bin.resume.optimizer").is_dir()
+    resumed = run_script(*argv("b.bin", "--resume"))
+    assert "resuming from" in resumed.stdout
+    run_script(*argv("a.bin"))
+    assert_same_weights(tmp_path / "a.bin", tmp_path / "b.bin")
+    assert not (tmp_path / "b.bin.resume").exists() and not (tmp_path / "b.bin.resume.optimizer").exists()
+
+
 def test_finetune_resume_between_epochs(tmp_path):
     """The .resume file written after epoch 1 (kept here by stopping in epoch 2) continues to the same end."""
     code, _, _ = stop_with_signal(classifier_cmd(str(tmp_path / "b.bin")), "step 18/")

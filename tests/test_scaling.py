@@ -1,11 +1,14 @@
-"""Past one device's memory: --gradient_checkpointing (recomputed layers) and --fsdp (sharded training)."""
+"""Past one device's memory: --gradient_checkpointing (recomputed layers), --fsdp (sharded training), --compile,
+and fine-tuning in several processes under torchrun."""
+import json
+import os
 import re
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import model_args, run_script, VOCAB, TINY
+from conftest import ROOT, model_args, run_script, VOCAB, TINY
 from test_reliability import free_port
 from uer.layers.transformer import TransformerLayer
 from uer.model_builder import build_model, recompute_layers_in_backward
@@ -128,3 +131,94 @@ def test_compiled_model_trains_as_eager(datasets):
             curve.append(loss.item())
         losses.append(curve)
     assert len(lengths) == 2 and np.allclose(losses[0], losses[1], rtol=1e-4)
+
+
+# -- fine-tuning under torchrun
+
+CLS_DATA = os.path.join(ROOT, "datasets", "book_review")
+NER_DATA = os.path.join(ROOT, "datasets", "ner_sample")
+
+
+def torchrun(processes, script, *argv, check=True):
+    return run_script("-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port",
+                      str(free_port()), script, *argv, "--backend", "gloo", check=check)
+
+
+def first_lines(source, path, n):
+    """The header and the first n examples of a TSV."""
+    with open(source, encoding="utf-8") as f:
+        path.write_text("".join(f.readlines()[:n + 1]), encoding="utf-8")
+    return str(path)
+
+
+def classifier_argv(folder, out, batch_size):
+    """35 examples: with a global batch of 32 each epoch ends on a batch of three, shared 1 + 2 (so the shares
+    must be weighted by their size)."""
+    train = first_lines(os.path.join(CLS_DATA, "train.tsv"), folder / "train35.tsv", 35)
+    return ["--vocab_path", VOCAB, "--config_path", TINY, "--encoder", "bert", "--dropout", "0.0",
+            "--train_path", train, "--dev_path", os.path.join(CLS_DATA, "dev.tsv"), "--test_path",
+            os.path.join(CLS_DATA, "test.tsv"), "--epochs_num", "2", "--batch_size", str(batch_size),
+            "--learning_rate", "1e-3", "--warmup", "0.0", "--report_steps", "1", "--seq_length", "64",
+            "--output_model_path", str(out)]
+
+
+def report_losses(stdout):
+    return [float(v) for v in re.findall(r"step \d+/\d+ \| loss ([0-9.]+)", stdout)]
+
+
+def evaluations(stdout):
+    return re.findall(r"accuracy [0-9.]+ \(\d+/\d+\)", stdout)
+
+
+def assert_close_weights(a, b, atol=1e-5):
+    a, b = torch.load(a, weights_only=True), torch.load(b, weights_only=True)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=atol, rtol=0), key
+
+
+@pytest.fixture(scope="module")
+def one_process_classifier(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("one")
+    out = folder / "one.bin"
+    return out, run_script("run_classifier.py", *classifier_argv(folder, out, 32)).stdout
+
+
+@pytest.mark.parametrize("sharded", [[], ["--fsdp"]])
+def test_torchrun_fine_tuning_equals_one_process_with_the_whole_batch(one_process_classifier, tmp_path, sharded):
+    one, one_stdout = one_process_classifier
+    out = tmp_path / "two.bin"
+    proc = torchrun(2, "run_classifier.py", *classifier_argv(tmp_path, out, 16), *sharded)
+    assert "fine-tuning in 2 processes" in proc.stderr
+    assert np.allclose(report_losses(proc.stdout), report_losses(one_stdout), atol=2e-4)
+    assert len(report_losses(proc.stdout)) == 4  # 2 epochs x 2 steps, reported by the master only
+    assert evaluations(proc.stdout) == evaluations(one_stdout) and len(evaluations(one_stdout)) == 3
+    assert_close_weights(out, one)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("two")) == \
+        ["two.bin", "two.bin.metrics.jsonl"]  # one model; the resume state is gone with its shards
+
+
+def test_torchrun_tagging_weights_each_share_by_its_tokens(tmp_path):
+    """NER's loss is a mean over tokens: shares of the batch with more tokens weigh more, as in one process. Each
+    epoch ends on a batch of one example: two of the three processes have none (they run it with weight 0)."""
+    config = tmp_path / "rnn.json"
+    config.write_text(json.dumps({"emb_size": 32, "hidden_size": 32, "layers_num": 1, "dropout": 0.0}))
+    train = first_lines(os.path.join(NER_DATA, "train.tsv"), tmp_path / "train.tsv", 37)
+
+    def argv(out, batch_size):
+        return ["--vocab_path", VOCAB, "--config_path", str(config), "--label2id_path",
+                os.path.join(NER_DATA, "label2id.json"), "--embedding", "word", "--encoder", "lstm",
+                "--bidirectional", "--train_path", train, "--dev_path", os.path.join(NER_DATA, "dev.tsv"),
+                "--epochs_num", "2", "--batch_size", str(batch_size), "--learning_rate", "5e-3", "--report_steps",
+                "1", "--output_model_path", str(tmp_path / out)]
+    one = run_script("run_ner.py", *argv("one.bin", 12))
+    three = torchrun(3, "run_ner.py", *argv("three.bin", 4))
+    assert np.allclose(report_losses(three.stdout), report_losses(one.stdout), atol=2e-4)
+    assert re.findall(r"dev: entity .*", three.stdout) == re.findall(r"dev: entity .*", one.stdout)
+    assert_close_weights(tmp_path / "three.bin", tmp_path / "one.bin")
+
+
+def test_fsdp_fine_tuning_needs_torchrun(tmp_path):
+    proc = run_script("run_classifier.py", *classifier_argv(tmp_path, tmp_path / "m.bin", 16), "--fsdp",
+                      check=False)
+    assert proc.returncode == 2 and "start them with torchrun --nproc_per_node N" in proc.stderr

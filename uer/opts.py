@@ -191,6 +191,7 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
     parser.add_argument("--resume", action="store_true",
                         help="Continue a stopped run from OUTPUT_MODEL_PATH.resume (written after each epoch and "
                              "on SIGINT/SIGTERM; removed when the run completes).")
+    team_opts(parser)
     monitor_opts(parser)
 
 
@@ -286,7 +287,13 @@ def distributed_opts(parser):
     parser.add_argument("--gpu_ranks", default=[], nargs="+", type=int,
                         help="Global ranks of the processes on this node (one per GPU).")
     parser.add_argument("--master_ip", default="tcp://localhost:12345", help="Rendezvous address of rank 0.")
-    parser.add_argument("--backend", choices=["nccl", "gloo"], default="nccl")
+    team_opts(parser)
+
+
+def team_opts(parser):
+    """How processes train together (pretrain.py's own, or torchrun's for every script)."""
+    parser.add_argument("--backend", choices=["nccl", "gloo"], default="nccl",
+                        help="Collectives between GPU processes (under torchrun, processes on the CPU use gloo).")
     parser.add_argument("--fsdp", action="store_true",
                         help="Shard parameters, gradients and optimizer state over the processes (FSDP2: each "
                              "transformer layer a unit); checkpoints stay single UER files.")

@@ -21,9 +21,8 @@ from uer.utils.errors import UserInputError, RunFailure
 from uer.utils.runtime.memory import keep_freed_memory
 from uer.utils.runtime.signals import StopSignals, ForwardSignals
 from uer.utils.runtime.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
-                                      check_same_run, latest_checkpoint, checkpoints,
-                                      optimization_state, restore_optimization,
-                                      drop_older_states)
+                                              check_same_run, latest_checkpoint, optimization_state,
+                                              restore_optimization, drop_older_states)
 from uer.utils.monitor.report import Reporter
 from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
 from uer.utils.monitor.progress import progress, write
@@ -270,22 +269,19 @@ class Session:
         cpu, cuda = torch_rng(self.placement.device)
         rng_cpu, rng_cuda = distributed.all_gather(cpu, self.placement), distributed.all_gather(cuda, self.placement)
         path = f"{self.args.output_model_path}-{step}"
-        if self.args.fsdp:
-            weights = sharding.full_state_dict(self.model)
-            sharding.save_optimizer(self.model, self.optimizer, path)
+        weights = sharding.full_state_dict(self.model) if self.args.fsdp else None
+        optimization = optimization_state(self.optimizer, self.scheduler, self.precision, self.shards(path))
         if not self.placement.is_master:
             return
-        optimization = optimization_state(self.optimizer, self.scheduler, self.precision)
-        if self.args.fsdp:
-            optimization["optimizer"] = {"sharded": os.path.basename(sharding.optimizer_dir(path))}
         save_state(state_path(path), {
             "step": step, "run": self.identity, "data_position": self.loader.position,
             "rng_cpu": rng_cpu, "rng_cuda": rng_cuda, **optimization})
         atomic_torch_save(weights, path) if self.args.fsdp else save_model(self.model, path)
-        for older, older_path in checkpoints(self.args.output_model_path):
-            if older < step:
-                sharding.drop_optimizer(older_path)
         drop_older_states(self.args.output_model_path, step)
+
+    def shards(self, model_path):
+        """Where the optimizer state is sharded (--fsdp): (model, checkpoint path); else None."""
+        return (self.model, model_path) if self.args.fsdp else None
 
     def restore(self, step, model_path):
         """Optimizer, scheduler, scaler, data position and this process's RNG state of checkpoint `step`
@@ -296,15 +292,7 @@ class Session:
         if self.args.total_steps <= step:
             raise UserInputError(f"{model_path}: the run already reached step {step}; raise --total_steps to "
                                  "train further")
-        if self.args.fsdp:
-            if "sharded" not in state["optimizer"] or not sharding.has_optimizer(model_path):
-                raise UserInputError(f"{path}: written without --fsdp (or its {sharding.optimizer_dir(model_path)} "
-                                     "is missing); resume with the flags of the stopped run")
-            sharding.load_optimizer(self.model, self.optimizer, model_path)
-            state["optimizer"] = self.optimizer.state_dict()
-        elif "sharded" in state["optimizer"]:
-            raise UserInputError(f"{path}: written by a --fsdp run; resume with --fsdp")
-        restore_optimization(state, self.optimizer, self.scheduler, self.precision)
+        restore_optimization(state, self.optimizer, self.scheduler, self.precision, path, self.shards(model_path))
         self.loader.position = state["data_position"]
         rank = self.placement.rank
         set_torch_rng(state["rng_cpu"][rank], state["rng_cuda"][rank], self.placement.device)

@@ -9,11 +9,14 @@ import torch
 import torch.nn as nn
 
 from uer.finetune.data import training_batches, evaluation_batches
+from uer.finetune import parallel
+from uer.finetune.parallel import Team
 from uer.model_builder import recompute_layers_in_backward
 from uer.model_loader import load_model
-from uer.model_saver import save_model, unwrap, cpu_state_dict
+from uer.model_saver import unwrap
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped
+from uer.utils.runtime import sharding
 from uer.utils.runtime.compile import compile_model
 from uer.utils.runtime.memory import keep_freed_memory
 from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
@@ -21,8 +24,8 @@ from uer.utils.monitor.progress import progress, write
 from uer.utils.runtime.precision import Precision
 from uer.utils.runtime.signals import StopSignals
 from uer.utils.runtime.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
-                                      numpy_rng_from, check_same_run, optimization_state,
-                                      restore_optimization)
+                                              numpy_rng_from, check_same_run, optimization_state,
+                                              restore_optimization)
 
 # Weights a pre-trained checkpoint does not have (task heads) or has but fine-tuning drops (pre-training targets).
 HEAD_PREFIXES = ("target.", "output_layer")
@@ -45,45 +48,63 @@ def place(model, parallel=True):
 
 
 def predict(model, examples, batch_size, device, outputs, desc="predicting"):
-    """outputs(model, examples, indices, src, seg) -> per-example tensor rows; returned in input order."""
+    """outputs(model, examples, indices, src, seg) -> per-example rows; returned in input order. In a team of
+    processes each predicts every size-th batch and all get every row."""
     model.eval()
+    team = parallel.current()
     result = [None] * len(examples)
-    batches = evaluation_batches(examples.length, batch_size)
+    batches = team.evaluation_share(evaluation_batches(examples.length, batch_size))
     with torch.no_grad():
         for indices in progress(batches, desc=desc, unit="batch"):
             src, seg = examples.batch(indices, device)
             rows = outputs(model, examples, indices, src, seg)
             for i, row in zip(indices, rows):
                 result[i] = row
-    return result
+    return team.gathered(result)
+
+
+def mean_and_count(loss, examples_num):
+    """A task's loss is the mean over the batch's examples, or (mean, count) when it averages other items
+    (tokens): how much of the batch a process's share is."""
+    return loss if isinstance(loss, tuple) else (loss, examples_num)
 
 
 class FineTuner:
     def __init__(self, args, model_class, vocab, keep_heads=False):
         """Builds model_class(args, len(vocab), vocab) after seeding, so --seed fixes the initial weights too.
-        keep_heads: the task predicts with the pre-trained output layer (text-to-text), so it is loaded too."""
+        keep_heads: the task predicts with the pre-trained output layer (text-to-text), so it is loaded too.
+        Under torchrun the processes train together (uer/finetune/parallel.py)."""
+        self.args, self.team = args, Team.join(args)
         torch.manual_seed(args.seed)
         model = model_class(args, len(vocab), vocab)
         if getattr(args, "gradient_checkpointing", False):
             recompute_layers_in_backward(model)
-        self.args = args
         if args.pretrained_model_path:
             load_model(model, args.pretrained_model_path, ignore_prefixes=() if keep_heads else HEAD_PREFIXES)
-        self.model, self.device = place(model)
+        if self.team.distributed:
+            self.device = torch.device(self.team.placement.device)
+            if self.device.type == "cpu":
+                keep_freed_memory()
+            self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
+            self.model = self.team.wrap(model.to(self.device), args, self.precision)
+            torch.manual_seed(args.seed + self.team.placement.rank)  # dropout differs between processes
+        else:
+            self.model, self.device = place(model)
+            self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
         if getattr(args, "compile", False):
             compile_model(unwrap(self.model), self.device)
-        self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):
         """loss_of(model, examples, indices, src, seg) -> scalar loss; evaluate(model, examples, name) -> dict of
         figures, the first of which is the score (higher is better). Returns the best dev score. With --resume,
         continues from OUTPUT_MODEL_PATH.resume (written after each epoch and when a signal stops training)."""
-        args, model = self.args, self.model
-        self.total = math.ceil(len(train_set) / args.batch_size) * args.epochs_num
+        args, model, team = self.args, self.model, self.team
+        self.total = math.ceil(len(train_set) / (args.batch_size * team.size)) * args.epochs_num
         optimizer, scheduler = build_optimizer(model, args, self.total)
         self.optimizer, self.scheduler = optimizer, scheduler
-        resume = ResumeFile(args, model, optimizer, scheduler, self.precision, self.device,
-                            {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set)})
+        resume = ResumeFile(args, team, model, optimizer, scheduler, self.precision, self.device,
+                            {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set),
+                             "processes": team.size, "fsdp": team.fsdp})
         resumed = args.resume and resume.exists()
         at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
         self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None)
@@ -93,49 +114,53 @@ class FineTuner:
                 score = self.evaluate(evaluate, dev_set, "dev", at.epoch, at.step)
                 if score > at.best:
                     at.best = score
-                    save_model(model, args.output_model_path)
+                    team.save(model, args.output_model_path)
                     print(f"epoch {at.epoch}: best dev so far, saved {args.output_model_path}", flush=True)
                 at.epoch, at.batch = at.epoch + 1, 0
                 resume.save(at, numpy_rng_state(at.rng), 0)
-                if stop.signum and at.epoch <= args.epochs_num:
+                if stop.agreed(team.placement, self.device) and at.epoch <= args.epochs_num:
                     raise Stopped(stop.signum, f"stopped after epoch {at.epoch - 1}; saved {resume.path}: "
                                                "continue with the same command plus --resume")
             if test_set is not None:
-                load_model(unwrap(model), args.output_model_path)
+                team.load(model, args.output_model_path)
                 self.evaluate(evaluate, test_set, "test", args.epochs_num, at.step)
         resume.remove()
         return at.best
 
     def evaluate(self, evaluate, examples, split, epoch, step):
         """Runs the task's evaluation, logs its figures; returns the score."""
-        figures = evaluate(self.model, examples, split)
+        with self.team.evaluating(self.model) as model:
+            figures = evaluate(model, examples, split)
         self.metrics.log(split, {"epoch": epoch, "step": step, **figures})
         return next(iter(figures.values()))
 
     def train_epoch(self, at, train_set, loss_of, stop, resume):
         """The rest of epoch at.epoch from batch at.batch; on a signal, saves the position and raises Stopped."""
-        args, model = self.args, self.model
+        args, model, team = self.args, self.model, self.team
         epoch_rng = numpy_rng_state(at.rng)
-        batches = training_batches(train_set.length, args.batch_size, at.rng, groups=train_set.fields.get("task"))
+        batches = training_batches(train_set.length, args.batch_size * team.size, at.rng,
+                                   groups=train_set.fields.get("task"))
         model.train()
-        running, count = 0.0, 0
+        running, reports = 0.0, 0
         bar = progress(total=len(batches), initial=at.batch, desc=f"epoch {at.epoch}/{args.epochs_num}",
                        unit="batch")
         for k in range(at.batch, len(batches)):
-            src, seg = train_set.batch(batches[k], self.device)
+            indices, holds_examples = team.share(batches[k])
+            src, seg = train_set.batch(indices, self.device)
             with self.precision.autocast():
-                loss = loss_of(model, train_set, batches[k], src, seg)
+                loss, count = mean_and_count(loss_of(model, train_set, indices, src, seg), len(indices))
+            loss, reported = team.normalize(loss, count if holds_examples else 0)
             self.precision.backward(loss)
             self.precision.step(self.optimizer)
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             at.step += 1
             bar.update(1)
-            running, count = running + loss.item(), count + 1
+            running, reports = running + reported.item(), reports + 1
             if at.step % args.report_steps == 0 or at.step == self.total:
-                self.report(at, running / count)
-                running, count = 0.0, 0
-            if stop.signum and k + 1 < len(batches):
+                self.report(at, running / reports)
+                running, reports = 0.0, 0
+            if stop.agreed(team.placement, self.device) and k + 1 < len(batches):
                 bar.close()
                 resume.save(at, epoch_rng, k + 1)
                 raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
@@ -158,19 +183,27 @@ class Position:
 
 class ResumeFile:
     """OUTPUT_MODEL_PATH.resume: the current (not the best) weights with the optimizer, scheduler, scaler,
-    position and RNG states; one file, written atomically, so it is always complete."""
+    position and RNG states (of every process in a team); one file, written atomically by the master, so it is
+    always complete (under --fsdp the optimizer's shards are in OUTPUT_MODEL_PATH.resume.optimizer/)."""
 
-    def __init__(self, args, model, optimizer, scheduler, precision, device, identity):
-        self.path = args.output_model_path + ".resume"
+    def __init__(self, args, team, model, optimizer, scheduler, precision, device, identity):
+        self.path, self.team = args.output_model_path + ".resume", team
         self.model, self.optimizer, self.scheduler, self.precision = model, optimizer, scheduler, precision
         self.device, self.identity = device, identity
+        self.shards = (model, self.path) if team.fsdp else None
 
     def save(self, at, epoch_rng, batch):
+        """Every process of the team calls this."""
         rng_cpu, rng_cuda = torch_rng(self.device)
-        save_state(self.path, {
-            "step": at.step, "epoch": at.epoch, "batch": batch, "epoch_rng": epoch_rng, "best": at.best,
-            "run": self.identity, "model": cpu_state_dict(self.model), "rng_cpu": rng_cpu, "rng_cuda": rng_cuda,
-            **optimization_state(self.optimizer, self.scheduler, self.precision)})
+        if self.team.distributed:
+            rng_cpu, rng_cuda = self.team.gather_all(rng_cpu), self.team.gather_all(rng_cuda)
+        weights = self.team.weights(self.model)
+        optimization = optimization_state(self.optimizer, self.scheduler, self.precision, self.shards)
+        if self.team.is_master:
+            save_state(self.path, {
+                "step": at.step, "epoch": at.epoch, "batch": batch, "epoch_rng": epoch_rng, "best": at.best,
+                "run": self.identity, "model": weights, "rng_cpu": rng_cpu, "rng_cuda": rng_cuda, **optimization})
+        self.team.barrier()
 
     def exists(self):
         return os.path.exists(self.path)
@@ -181,16 +214,22 @@ class ResumeFile:
             return Position(np.random.default_rng(self.identity["seed"]))
         state = load_state(self.path)
         check_same_run(state["run"], self.identity, self.path)
-        unwrap(self.model).load_state_dict(state["model"])
-        restore_optimization(state, self.optimizer, self.scheduler, self.precision)
-        set_torch_rng(state["rng_cpu"], state["rng_cuda"], self.device)
+        self.team.load_weights(self.model, state["model"])
+        restore_optimization(state, self.optimizer, self.scheduler, self.precision, self.path, self.shards)
+        rng_cpu, rng_cuda = state["rng_cpu"], state["rng_cuda"]
+        if self.team.distributed:
+            rng_cpu, rng_cuda = rng_cpu[self.team.placement.rank], rng_cuda[self.team.placement.rank]
+        set_torch_rng(rng_cpu, rng_cuda, self.device)
         print(f"resuming from {self.path}: epoch {state['epoch']}, step {state['step']}", flush=True)
         return Position(numpy_rng_from(state["epoch_rng"]), state["epoch"], state["batch"], state["step"],
                         state["best"])
 
     def remove(self):
-        if os.path.exists(self.path):
-            os.unlink(self.path)
+        self.team.barrier()  # every process has read it
+        if self.team.is_master:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+            sharding.drop_optimizer(self.path)
 
 
 def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):

@@ -48,9 +48,10 @@ def read_tagging(path, vocab, seq_length, label2id=None):
 
 
 def tagging_loss(model, examples, indices, src, seg):
+    """(mean cross-entropy over the batch's tokens, their number)."""
     logits = model(src, seg).float()
     real = seg > 0
-    return F.cross_entropy(logits[real], examples.token_field("tag", indices, src.device)[real])
+    return F.cross_entropy(logits[real], examples.token_field("tag", indices, src.device)[real]), real.sum()
 
 
 def entities(tags):

@@ -74,8 +74,10 @@ def target_batch(examples, indices, device, start):
 
 def text2text_loss(start):
     def loss_of(model, examples, indices, src, seg):
+        """(mean loss over the batch's target tokens, their number)."""
         part = model(src, target_batch(examples, indices, src.device, start), seg)["lm"]
-        return part["loss_sum"].sum() / part["count"].sum().clamp(min=1)
+        count = part["count"].sum()
+        return part["loss_sum"].sum() / count.clamp(min=1), count
     return loss_of
 
 

@@ -27,6 +27,8 @@ class MultiTaskClassifier(Body):
     """Shared embedding and encoder with one classifier head per task (`output_layers_1.{t}`,
     `output_layers_2.{t}`), as UER-py's run_mt_classifier.py."""
 
+    leaves_parameters_unused = True  # a batch goes through its task's head only (DDP must look for the others)
+
     def __init__(self, args, vocab_size, vocab=None):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.pooling = args.pooling

@@ -14,6 +14,7 @@ PLAIN_SECONDS = 30
 PLAIN_DELAY = 1.0
 PLAIN_FORMAT = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
 PLAIN_FORMAT_NO_TOTAL = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}{postfix}]"
+quiet = False  # True in the processes of a team that are not its master: no bars at all
 
 
 class PlainLines(tqdm):
@@ -52,7 +53,7 @@ def progress(iterable=None, total=None, desc="", unit="it", disable=False, unit_
     """A progress bar over `iterable` (or updated by hand with .update(n)); disable=True for non-master
     processes; plain_delay: seconds of work before the first plain line off a terminal."""
     file = file or sys.stderr
-    kwargs = dict(iterable=iterable, total=total, desc=desc, unit=unit, disable=disable, unit_scale=unit_scale,
+    kwargs = dict(iterable=iterable, total=total, desc=desc, unit=unit, disable=disable or quiet, unit_scale=unit_scale,
                   file=file, initial=initial)
     # smoothing=0: the rate shown is the work done over the time taken; tqdm's moving average is of the updates
     # that happened to be drawn, and showed 25 kB/s for 112 kB tokenized in 0.9 s

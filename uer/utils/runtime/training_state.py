@@ -11,6 +11,7 @@ import torch
 from uer.model_loader import safe_torch_load
 from uer.model_saver import atomic_torch_save
 from uer.utils.errors import UserInputError
+from uer.utils.runtime import sharding
 
 SUFFIX = ".state"
 
@@ -44,14 +45,31 @@ def set_torch_rng(cpu, cuda, device):
         torch.cuda.set_rng_state(cuda, device)
 
 
-def optimization_state(optimizer, scheduler, precision):
-    return {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+def optimization_state(optimizer, scheduler, precision, shards=None):
+    """Optimizer, scheduler and scaler states. shards: (sharded model, checkpoint path) under --fsdp: every
+    process must call this, each writes its optimizer shards beside the checkpoint, and the state names them."""
+    if shards:
+        sharding.save_optimizer(shards[0], optimizer, shards[1])
+        optimizer_state = {"sharded": os.path.basename(sharding.optimizer_dir(shards[1]))}
+    else:
+        optimizer_state = optimizer.state_dict()
+    return {"optimizer": optimizer_state, "scheduler": scheduler.state_dict(),
             "scaler": precision.scaler.state_dict()}
 
 
-def restore_optimization(state, optimizer, scheduler, precision):
-    """Inverse of optimization_state (a disabled gradient scaler saved an empty dict)."""
-    optimizer.load_state_dict(state["optimizer"])
+def restore_optimization(state, optimizer, scheduler, precision, where, shards=None):
+    """Inverse of optimization_state (a disabled gradient scaler saved an empty dict); `where`: the state
+    file, for the messages refusing a --fsdp state without --fsdp and the other way round."""
+    written_sharded = "sharded" in state["optimizer"]
+    if shards and not (written_sharded and sharding.has_optimizer(shards[1])):
+        raise UserInputError(f"{where}: written without --fsdp (or its {sharding.optimizer_dir(shards[1])} is "
+                             "missing); resume with the flags of the stopped run")
+    if written_sharded and not shards:
+        raise UserInputError(f"{where}: written by a --fsdp run; resume with --fsdp")
+    if shards:
+        sharding.load_optimizer(shards[0], optimizer, shards[1])
+    else:
+        optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     if state["scaler"]:
         precision.scaler.load_state_dict(state["scaler"])
@@ -91,10 +109,11 @@ def checkpoints(output_model_path):
 
 def drop_older_states(output_model_path, step):
     """Training states are large (2x the model for AdamW): once checkpoint `step` is complete, the older
-    ones are not needed (their model files stay)."""
+    ones are not needed (their model files stay; under --fsdp their optimizer shards go too)."""
     for older, model_path in checkpoints(output_model_path):
         if older < step:
             os.unlink(state_path(model_path))
+            sharding.drop_optimizer(model_path)
 
 
 def latest_checkpoint(output_model_path):
