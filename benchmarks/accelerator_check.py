@@ -29,7 +29,9 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
      one GPU);
   14. --gradient_checkpointing on BERT-base, batch 16 x 512 (benchmarks/gradient_checkpointing.py): the memory
      held for backward (torch.cuda.memory_allocated) at most 0.4x, gradients equal within 1e-6, peak memory;
-  15. --compile: BERT-base and the LLaMA-style decoder, tokens/s eager and compiled, and the compile time.
+  15. --compile: BERT-base and the LLaMA-style decoder, tokens/s eager and compiled, and the compile time;
+  16. run_classifier.py under torchrun on every visible GPU (nccl), DDP and --fsdp, against one process with the
+     whole batch (dropout 0): the same dev accuracy, weights within 1e-3 (SKIP with one GPU).
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
 """
 import argparse
@@ -270,6 +272,31 @@ class Checks:
         return worst <= 1e-3 and ratio <= 0.55, f"{gpus} GPUs: losses within {worst:.1e} relative of DDP's, " \
                                                 f"per-process bytes {ratio:.2f}x DDP's (goal 0.55x)"
 
+    def finetune_torchrun(self):
+        gpus = torch.cuda.device_count()
+        if gpus < 2:
+            return None, "one GPU visible: torchrun fine-tuning needs a GPU per process"
+
+        def classifier(name, batch_size, launcher, *extra):
+            out = os.path.join(self.work, name)
+            proc = run(launcher + [
+                "--vocab_path", VOCAB, "--config_path", CONFIG, "--dropout", "0.0", "--train_path",
+                f"{DATA}/train.tsv", "--dev_path", f"{DATA}/dev.tsv", "--epochs_num", "1", "--batch_size",
+                str(batch_size), "--learning_rate", "1e-4", "--output_model_path", out, *extra])
+            dev = [line for line in proc.stdout.splitlines() if line.startswith("accuracy")]
+            return torch.load(out, weights_only=True), dev
+        one, one_dev = classifier("ft1.bin", 8 * gpus, script("run_classifier.py"))
+        torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(gpus),
+                    os.path.join(ROOT, "run_classifier.py")]
+        details, ok = [], True
+        for name, extra in (("DDP", []), ("--fsdp", ["--fsdp"])):
+            weights, dev = classifier(f"ft_{name}.bin", 8, torchrun, *extra)
+            worst = max((weights[k].float() - one[k].float()).abs().max().item() for k in one)
+            ok = ok and dev == one_dev and worst <= 1e-3
+            details.append(f"{name}: dev {' '.join(dev)} (one process: {' '.join(one_dev)}), weights within "
+                           f"{worst:.1e}")
+        return ok, f"{gpus} processes; " + "; ".join(details)
+
     def gradient_checkpointing(self):
         proc = run(script("benchmarks/gradient_checkpointing.py") + ["--device", "cuda"])
         lines = [line for line in proc.stdout.splitlines() if line.startswith(("| ", "recomputed"))]
@@ -319,6 +346,8 @@ def main():
             plan.append(("--fsdp on every visible GPU vs DDP: losses and per-process bytes", checks.fsdp))
             plan.append(("--gradient_checkpointing: BERT-base 16 x 512 peak memory", checks.gradient_checkpointing))
             plan.append(("--compile: BERT-base and LLaMA-style tokens/s, eager vs compiled", checks.compile))
+        plan.append(("torchrun fine-tuning on every visible GPU (DDP, --fsdp) vs one process",
+                     checks.finetune_torchrun))
         if args.data_dir:
             plan.append(("pre-training gain, GPU recipe", lambda: checks.pretrain_gain(args.data_dir)))
         failed = 0
