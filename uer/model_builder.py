@@ -42,7 +42,9 @@ def t5_std(name, p, args):
     return p.size(1) ** -0.5
 
 
-def tie_weights(model):
+def tie_weights(model, sharded=False):
+    """The output layer's weight is the word table; sharded (--fsdp): FSDP replaces the parameter, and the hook
+    that makes a rows-only lookup gradient dense with it, so the lookups keep their dense gradients."""
     layer = getattr(model.target, "output_layer_to_tie", None)
     if layer is None:
         raise UserInputError(f"--tie_weights: target {type(model.target).__name__} has no word output layer")
@@ -52,7 +54,8 @@ def tie_weights(model):
         raise UserInputError(f"--tie_weights needs the output layer {tuple(out.weight.shape)} and the word "
                              f"embedding {tuple(emb.weight.shape)} to have the same shape (emb_size == hidden_size)")
     out.weight = emb.weight
-    add_lookup_gradients_into_output_layer(model, emb.weight)
+    if not sharded:
+        add_lookup_gradients_into_output_layer(model, emb.weight)
 
 
 STRUCTURE_FLAGS = ("bidirectional", "factorized_embedding_parameterization", "parameter_sharing")
@@ -207,7 +210,7 @@ def build_seq2seq(args, vocab_size, tgt_vocab_size=None):
     if getattr(args, "share_embedding", False):
         model.tgt_embedding.word_embedding.weight = model.embedding.word_embedding.weight
     if getattr(args, "tie_weights", False):
-        tie_weights(model)
+        tie_weights(model, getattr(args, "fsdp", False))
     return model
 
 
@@ -223,10 +226,7 @@ def recompute_layers_in_backward(model):
 
 
 def units_to_shard(model, args):
-    """--fsdp: the transformer layers, each to be sharded as a unit of its own (the root takes the rest). Tied
-    word tables go back to dense lookup gradients: FSDP replaces the parameters that carry the hook making them
-    dense."""
-    from uer.layers.embeddings import WordLookup
+    """--fsdp: the transformer layers, each to be sharded as a unit of its own (the root takes the rest)."""
     from uer.layers.transformer import TransformerLayer
     layers = [m for m in model.modules() if isinstance(m, TransformerLayer)]
     if not layers:
@@ -235,9 +235,6 @@ def units_to_shard(model, args):
     if getattr(args, "parameter_sharing", False):
         raise UserInputError("--fsdp with --parameter_sharing: the one shared layer runs layers_num times in each "
                              "pass, which FSDP's per-layer units cannot shard; drop one of the two")
-    for lookup in model.modules():
-        if isinstance(lookup, WordLookup):
-            lookup.rows_only_gradient = False
     return layers
 
 
@@ -251,7 +248,7 @@ def build_model(args, vocab_size, vocab=None, tgt_vocab_size=None):
     model = Model(args, embedding, encoder, target, subencoder)
     init_weights(model, args)
     if getattr(args, "tie_weights", False):
-        tie_weights(model)
+        tie_weights(model, getattr(args, "fsdp", False))
     return model
 
 
