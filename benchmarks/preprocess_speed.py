@@ -12,8 +12,8 @@ Columns: wall time, dataset bytes, peak RSS summed over the preprocess process a
 A second table compares the segmenters on the 20 MB corpus, one process each: Python jieba (the reference for
 word boundaries) and rjieba (jieba-rs: the same dictionary and algorithm in Rust, which --segmenter jieba uses):
 MB/s, and the share of jieba's word boundaries and of lines that rjieba reproduces exactly. --segmenters_only
-prints that table alone. --scale prints a third table alone: the corpus x10 (20 MB) and x100 (200 MB), default
---docs_buffer_size, and the ratios of their wall times and peak RSS.
+prints that table alone. --scale prints a third table alone: the corpus x10 (20 MB) and x100 (200 MB), at the
+default --docs_buffer_size and at 20,000, and the ratios of their wall times and peak RSS.
 """
 import argparse
 import itertools
@@ -152,18 +152,24 @@ def preprocess_table(args, vocab, corpora, big, tmp):
 
 
 def scale_table(args, vocab, x10, x100, tmp):
-    print(f"| corpus (--target bert, --processes_num {args.processes_num}) | corpus MB | wall s | dataset MB | "
-          "peak RSS MB |")
-    print("|---|---|---|---|---|")
-    figures = []
-    for name, path in (("CLUECorpusSmall_bert x10", x10), ("CLUECorpusSmall_bert x100", x100)):
-        wall, size, rss = run(path, vocab, os.path.join(tmp, "dataset.pt"), args.processes_num)
-        figures.append((wall, rss))
-        print(f"| {name} | {os.path.getsize(path) / 1e6:.1f} | {wall:.1f} | {size / 1e6:.1f} | {rss:.0f} |",
-              flush=True)
-    (w10, r10), (w100, r100) = figures
-    print(f"\nx100 / x10: wall time {w100 / w10:.2f}x (goal at most 11x), peak RSS {r100 / r10:.2f}x (goal at most "
-          "1.2x)")
+    """Both corpora at the default --docs_buffer_size (100,000 documents: the x10 corpus, 25,000 documents, is
+    one block, the x100 one is blocks of 100,000) and at 20,000 (both corpora span several blocks)."""
+    print(f"| corpus (--target bert, --processes_num {args.processes_num}) | --docs_buffer_size | corpus MB | "
+          "wall s | dataset MB | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    figures = {}
+    for buffer in (100000, 20000):
+        for name, path in (("CLUECorpusSmall_bert x10", x10), ("CLUECorpusSmall_bert x100", x100)):
+            wall, size, rss = run(path, vocab, os.path.join(tmp, "dataset.pt"), args.processes_num,
+                                  ("--docs_buffer_size", str(buffer)))
+            figures[buffer, name[-4:].strip()] = (wall, rss)
+            print(f"| {name} | {buffer} | {os.path.getsize(path) / 1e6:.1f} | {wall:.1f} | {size / 1e6:.1f} | "
+                  f"{rss:.0f} |", flush=True)
+    print()
+    for buffer in (100000, 20000):
+        (w10, r10), (w100, r100) = figures[buffer, "x10"], figures[buffer, "x100"]
+        print(f"--docs_buffer_size {buffer}: x100 / x10 wall time {w100 / w10:.2f}x (goal at most 11x), peak RSS "
+              f"{r100 / r10:.2f}x (goal at most 1.2x)")
 
 
 if __name__ == "__main__":
