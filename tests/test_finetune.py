@@ -402,3 +402,67 @@ def test_seed_fixes_the_initial_weights():
     a, b, c = initial(3), initial(3), initial(4)
     assert all(torch.equal(a[k], b[k]) for k in a) and not torch.equal(a["output_layer.weight"],
                                                                         c["output_layer.weight"])
+
+
+# -- adversarial training (--use_adv), and the successor's optimizer and schedules end to end
+
+class TableModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.table = torch.nn.Parameter(torch.randn(5, 3))
+        self.head = torch.nn.Linear(3, 1)
+
+    def loss(self):
+        return self.head(torch.tanh(self.table)).pow(2).sum()
+
+
+def attack_record(adversary):
+    """(pushes' norms seen by each adversarial pass, grads after the attack, grads of each pass alone, model)."""
+    model = TableModel()
+    model.loss().backward()
+    original, normal = model.table.detach().clone(), model.table.grad.clone()
+    norms, alone = [], []
+
+    def adversarial_backward():
+        norms.append(float((model.table.detach() - original).norm()))
+        before = model.table.grad.clone() if model.table.grad is not None else torch.zeros_like(normal)
+        model.loss().backward()
+        alone.append(model.table.grad - before)
+    adversary.attack(model, model.table, adversarial_backward)
+    assert torch.equal(model.table, original)  # put back exactly
+    return norms, model.table.grad, normal, alone
+
+
+def test_fgm_pushes_the_table_by_epsilon_and_adds_the_pushed_gradients():
+    from uer.finetune.adversarial import FGM
+    norms, grad, normal, alone = attack_record(FGM(0.25))
+    assert norms == [pytest.approx(0.25, rel=1e-6)]
+    assert torch.allclose(grad, normal + alone[0], atol=1e-6)
+
+
+def test_pgd_pushes_by_alpha_within_epsilon_and_keeps_the_last_pass():
+    from uer.finetune.adversarial import PGD
+    norms, grad, normal, alone = attack_record(PGD(epsilon=0.5, alpha=0.3, k=3))
+    assert norms[0] == pytest.approx(0.3, rel=1e-6)
+    assert len(norms) == 3 and all(n <= 0.5 + 1e-6 for n in norms) and norms[1] > 0.3
+    assert torch.allclose(grad, normal + alone[-1], atol=1e-6)  # the earlier passes only steer the push
+
+
+@pytest.mark.parametrize("extra", [["--use_adv", "--adv_type", "fgm", "--fgm_epsilon", "0.1"],
+                                   ["--use_adv", "--adv_type", "pgd", "--optimizer", "adafactor",
+                                    "--scheduler", "cosine"]])
+def test_classifier_learns_with_adversarial_training(small_rnn, tmp_path, extra):
+    out = str(tmp_path / "adv.bin")
+    proc = run_script("run_classifier.py", *classifier_argv(small_rnn, out, "--epochs_num", "2", *extra))
+    assert max(accuracies(proc.stdout, "dev")) > 0.7, proc.stdout
+    assert f"adversarial training: {extra[2]}" in proc.stderr
+
+
+def test_use_adv_refuses_fsdp_and_a_model_without_a_word_table():
+    from argparse import Namespace
+    from uer.finetune.adversarial import build_adversary, word_table
+    with pytest.raises(UserInputError, match="--use_adv with --fsdp"):
+        build_adversary(Namespace(use_adv=True, fsdp=True, adv_type="fgm"))
+    with pytest.raises(UserInputError, match="this model's embedding has none"):
+        word_table(TableModel())

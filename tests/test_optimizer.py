@@ -114,3 +114,74 @@ def test_first_update_of_a_warm_up_has_learning_rate_zero_and_groups_keep_the_sc
     assert [g["lr"] for g in optimizer.param_groups] == [1e-2 / 5] * 2
     assert [g["eps"] for g in optimizer.param_groups] == [1e-6] * 2
     assert [g["weight_decay"] for g in optimizer.param_groups] == [0.01, 0.0]
+
+
+# -- --scheduler and --optimizer adafactor (UER-py's successor's choices)
+
+def schedule_formula(name, step, total, warmup, lr):
+    """Each schedule written out from its definition (HuggingFace's get_*_schedule_with_warmup)."""
+    import math
+    if name != "constant" and step < warmup:
+        return step / warmup
+    done = (step - warmup) / (total - warmup)
+    return {"linear": lambda: max(0.0, 1 - done),
+            "cosine": lambda: 0.5 * (1 + math.cos(math.pi * done)),
+            "cosine_with_restarts": lambda: 0.0 if done >= 1 else 0.5 * (1 + math.cos(math.pi * (done % 1))),
+            "polynomial": lambda: ((lr - 1e-7) * (1 - done) + 1e-7) / lr,
+            "constant": lambda: 1.0,
+            "constant_with_warmup": lambda: 1.0,
+            "inverse_sqrt": lambda: (warmup / step) ** 0.5}[name]()
+
+
+SCHEDULE_STEPS = (0, 1, 4, 5, 6, 12, 19, 20)
+
+
+@pytest.mark.parametrize("name", ["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
+                                  "constant_with_warmup", "inverse_sqrt"])
+def test_each_schedule_follows_its_formula_and_huggingface(name):
+    import transformers
+    total, lr = 20, 1e-2
+    warmup = 0 if name == "constant" else 5
+    optimizer, scheduler = build_optimizer(Tiny(), args_of(scheduler=name, warmup=0.25), total)
+    hf_optimizer = torch.optim.SGD(Tiny().parameters(), lr=lr)
+    hf = transformers.get_scheduler(name, hf_optimizer, num_warmup_steps=warmup, num_training_steps=total)
+    ours, theirs = {}, {}
+    for step in range(total + 1):
+        ours[step], theirs[step] = scheduler.get_last_lr()[0], hf.get_last_lr()[0]
+        optimizer.step()
+        scheduler.step()
+        hf_optimizer.step()
+        hf.step()
+    for step in SCHEDULE_STEPS:
+        assert ours[step] == pytest.approx(lr * schedule_formula(name, step, total, warmup, lr), rel=1e-9, abs=1e-12)
+        assert ours[step] == pytest.approx(theirs[step], rel=1e-9, abs=1e-12), step
+    if name not in ("constant", "constant_with_warmup"):
+        assert ours[12] < ours[6] < lr  # it does decay
+
+
+def test_adafactor_takes_huggingface_adafactors_steps():
+    """The successor's call: HF Adafactor(lr, scale_parameter=False, relative_step=False); weight decay 0.01 on
+    weights, none on gamma, as our parameter groups."""
+    from transformers.optimization import Adafactor
+    torch.manual_seed(0)
+    model = Tiny()
+    reference = Tiny()
+    reference.load_state_dict(model.state_dict())
+    train(model, args_of(optimizer="adafactor", scheduler="constant", learning_rate=1e-2), 10, 6)
+    groups = [{"params": [reference.linear.weight], "weight_decay": 0.01},
+              {"params": [reference.linear.bias, reference.gamma], "weight_decay": 0.0}]
+    theirs = Adafactor(groups, lr=1e-2, scale_parameter=False, relative_step=False, warmup_init=False)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(6):
+        reference(torch.randn(8, 6, generator=g)).backward()
+        theirs.step()
+        theirs.zero_grad()
+    for (name, ours), theirs_p in zip(model.named_parameters(), reference.parameters()):
+        assert torch.allclose(ours, theirs_p, atol=1e-7, rtol=0), name
+    assert not torch.equal(model.linear.weight, Tiny().linear.weight)
+
+
+def test_adafactor_refuses_bias_correction():
+    from uer.utils.errors import UserInputError
+    with pytest.raises(UserInputError, match="--bias_correction applies to Adam"):
+        build_optimizer(Tiny(), args_of(optimizer="adafactor", bias_correction=True), 10)

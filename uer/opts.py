@@ -6,6 +6,7 @@ import sys
 
 from uer.utils.errors import UserInputError
 from uer.utils.readers import read_json_object
+from uer.utils.training.schedules import SCHEDULES
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
@@ -148,6 +149,12 @@ def seq2seq_data_opts(parser):
 
 def optimization_opts(parser, learning_rate=2e-5):
     parser.add_argument("--learning_rate", type=float, default=learning_rate)
+    parser.add_argument("--optimizer", choices=["adamw", "adafactor"], default="adamw",
+                        help="adamw: UER-py's Adam (see --bias_correction); adafactor: factored second moments, "
+                             "no first moment (as UER-py's successor runs it: the given learning rate).")
+    parser.add_argument("--scheduler", choices=SCHEDULES, default="linear",
+                        help="Learning-rate schedule after the warm-up (HuggingFace's formulas; constant has no "
+                             "warm-up); linear is UER-py's.")
     parser.add_argument("--warmup", type=float, default=0.1, help="Fraction of steps with linear warm-up.")
     parser.add_argument("--beta1", type=float, default=0.9)
     parser.add_argument("--beta2", type=float, default=0.999)
@@ -191,8 +198,24 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
     parser.add_argument("--resume", action="store_true",
                         help="Continue a stopped run from OUTPUT_MODEL_PATH.resume (written after each epoch and "
                              "on SIGINT/SIGTERM; removed when the run completes).")
+    adversarial_opts(parser)
     team_opts(parser)
     monitor_opts(parser)
+
+
+def adversarial_opts(parser):
+    """--use_adv (the successor's flags and defaults): the word table pushed along its gradient, see
+    uer/finetune/adversarial.py."""
+    parser.add_argument("--use_adv", action="store_true",
+                        help="Adversarial training: also learn from the loss with the word embedding pushed along "
+                             "its gradient.")
+    parser.add_argument("--adv_type", choices=["fgm", "pgd"], default="fgm",
+                        help="fgm: one push of norm --fgm_epsilon; pgd: --pgd_k pushes of --pgd_alpha within "
+                             "--pgd_epsilon.")
+    parser.add_argument("--fgm_epsilon", type=float, default=1e-6, help="Norm of FGM's push of the word table.")
+    parser.add_argument("--pgd_k", type=int, default=3, help="PGD's pushes per step.")
+    parser.add_argument("--pgd_epsilon", type=float, default=1.0, help="Radius PGD's pushes stay within.")
+    parser.add_argument("--pgd_alpha", type=float, default=0.3, help="Norm of each PGD push.")
 
 
 def monitor_opts(parser):

@@ -128,7 +128,7 @@ def _child(placement, args):
 
 
 RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps", "seed", "instances_buffer_size",
-             "fsdp")
+             "fsdp", "optimizer", "scheduler")
 
 
 def run_identity(args, dataset, placement):

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from uer.finetune.adversarial import build_adversary, word_table
 from uer.finetune.data import training_batches, evaluation_batches
 from uer.finetune import parallel
 from uer.finetune.parallel import Team
@@ -93,6 +94,10 @@ class FineTuner:
             self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
         if getattr(args, "compile", False):
             compile_model(unwrap(self.model), self.device)
+        self.adversary = build_adversary(args)
+        self.word_table = word_table(self.model) if self.adversary else None
+        if self.adversary and self.team.is_master:
+            print(f"adversarial training: {self.adversary}", file=sys.stderr, flush=True)
 
     def run(self, train_set, dev_set, test_set, loss_of, evaluate):
         """loss_of(model, examples, indices, src, seg) -> scalar loss; evaluate(model, examples, name) -> dict of
@@ -104,7 +109,8 @@ class FineTuner:
         self.optimizer, self.scheduler = optimizer, scheduler
         resume = ResumeFile(args, team, model, optimizer, scheduler, self.precision, self.device,
                             {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set),
-                             "processes": team.size, "fsdp": team.fsdp})
+                             "processes": team.size, "fsdp": team.fsdp, "optimizer": args.optimizer,
+                             "scheduler": args.scheduler})
         resumed = args.resume and resume.exists()
         at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
         self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None)
@@ -145,12 +151,7 @@ class FineTuner:
         bar = progress(total=len(batches), initial=at.batch, desc=f"epoch {at.epoch}/{args.epochs_num}",
                        unit="batch")
         for k in range(at.batch, len(batches)):
-            indices, holds_examples = team.share(batches[k])
-            src, seg = train_set.batch(indices, self.device)
-            with self.precision.autocast():
-                loss, count = mean_and_count(loss_of(model, train_set, indices, src, seg), len(indices))
-            loss, reported = team.normalize(loss, count if holds_examples else 0)
-            self.precision.backward(loss)
+            reported = self.learn(train_set, batches[k], loss_of)
             self.precision.step(self.optimizer)
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
@@ -166,6 +167,23 @@ class FineTuner:
                 raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
                                            f"{resume.path}: continue with the same command plus --resume")
         bar.close()
+
+    def learn(self, train_set, batch, loss_of):
+        """The forward and backward passes of this process's share of a batch (and with --use_adv those of the
+        attack); returns the whole batch's loss, to report."""
+        indices, holds_examples = self.team.share(batch)
+        src, seg = train_set.batch(indices, self.device)
+
+        def backward():
+            with self.precision.autocast():
+                loss, count = mean_and_count(loss_of(self.model, train_set, indices, src, seg), len(indices))
+            loss, reported = self.team.normalize(loss, count if holds_examples else 0)
+            self.precision.backward(loss)
+            return reported
+        reported = backward()
+        if self.adversary:
+            self.adversary.attack(self.model, self.word_table, backward)
+        return reported
 
     def report(self, at, loss):
         lr = self.scheduler.get_last_lr()[0]

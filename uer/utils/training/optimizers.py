@@ -1,4 +1,5 @@
-"""The optimizer of UER-py's recipes: Adam without bias correction (BERT's), linear warm-up then linear decay.
+"""The optimizer of UER-py's recipes: Adam without bias correction (BERT's), linear warm-up then linear decay;
+or, by --optimizer and --scheduler, the successor's Adafactor and its other schedules.
 
 UER-py trains with AdamW(correct_bias=False): p -= lr * m / (sqrt(v) + eps), m and v the raw moving averages,
 eps 1e-6; its later versions decay weights by lr * 0.01 (not bias/gamma/beta); the 2020 version, through a
@@ -7,6 +8,10 @@ misnamed key, decayed nothing. --bias_correction gives torch's (and HuggingFace'
 import math
 
 import torch
+
+from uer.utils.errors import UserInputError
+from uer.utils.training.adafactor import Adafactor
+from uer.utils.training.schedules import schedule_factor
 
 NO_DECAY = ("bias", "gamma", "beta")
 
@@ -62,9 +67,25 @@ def parameter_groups(model, weight_decay):
 
 
 def build_optimizer(model, args, total_updates):
-    """AdamW (fused kernel when available), uncorrected unless --bias_correction, with BERT's linear warm-up then
-    linear decay to zero."""
+    """--optimizer (AdamW, fused kernel when available, uncorrected unless --bias_correction; or Adafactor) with
+    --scheduler's learning rate (default: BERT's linear warm-up then linear decay to zero)."""
     groups = parameter_groups(model, getattr(args, "weight_decay", 0.01))
+    name = getattr(args, "optimizer", "adamw")
+    if name == "adafactor":
+        if getattr(args, "bias_correction", False):
+            raise UserInputError("--bias_correction applies to Adam (--optimizer adamw); Adafactor has no first "
+                                 "moment to correct")
+        optimizer = Adafactor(groups, lr=args.learning_rate)
+    else:
+        optimizer = adamw(groups, args)
+    scheduler = getattr(args, "scheduler", "linear")
+    # the first update has learning rate 0 when there is warm-up (it only fills the moving averages), as UER-py's
+    warmup = 0 if scheduler == "constant" else int(total_updates * args.warmup)
+    factor = schedule_factor(scheduler, warmup, total_updates, args.learning_rate)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def adamw(groups, args):
     kwargs = {"lr": args.learning_rate, "betas": (args.beta1, args.beta2), "eps": 1e-6}
     try:
         optimizer = torch.optim.AdamW(groups, fused=True, **kwargs)
@@ -72,13 +93,4 @@ def build_optimizer(model, args, total_updates):
         optimizer = torch.optim.AdamW(groups, foreach=True, **kwargs)
     if not getattr(args, "bias_correction", False):
         UncorrectedAdamW(optimizer)
-    warmup = int(total_updates * args.warmup)
-
-    def schedule(step):
-        # UER-py's (and HF's) WarmupLinearSchedule: the first update has learning rate 0 when there is warm-up
-        # (it only fills the moving averages).
-        if step < warmup:
-            return step / max(1, warmup)
-        return max(0.0, (total_updates - step) / max(1, total_updates - warmup))
-
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    return optimizer
