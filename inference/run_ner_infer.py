@@ -16,18 +16,20 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     inference_opts(parser)
     parser.add_argument("--label2id_path", required=True, help="JSON object: tag -> id (as in fine-tuning).")
+    parser.add_argument("--crf_target", action="store_true", help="The model was fine-tuned with --crf_target.")
     return parser
 
 
 def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.finetune.loop import place
-    from uer.finetune.tagging import tagging_setup, read_tagging, predicted_tags
-    from uer.model_loader import load_model
+    from uer.finetune.tagging import tagging_setup, read_tagging, predicted_tags, check_crf_flag
+    from uer.model_loader import load_model, read_state_dict
     from uer.models.tagger import Tagger
     from uer.utils.fileutil import atomic_open
     vocab, id2label = tagging_setup(args)
     examples = read_tagging(args.test_path, vocab, args.seq_length)
+    check_crf_flag(read_state_dict(args.load_model_path, mmap=True), args.load_model_path, args.crf_target)
     model = Tagger(args, len(vocab), vocab)
     load_model(model, args.load_model_path)
     model, device = place(model)

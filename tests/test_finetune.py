@@ -159,6 +159,64 @@ def test_ner_trains_and_infers(small_rnn, tmp_path):
     assert all(len(r[0].split(" ")) == len(i[0].split(" ")) for r, i in zip(rows[1:], inputs[1:]))
 
 
+def brute_force_crf(crf, emissions, tags, lengths):
+    """Per sentence: (log-likelihood of `tags`, best path), by enumerating every label sequence."""
+    import itertools
+    labels = emissions.size(2)
+
+    def score(b, path):
+        s = crf.start_transitions[path[0]] + emissions[b, 0, path[0]] + crf.end_transitions[path[-1]]
+        for t in range(1, len(path)):
+            s = s + crf.transitions[path[t - 1], path[t]] + emissions[b, t, path[t]]
+        return s
+    out = []
+    for b, n in enumerate(lengths):
+        paths = list(itertools.product(range(labels), repeat=n))
+        scores = torch.stack([score(b, p) for p in paths])
+        out.append((score(b, tags[b, :n].tolist()) - torch.logsumexp(scores, 0), list(paths[int(scores.argmax())])))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crf_likelihood_gradients_and_viterbi_equal_enumeration(seed):
+    from uer.layers.crf import CRF
+    torch.manual_seed(seed)
+    crf, length = CRF(3), 6
+    emissions = torch.randn(5, length, 3, requires_grad=True)
+    lengths = [6, 3, 1, 5, 2]
+    mask = torch.arange(length)[None] < torch.tensor(lengths)[:, None]
+    tags = torch.randint(0, 3, (5, length)) * mask
+    ours = crf.log_likelihood(emissions, tags, mask)
+    reference = brute_force_crf(crf, emissions, tags, lengths)
+    assert torch.allclose(ours, torch.stack([r[0] for r in reference]), atol=1e-5)
+    grads = torch.autograd.grad(ours.sum(), [emissions, crf.transitions])
+    expected = torch.autograd.grad(sum(r[0] for r in reference), [emissions, crf.transitions])
+    for g, e in zip(grads, expected):
+        assert torch.allclose(g, e, atol=1e-5)
+    decoded = crf.decode(emissions, mask)
+    assert [decoded[b, :n].tolist() for b, n in enumerate(lengths)] == [r[1] for r in reference]
+
+
+def test_ner_with_crf_target_trains_infers_and_names_a_missing_flag(small_rnn, tmp_path):
+    out = str(tmp_path / "crf.bin")
+    common = ["--vocab_path", VOCAB, "--config_path", small_rnn, "--label2id_path",
+              os.path.join(NER_DATA, "label2id.json"), "--embedding", "word", "--encoder", "lstm", "--bidirectional"]
+    proc = run_script("run_ner.py", *common, "--crf_target", "--train_path", os.path.join(NER_DATA, "train.tsv"),
+                      "--dev_path", os.path.join(NER_DATA, "dev.tsv"), "--test_path",
+                      os.path.join(NER_DATA, "test.tsv"), "--output_model_path", out, "--epochs_num", "6",
+                      "--learning_rate", "5e-3", "--batch_size", "16")
+    f1 = [float(v) for v in re.findall(r"test: entity precision [0-9.]+ recall [0-9.]+ f1 ([0-9.]+)", proc.stdout)]
+    assert f1 and f1[0] > 0.9, proc.stdout
+    state = torch.load(out, weights_only=True)
+    assert state["crf.transitions"].shape == (7, 7) and state["crf.start_transitions"].shape == (7,)
+    pred, infer = str(tmp_path / "pred.tsv"), ["inference/run_ner_infer.py", *common, "--load_model_path", out,
+                                               "--test_path", os.path.join(NER_DATA, "test_nolabel.tsv")]
+    run_script(*infer, "--crf_target", "--prediction_path", pred)
+    assert len(read_rows(pred)) == len(read_rows(os.path.join(NER_DATA, "test_nolabel.tsv")))
+    missing = run_script(*infer, "--prediction_path", str(tmp_path / "other.tsv"), check=False)
+    assert missing.returncode == 2 and "was fine-tuned with --crf_target; add --crf_target" in missing.stderr
+
+
 def test_ner_tag_count_mismatch_names_the_line(small_rnn, tmp_path):
     bad = tmp_path / "train.tsv"
     bad.write_text("text_a\tlabel\n我 在 北 京\tO O B-LOC\n", encoding="utf-8")

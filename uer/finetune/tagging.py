@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, Examples
 from uer.finetune.loop import predict
+from uer.model_saver import unwrap
 from uer.utils.constants import UNK_TOKEN
 from uer.utils.errors import UserInputError
 from uer.utils.readers import read_json_object
@@ -24,6 +25,14 @@ def tagging_setup(args):
     args.labels_num = len(args.label2id)
     args.labels_source = f"--label2id_path {args.label2id_path}"
     return vocab, {i: t for t, i in args.label2id.items()}
+
+
+def check_crf_flag(state, path, crf_target):
+    """A model trained with --crf_target decodes with its CRF: the inference must say so too (and not)."""
+    has_crf = any(k.startswith("crf.") for k in state)
+    if has_crf != bool(crf_target):
+        raise UserInputError(f"{path} was fine-tuned {'with' if has_crf else 'without'} --crf_target; "
+                             f"{'add' if has_crf else 'drop'} --crf_target")
 
 
 def read_tagging(path, vocab, seq_length, label2id=None):
@@ -48,10 +57,15 @@ def read_tagging(path, vocab, seq_length, label2id=None):
 
 
 def tagging_loss(model, examples, indices, src, seg):
-    """(mean cross-entropy over the batch's tokens, their number)."""
+    """(mean cross-entropy over the batch's tokens, their number); with a CRF, (mean negative log-likelihood of
+    the sentences' tag sequences, their number)."""
     logits = model(src, seg).float()
     real = seg > 0
-    return F.cross_entropy(logits[real], examples.token_field("tag", indices, src.device)[real]), real.sum()
+    tags = examples.token_field("tag", indices, src.device)
+    crf = unwrap(model).crf
+    if crf is not None:
+        return -crf.log_likelihood(logits, tags, real).mean(), src.size(0)
+    return F.cross_entropy(logits[real], tags[real]), real.sum()
 
 
 def entities(tags):
@@ -84,7 +98,8 @@ def entity_scores(pred_sequences, gold_sequences):
 
 def predicted_tags(model, examples, batch_size, device, id2label):
     def rows(model, examples, indices, src, seg):
-        best = model(src, seg).argmax(-1).cpu()
+        scores, crf = model(src, seg), unwrap(model).crf
+        best = (crf.decode(scores, seg > 0) if crf is not None else scores.argmax(-1)).cpu()
         return [best[r, :examples.length[i]] for r, i in enumerate(indices)]
     return [[id2label[t] for t in row.tolist()] for row in predict(model, examples, batch_size, device, rows)]
 

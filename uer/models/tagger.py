@@ -1,17 +1,20 @@
 import torch.nn as nn
 
+from uer.layers.crf import CRF
 from uer.model_builder import build_body, init_weights
 from uer.models.model import Body
 
 
 class Tagger(Body):
-    """Sequence labeling as UER-py's run_ner.py: one linear `output_layer` (hidden -> labels_num) per token."""
+    """Sequence labeling as UER-py's run_ner.py: one linear `output_layer` (hidden -> labels_num) per token;
+    with --crf_target a CRF (`crf.*`) over those scores."""
 
     def __init__(self, args, vocab_size, vocab=None):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.output_layer = nn.Linear(args.hidden_size, args.labels_num)
         self.labels_source = getattr(args, "labels_source", "--labels_num")  # named when a checkpoint differs
         init_weights(self, args)
+        self.crf = CRF(args.labels_num) if getattr(args, "crf_target", False) else None
 
     def forward(self, src, seg):
         return self.output_layer(self.encode(src, seg))
