@@ -69,3 +69,44 @@ def test_round_trip_hf_uer_hf_is_bit_identical(converted, tmp_path):
             assert torch.equal(back[key], value), key
     hf = transformers.BertModel.from_pretrained(str(tmp_path), add_pooling_layer=False)
     assert hf.config.layer_norm_eps == 1e-12 and hf.config.num_hidden_layers == 6
+
+
+# -- the successor's optimizer and schedules against HF's (uer/utils/training/)
+
+@pytest.mark.parametrize("name", ["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
+                                  "constant_with_warmup", "inverse_sqrt"])
+def test_each_schedule_equals_transformers_get_scheduler(name):
+    from test_optimizer import Tiny, schedule_rates, SCHEDULE_STEPS
+    total = 20
+    ours = schedule_rates(name, total)
+    optimizer = torch.optim.SGD(Tiny().parameters(), lr=1e-2)
+    hf = transformers.get_scheduler(name, optimizer, num_warmup_steps=0 if name == "constant" else 5,
+                                    num_training_steps=total)
+    theirs = {}
+    for step in range(total + 1):
+        theirs[step] = hf.get_last_lr()[0]
+        optimizer.step()
+        hf.step()
+    for step in SCHEDULE_STEPS:
+        assert ours[step] == pytest.approx(theirs[step], rel=1e-9, abs=1e-12), step
+
+
+def test_adafactor_takes_transformers_adafactors_steps():
+    """The successor's call: HF Adafactor(lr, scale_parameter=False, relative_step=False); weight decay 0.01 on
+    weights, none on biases and gamma, as our parameter groups."""
+    from test_optimizer import Tiny, train, args_of
+    from transformers.optimization import Adafactor
+    torch.manual_seed(0)
+    model, reference = Tiny(), Tiny()
+    reference.load_state_dict(model.state_dict())
+    train(model, args_of(optimizer="adafactor", scheduler="constant", learning_rate=1e-2), 10, 6)
+    groups = [{"params": [reference.linear.weight], "weight_decay": 0.01},
+              {"params": [reference.linear.bias, reference.gamma], "weight_decay": 0.0}]
+    theirs = Adafactor(groups, lr=1e-2, scale_parameter=False, relative_step=False, warmup_init=False)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(6):
+        reference(torch.randn(8, 6, generator=g)).backward()
+        theirs.step()
+        theirs.zero_grad()
+    for (name, ours), hf_param in zip(model.named_parameters(), reference.parameters()):
+        assert torch.allclose(ours, hf_param, atol=1e-7, rtol=0), name
