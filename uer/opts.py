@@ -203,6 +203,15 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
     monitor_opts(parser)
 
 
+def pooled_classifier_parser(doc, output_model_path):
+    """The parser of a fine-tuning script that trains the classifier's model: finetune_opts and --pooling."""
+    from uer.layers.pooling import POOLINGS
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    finetune_opts(parser, output_model_path=output_model_path)
+    parser.add_argument("--pooling", choices=POOLINGS, default="first", help="How the sequence vector is formed.")
+    return parser
+
+
 def adversarial_opts(parser):
     """--use_adv (the successor's flags and defaults): the word table pushed along its gradient, see
     uer/finetune/adversarial.py."""
@@ -233,12 +242,14 @@ def reading_opts(parser):
     parser.add_argument("--max_answer_length", type=int, default=64, help="Longest answer, in tokens.")
 
 
-def inference_opts(parser, seq_length=128):
-    """The options every inference/run_*_infer.py shares; seq_length: the fine-tuning script's default."""
+def inference_opts(parser, seq_length=128, prediction_file=True):
+    """The options every inference/run_*_infer.py shares; seq_length: the fine-tuning script's default;
+    prediction_file: whether --prediction_path is the output (False: the script names its own)."""
     parser.add_argument("--load_model_path", required=True, help="Fine-tuned model.")
     tokenizer_opts(parser)
     parser.add_argument("--test_path", required=True, help="Input file.")
-    parser.add_argument("--prediction_path", required=True, help="Output file.")
+    if prediction_file:
+        parser.add_argument("--prediction_path", required=True, help="Output file.")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--seq_length", type=int, default=seq_length, help="Longest input (as in training).")
     model_opts(parser, with_target=False)

@@ -22,6 +22,17 @@ def classification_report(pred, gold, labels_num):
     return accuracy, "\n".join(lines)
 
 
+def macro_f1(pred, gold, labels_num):
+    """The mean over labels of each label's F1 (a label never predicted nor gold counts 0)."""
+    pred, gold = np.asarray(pred), np.asarray(gold)
+    scores = []
+    for k in range(labels_num):
+        tp = int(((pred == k) & (gold == k)).sum())
+        p, r = tp / max(int((pred == k).sum()), 1), tp / max(int((gold == k).sum()), 1)
+        scores.append(2 * p * r / (p + r) if p + r else 0.0)
+    return float(np.mean(scores))
+
+
 def ranking_scores(groups, scores, relevant):
     """(MRR, MAP) of candidates ranked by descending score within each group (ties keep input order).
 
@@ -82,3 +93,28 @@ def rouge_l(hypotheses, references):
         p, q = common / len(h), common / len(r)
         figures.append(2 * p * q / (p + q))
     return float(np.mean(figures)) if figures else 0.0
+
+
+def ranks(values):
+    """Ranks 1..n with ties given their mean rank (as Spearman's coefficient needs)."""
+    order = np.argsort(values, kind="stable")
+    ranked = np.empty(len(values), dtype=np.float64)
+    ranked[order] = np.arange(1, len(values) + 1)
+    unique, inverse = np.unique(values, return_inverse=True)
+    sums = np.bincount(inverse, weights=ranked)
+    return (sums / np.bincount(inverse))[inverse]
+
+
+def pearson(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = a - a.mean(), b - b.mean()
+    scale = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / scale) if scale else 0.0
+
+
+def multi_label_f1(predicted, gold):
+    """(micro-F1, macro-F1) of 0/1 matrices [examples, labels]."""
+    tp, pred, true = (predicted * gold).sum(0), predicted.sum(0), gold.sum(0)
+    micro = 2 * tp.sum() / max(pred.sum() + true.sum(), 1)
+    per_label = np.where(pred + true > 0, 2 * tp / np.maximum(pred + true, 1), 0.0)
+    return float(micro), float(per_label.mean())

@@ -26,8 +26,11 @@ class Team:
 
     @classmethod
     def join(cls, args):
-        """This process's team: the torchrun group it was started in (joined here), or itself alone."""
+        """This process's team: the torchrun group it was started in (joined here, once per process: a
+        cross-validation trains several models), or itself alone."""
         fsdp = getattr(args, "fsdp", False)
+        if _current.distributed:
+            return _current
         if not distributed.launched_by_torchrun() or int(os.environ["WORLD_SIZE"]) == 1:
             if fsdp:
                 raise UserInputError("--fsdp shards the model over several processes; start them with torchrun "

@@ -1,0 +1,43 @@
+"""run_regression.py: a number per text or pair (STS-B style): its TSVs, loss (mean squared error) and metrics
+(Pearson, Spearman). The model is the classifier's (uer/models/classifier.py) with one output."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from uer.finetune.classification import logits_of
+from uer.finetune.data import read_tsv, encode_pairs, Examples
+from uer.finetune.loop import predict
+from uer.finetune.metrics import pearson, ranks
+from uer.utils.errors import UserInputError
+
+
+def read_scored(path, tokenizer, seq_length, with_labels=True):
+    """Examples with the float field "score" (column label)."""
+    columns = read_tsv(path, (["label"] if with_labels else []) + ["text_a"], optional=["text_b"])
+    sequences, a_lens = encode_pairs(tokenizer, columns["text_a"], columns.get("text_b"), seq_length)
+    fields = {}
+    if with_labels:
+        fields["score"] = np.empty(len(sequences), dtype=np.float32)
+        for k, (v, no) in enumerate(zip(columns["label"], columns["line"])):
+            try:
+                fields["score"][k] = float(v)
+            except ValueError:
+                raise UserInputError(f"{path}:{no}: label {v!r} is not a number") from None
+    return Examples(sequences, a_lens, fields)
+
+
+def regression_loss(model, examples, indices, src, seg):
+    prediction = model(src, seg).float().squeeze(-1)
+    return F.mse_loss(prediction, examples.field("score", indices, prediction.device))
+
+
+def regression_evaluator(batch_size, device):
+    def evaluate(model, examples, name):
+        predicted = torch.cat(predict(model, examples, batch_size, device, logits_of)).numpy()
+        gold = examples.fields["score"]
+        figures = {"pearson": pearson(predicted, gold), "spearman": pearson(ranks(predicted), ranks(gold)),
+                   "mse": float(np.mean((predicted - gold) ** 2))}
+        print(f"{name}: Pearson {figures['pearson']:.4f} Spearman {figures['spearman']:.4f} MSE "
+              f"{figures['mse']:.4f}", flush=True)
+        return figures
+    return evaluate
