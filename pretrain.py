@@ -2,8 +2,8 @@
 """Pre-train an embedding + encoder + target model on a dataset.pt made by preprocess.py."""
 import argparse
 
-from uer.opts import (vocab_opts, tgt_vocab_opts, model_opts, masking_opts, optimization_opts, distributed_opts,
-                      monitor_opts, parse)
+from uer.opts import (vocab_opts, tgt_vocab_opts, model_opts, masking_opts, optimization_opts, lora_opts,
+                      distributed_opts, monitor_opts, parse)
 from uer.utils.cli import run_main
 
 
@@ -29,6 +29,7 @@ def build_parser():
     model_opts(parser)
     masking_opts(parser)
     optimization_opts(parser, learning_rate=2e-5)
+    lora_opts(parser)
     distributed_opts(parser)
     monitor_opts(parser)
     return parser

@@ -199,6 +199,7 @@ def finetune_opts(parser, output_model_path, learning_rate=2e-5, batch_size=64, 
                         help="Continue a stopped run from OUTPUT_MODEL_PATH.resume (written after each epoch and "
                              "on SIGINT/SIGTERM; removed when the run completes).")
     adversarial_opts(parser)
+    lora_opts(parser)
     team_opts(parser)
     monitor_opts(parser)
 
@@ -210,6 +211,18 @@ def pooled_classifier_parser(doc, output_model_path):
     finetune_opts(parser, output_model_path=output_model_path)
     parser.add_argument("--pooling", choices=POOLINGS, default="first", help="How the sequence vector is formed.")
     return parser
+
+
+def lora_opts(parser):
+    """--use_lora: low-rank adapters on a pre-trained model (uer/layers/lora.py)."""
+    parser.add_argument("--use_lora", action="store_true",
+                        help="Train low-rank adapters of the attention (and the task head) only; saves just those.")
+    parser.add_argument("--lora_r", type=int, default=8, help="Rank of the adapters.")
+    parser.add_argument("--lora_alpha", type=float, default=16, help="Adapters scaled by lora_alpha / lora_r.")
+    parser.add_argument("--lora_dropout", type=float, default=0.0, help="Dropout on the adapters' input.")
+    parser.add_argument("--lora_feed_forward", action="store_true", help="Adapt the feed-forward layers too.")
+    parser.add_argument("--lora_pretrained_model_path", default=None,
+                        help="Adapters (and head) of an earlier --use_lora run to start from.")
 
 
 def adversarial_opts(parser):

@@ -10,7 +10,8 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from uer.model_builder import build_model, recompute_layers_in_backward, units_to_shard
-from uer.model_loader import load_model, load_exact
+from uer.layers.lora import adapt, load_adapters
+from uer.model_loader import load_model, load_exact, read_state_dict
 from uer.model_saver import save_model, atomic_torch_save, unwrap
 from uer.utils.runtime import distributed, sharding
 from uer.utils.runtime.compile import compile_model
@@ -64,6 +65,13 @@ def prepare(args):
         recompute_layers_in_backward(model)
     if args.pretrained_model_path:
         load_model(model, args.pretrained_model_path, ignore_prefixes=("target.",))
+    if args.use_lora:
+        if not args.pretrained_model_path:
+            raise UserInputError("--use_lora adapts a pre-trained model: give --pretrained_model_path")
+        pretrained = {k for k in read_state_dict(args.pretrained_model_path, mmap=True) if not k.startswith("target.")}
+        adapt(model, args, pretrained)
+        if args.lora_pretrained_model_path:
+            load_adapters(model, args.lora_pretrained_model_path)
     return dataset, model
 
 
@@ -128,7 +136,7 @@ def _child(placement, args):
 
 
 RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps", "seed", "instances_buffer_size",
-             "fsdp", "optimizer", "scheduler")
+             "fsdp", "optimizer", "scheduler", "use_lora")
 
 
 def run_identity(args, dataset, placement):
@@ -159,7 +167,7 @@ def train(args, placement):
     device = torch.device(placement.device)
     resume = find_resume_point(args, placement)
     if resume:
-        load_exact(model, resume[1])
+        load_adapters(model, resume[1]) if args.use_lora else load_exact(model, resume[1])
     model.to(device)
     precision = Precision(args.fp16, args.fp16_opt_level, device)
     if args.fsdp:

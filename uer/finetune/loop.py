@@ -13,10 +13,11 @@ from uer.finetune.data import training_batches, evaluation_batches
 from uer.finetune import parallel
 from uer.finetune.parallel import Team
 from uer.model_builder import recompute_layers_in_backward
-from uer.model_loader import load_model
+from uer.layers.lora import adapt, load_adapters
+from uer.model_loader import load_model, read_state_dict
 from uer.model_saver import unwrap
 from uer.utils.training.optimizers import build_optimizer
-from uer.utils.errors import Stopped
+from uer.utils.errors import Stopped, UserInputError
 from uer.utils.runtime import sharding
 from uer.utils.runtime.compile import compile_model
 from uer.utils.runtime.memory import keep_freed_memory
@@ -80,8 +81,11 @@ class FineTuner:
         model = model_class(args, len(vocab), vocab)
         if getattr(args, "gradient_checkpointing", False):
             recompute_layers_in_backward(model)
+        ignored = () if keep_heads else HEAD_PREFIXES
         if args.pretrained_model_path:
-            load_model(model, args.pretrained_model_path, ignore_prefixes=() if keep_heads else HEAD_PREFIXES)
+            load_model(model, args.pretrained_model_path, ignore_prefixes=ignored)
+        if getattr(args, "use_lora", False):
+            add_adapters(model, args, ignored)
         if self.team.distributed:
             self.device = torch.device(self.team.placement.device)
             if self.device.type == "cpu":
@@ -110,7 +114,7 @@ class FineTuner:
         resume = ResumeFile(args, team, model, optimizer, scheduler, self.precision, self.device,
                             {"batch_size": args.batch_size, "seed": args.seed, "train_examples": len(train_set),
                              "processes": team.size, "fsdp": team.fsdp, "optimizer": args.optimizer,
-                             "scheduler": args.scheduler})
+                             "scheduler": args.scheduler, "use_lora": args.use_lora})
         resumed = args.resume and resume.exists()
         at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
         self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None)
@@ -189,6 +193,19 @@ class FineTuner:
         lr = self.scheduler.get_last_lr()[0]
         write(f"epoch {at.epoch}/{self.args.epochs_num} step {at.step}/{self.total} | loss {loss:.4f} | lr {lr:.2e}")
         self.metrics.log("train", {"epoch": at.epoch, "step": at.step, "loss": loss, "lr": lr})
+
+
+def add_adapters(model, args, ignored):
+    """--use_lora: adapters on the pre-trained model, only they and the task head train."""
+    if not args.pretrained_model_path:
+        raise UserInputError("--use_lora adapts a pre-trained model: give --pretrained_model_path")
+    pretrained = {k for k in read_state_dict(args.pretrained_model_path, mmap=True) if not k.startswith(ignored)}
+    trained = adapt(model, args, pretrained)
+    if args.lora_pretrained_model_path:
+        load_adapters(model, args.lora_pretrained_model_path)
+    total = sum(p.numel() for p in model.parameters())
+    print(f"LoRA: {trained:,} of {total:,} weights train ({100 * trained / total:.2f}%): the adapters (r "
+          f"{args.lora_r}) and the task head", file=sys.stderr, flush=True)
 
 
 class Position:

@@ -9,6 +9,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from uer.layers.lora import load_adapters
 from uer.model_builder import units_to_shard
 from uer.model_loader import load_model, safe_torch_load
 from uer.model_saver import save_model, unwrap, cpu_state_dict, atomic_torch_save
@@ -141,6 +142,8 @@ class Team:
         """Weights of a file this run wrote, into every process's model (or its shards)."""
         if self.fsdp:
             self.load_weights(model, safe_torch_load(path, "model"))
+        elif hasattr(unwrap(model), "saved_keys"):
+            load_adapters(unwrap(model), path)
         else:
             load_model(unwrap(model), path)
 
@@ -149,8 +152,8 @@ class Team:
         if self.fsdp:
             from torch.distributed.checkpoint.state_dict import set_model_state_dict, StateDictOptions
             set_model_state_dict(model, weights, options=StateDictOptions(full_state_dict=True))
-        else:
-            unwrap(model).load_state_dict(weights)
+        else:  # a model with adapters saves (and gets back) only what trains
+            unwrap(model).load_state_dict(weights, strict=not hasattr(unwrap(model), "saved_keys"))
 
     def gather_all(self, tensor):
         return distributed.all_gather(tensor, self.placement)

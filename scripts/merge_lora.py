@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Fold the LoRA adapters of a --use_lora run into its pre-trained model: each adapted W becomes
+W + (lora_alpha / r) B A, and the run's task head is added, so the result is a full model that loads (and
+predicts) without --use_lora, in every script."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from uer.utils.cli import run_main  # noqa: E402
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--pretrained_model_path", required=True, help="The model the run adapted.")
+    parser.add_argument("--lora_model_path", required=True, help="What the --use_lora run saved.")
+    parser.add_argument("--output_model_path", required=True)
+    parser.add_argument("--lora_alpha", type=float, default=16, help="As in the run (r is read from the file).")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from uer.layers.lora import merged
+    from uer.model_loader import read_state_dict
+    from uer.model_saver import atomic_torch_save
+    from uer.utils.errors import UserInputError
+    adapters = read_state_dict(args.lora_model_path)
+    pairs = sum(k.endswith(".lora_a") for k in adapters)
+    if not pairs:
+        raise UserInputError(f"{args.lora_model_path}: no LoRA adapters (keys ending in .lora_a)")
+    out = merged(read_state_dict(args.pretrained_model_path), adapters, args.lora_alpha)
+    atomic_torch_save(out, args.output_model_path)
+    print(f"{args.output_model_path}: {pairs} adapted layers merged, {len(out)} weights")
+
+
+if __name__ == "__main__":
+    run_main(main)
