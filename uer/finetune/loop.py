@@ -117,7 +117,8 @@ class FineTuner:
                              "scheduler": args.scheduler, "use_lora": args.use_lora})
         resumed = args.resume and resume.exists()
         at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
-        self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None)
+        self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None,
+                                  enabled=team.is_master)
         with StopSignals() as stop, self.metrics:
             while at.epoch <= args.epochs_num:
                 self.train_epoch(at, train_set, loss_of, stop, resume)
