@@ -12,7 +12,7 @@ from torch.nn.parallel import DistributedDataParallel
 from uer.layers.lora import load_adapters
 from uer.model_builder import units_to_shard
 from uer.model_loader import load_model, safe_torch_load
-from uer.model_saver import save_model, unwrap, cpu_state_dict, atomic_torch_save
+from uer.model_saver import unwrap, cpu_state_dict, atomic_torch_save
 from uer.utils.errors import UserInputError
 from uer.utils.monitor import progress
 from uer.utils.runtime import distributed, sharding
@@ -133,9 +133,9 @@ class Team:
 
     def save(self, model, path):
         """The master writes the model's weights to path (every process calls this; they wait for the file)."""
-        weights = sharding.full_state_dict(model) if self.fsdp else None
+        weights = self.weights(model)
         if self.is_master:
-            atomic_torch_save(weights, path) if self.fsdp else save_model(model, path)
+            atomic_torch_save(weights, path)
         self.barrier()
 
     def load(self, model, path):
