@@ -213,6 +213,13 @@ def pooled_classifier_parser(doc, output_model_path):
     return parser
 
 
+def prompt_opts(parser):
+    """The prompt of run_classifier_prompt.py and its inference."""
+    parser.add_argument("--prompt_path", default="models/prompts.json",
+                        help="JSON file: prompt name -> {\"template\": ..., \"answer_words\": {label: word}}.")
+    parser.add_argument("--prompt_id", required=True, help="Name of the prompt in --prompt_path.")
+
+
 def lora_opts(parser):
     """--use_lora: low-rank adapters on a pre-trained model (uer/layers/lora.py)."""
     parser.add_argument("--use_lora", action="store_true",
@@ -266,6 +273,22 @@ def inference_opts(parser, seq_length=128, prediction_file=True):
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--seq_length", type=int, default=seq_length, help="Longest input (as in training).")
     model_opts(parser, with_target=False)
+
+
+def inference_parser(doc, pooling=None, labels_num=False, class_outputs=False):
+    """The parser of an inference script: inference_opts and, where the task has them, --labels_num, --pooling
+    (default: the fine-tuning script's) and the logits/prob columns of a classifier."""
+    from uer.layers.pooling import POOLINGS
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    inference_opts(parser)
+    if labels_num:
+        parser.add_argument("--labels_num", type=int, required=True, help="Number of labels of the model.")
+    if pooling:
+        parser.add_argument("--pooling", choices=POOLINGS, default=pooling, help="As in fine-tuning.")
+    if class_outputs:
+        parser.add_argument("--output_logits", action="store_true", help="Write the logits column.")
+        parser.add_argument("--output_prob", action="store_true", help="Write the prob column.")
+    return parser
 
 
 def probing_opts(parser, batch_size=64, seq_length=128, files=True):

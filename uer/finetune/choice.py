@@ -1,10 +1,9 @@
 """Multiple-choice reading comprehension (C3 JSON): each question becomes one sequence per choice,
 [CLS] choice [SEP] question [SEP] context [SEP] (segment 1, then 2 for the context), cut to seq_length."""
 import numpy as np
-import torch
 import torch.nn.functional as F
 
-from uer.finetune.data import Examples
+from uer.finetune.data import Examples, GroupedExamples
 from uer.finetune.loop import predict
 from uer.utils.errors import UserInputError
 from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
@@ -13,32 +12,9 @@ from uer.utils.readers import read_json
 PAD_CHOICE = "No Answer"  # fills questions with fewer choices (as UER-py); such choices are never predicted
 
 
-class ChoiceExamples:
-    """Questions for the batching layer: a batch of questions is the batch of all their choice sequences."""
-
-    def __init__(self, rows, choices_num, fields):
-        self.rows, self.choices_num, self.fields = rows, choices_num, fields
-        self.length = rows.length.reshape(-1, choices_num).max(1)
-
-    def __len__(self):
-        return len(self.length)
-
-    def describe(self, split):
-        return f"{len(self)} {split} questions"
-
-    def expand(self, indices):
-        return (np.asarray(indices)[:, None] * self.choices_num + np.arange(self.choices_num)).ravel()
-
-    def batch(self, indices, device):
-        return self.rows.batch(self.expand(indices), device)
-
-    def field(self, name, indices, device):
-        return torch.from_numpy(self.fields[name][indices]).to(device)
-
-
 def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
-    """ChoiceExamples with fields "label" (answer index), "valid" [questions, choices] and "id" (each question's
-    own "id" as the file has it, else ITEM_ID-QUESTION_INDEX)."""
+    """GroupedExamples (a group: the choices of a question) with fields "label" (answer index), "valid"
+    [questions, choices] and "id" (each question's own "id" as the file has it, else ITEM_ID-QUESTION_INDEX)."""
     items = read_json(path, "C3 data")
     choice_texts, question_of, questions, context_of, contexts, labels, valid, ids = [], [], [], [], [], [], [], []
     for k, item in enumerate(items if isinstance(items, list) else [None]):
@@ -64,7 +40,7 @@ def read_c3(path, tokenizer, seq_length, max_choices_num=4, with_answers=True):
     sequences, a_lens = encode_choice_sequences(tokenizer, choice_texts, (question_of, questions),
                                                 (context_of, contexts), seq_length)
     fields = {"label": np.asarray(labels), "valid": np.asarray(valid), "id": ids}
-    return ChoiceExamples(Examples(sequences, a_lens), max_choices_num, fields)
+    return GroupedExamples(Examples(sequences, a_lens), max_choices_num, fields, unit="questions")
 
 
 def encode_choice_sequences(tokenizer, choices, questions, contexts, seq_length):
@@ -82,7 +58,7 @@ def encode_choice_sequences(tokenizer, choices, questions, contexts, seq_length)
 
 
 def scores_of(model, examples, indices, src, seg):
-    scores = model(src, seg, examples.choices_num).float()
+    scores = model(src, seg, examples.group_size).float()
     return scores.masked_fill(~examples.field("valid", indices, scores.device), -10000.0)
 
 

@@ -102,9 +102,10 @@ def logits_of(model, examples, indices, src, seg):
     return forward(model, examples, indices, src, seg).float().cpu()
 
 
-def classifier_evaluator(batch_size, device, labels_num):
+def classifier_evaluator(batch_size, device, labels_num, outputs=logits_of):
+    """Accuracy and the per-label report of the logits `outputs` gives (logits_of: the model's own)."""
     def evaluate(model, examples, name):
-        logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
+        logits = torch.stack(predict(model, examples, batch_size, device, outputs))
         accuracy, report = classification_report(logits.argmax(-1).numpy(), examples.fields["label"], labels_num)
         print(f"{name}:\n{report}", flush=True)
         return {"acc": accuracy}
@@ -137,3 +138,4 @@ def ranking_evaluator(batch_size, device):
               f"accuracy {accuracy:.4f}", flush=True)
         return {"map": map_score, "mrr": mrr, "acc": accuracy}
     return evaluate
+

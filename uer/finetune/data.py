@@ -43,16 +43,28 @@ def read_tsv(path, required, optional=()):
 
 def parse_labels(path, values, lines, labels_num=None):
     """Integer labels in 0..labels_num-1 (labels_num None: any non-negative integer)."""
-    labels = np.empty(len(values), dtype=np.int64)
+    labels = parse_numbers(path, values, lines, int, np.int64, "an integer")
+    outside = (labels < 0) | (labels >= labels_num if labels_num is not None else False)
+    if outside.any():
+        k = int(np.argmax(outside))
+        bound = f"0..{labels_num - 1}" if labels_num is not None else "0 or more"
+        raise UserInputError(f"{path}:{lines[k]}: label {labels[k]} is outside {bound}")
+    return labels
+
+
+def parse_scores(path, values, lines):
+    """Float labels (regression scores, similarities)."""
+    return parse_numbers(path, values, lines, float, np.float32, "a number")
+
+
+def parse_numbers(path, values, lines, convert, dtype, what):
+    numbers = np.empty(len(values), dtype=dtype)
     for k, (v, no) in enumerate(zip(values, lines)):
         try:
-            labels[k] = int(v)
+            numbers[k] = convert(v)
         except ValueError:
-            raise UserInputError(f"{path}:{no}: label {v!r} is not an integer") from None
-        if labels[k] < 0 or (labels_num is not None and labels[k] >= labels_num):
-            bound = f"0..{labels_num - 1}" if labels_num is not None else "0 or more"
-            raise UserInputError(f"{path}:{no}: label {labels[k]} is outside {bound}")
-    return labels
+            raise UserInputError(f"{path}:{no}: label {v!r} is not {what}") from None
+    return numbers
 
 
 class Examples:
@@ -110,6 +122,31 @@ class Examples:
         out = np.zeros(inside.shape, dtype=np.int64)
         out[inside] = self.token_fields[name][where]
         return torch.from_numpy(out).to(device)
+
+    def field(self, name, indices, device):
+        return torch.from_numpy(self.fields[name][indices]).to(device)
+
+
+class GroupedExamples:
+    """Examples of group_size sequences each (the choices of a question, the two texts of a pair) for the
+    batching layer: a batch of examples is the batch of all their rows, example i's rows being
+    i * group_size ... i * group_size + group_size - 1 of `rows`; an example is as long as its longest row."""
+
+    def __init__(self, rows, group_size, fields, unit="examples"):
+        self.rows, self.group_size, self.fields, self.unit = rows, group_size, fields, unit
+        self.length = rows.length.reshape(-1, group_size).max(1)
+
+    def __len__(self):
+        return len(self.length)
+
+    def describe(self, split):
+        return f"{len(self)} {split} {self.unit}"
+
+    def expand(self, indices):
+        return (np.asarray(indices)[:, None] * self.group_size + np.arange(self.group_size)).ravel()
+
+    def batch(self, indices, device):
+        return self.rows.batch(self.expand(indices), device)
 
     def field(self, name, indices, device):
         return torch.from_numpy(self.fields[name][indices]).to(device)

@@ -76,14 +76,15 @@ class FineTuner:
         """Builds model_class(args, len(vocab), vocab) after seeding, so --seed fixes the initial weights too.
         keep_heads: the task predicts with the pre-trained output layer (text-to-text), so it is loaded too.
         Under torchrun the processes train together (uer/finetune/parallel.py)."""
-        self.args, self.team = args, Team.join(args)
+        self.args, self.team, self.loaded = args, Team.join(args), None
         torch.manual_seed(args.seed)
         model = model_class(args, len(vocab), vocab)
         if getattr(args, "gradient_checkpointing", False):
             recompute_layers_in_backward(model)
-        ignored = () if keep_heads else HEAD_PREFIXES
+        ignored = (() if keep_heads else HEAD_PREFIXES) + getattr(model, "copied_after_loading", ())
         if args.pretrained_model_path:
-            load_model(model, args.pretrained_model_path, ignore_prefixes=ignored)
+            self.loaded = load_model(model, args.pretrained_model_path, ignore_prefixes=ignored)
+            getattr(model, "pretrained_loaded", lambda: None)()  # a model may start parts of it from the others
         if getattr(args, "use_lora", False):
             add_adapters(model, args, ignored)
         if self.team.distributed:
@@ -137,6 +138,15 @@ class FineTuner:
                 self.evaluate(evaluate, test_set, "test", args.epochs_num, at.step)
         resume.remove()
         return at.best
+
+    def assess(self, evaluate, named_sets):
+        """Evaluation without training (zero-shot): each (split, examples) not None, figures to the metrics file;
+        returns {split: score}."""
+        self.metrics = MetricsLog(default_metrics_path(self.args), self.args.tensorboard_dir, None,
+                                  enabled=self.team.is_master)
+        with self.metrics:
+            return {split: self.evaluate(evaluate, examples, split, 0, 0) for split, examples in named_sets
+                    if examples is not None}
 
     def evaluate(self, evaluate, examples, split, epoch, step):
         """Runs the task's evaluation, logs its figures; returns the score."""

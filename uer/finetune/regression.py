@@ -5,24 +5,16 @@ import torch
 import torch.nn.functional as F
 
 from uer.finetune.classification import logits_of
-from uer.finetune.data import read_tsv, encode_pairs, Examples
+from uer.finetune.data import read_tsv, encode_pairs, parse_scores, Examples
 from uer.finetune.loop import predict
 from uer.finetune.metrics import pearson, ranks
-from uer.utils.errors import UserInputError
 
 
 def read_scored(path, tokenizer, seq_length, with_labels=True):
     """Examples with the float field "score" (column label)."""
     columns = read_tsv(path, (["label"] if with_labels else []) + ["text_a"], optional=["text_b"])
     sequences, a_lens = encode_pairs(tokenizer, columns["text_a"], columns.get("text_b"), seq_length)
-    fields = {}
-    if with_labels:
-        fields["score"] = np.empty(len(sequences), dtype=np.float32)
-        for k, (v, no) in enumerate(zip(columns["label"], columns["line"])):
-            try:
-                fields["score"][k] = float(v)
-            except ValueError:
-                raise UserInputError(f"{path}:{no}: label {v!r} is not a number") from None
+    fields = {"score": parse_scores(path, columns["label"], columns["line"])} if with_labels else {}
     return Examples(sequences, a_lens, fields)
 
 

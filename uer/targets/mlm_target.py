@@ -17,9 +17,13 @@ class MlmTarget(nn.Module):
     def output_layer_to_tie(self):
         return self.mlm_linear_2
 
-    def word_logits(self, hidden):
-        """Vocabulary logits of hidden states [..., hidden_size] (the cloze test uses this)."""
-        return self.mlm_linear_2(self.layer_norm(F.gelu(self.mlm_linear_1(hidden))))
+    def word_logits(self, hidden, words=None):
+        """Vocabulary logits of hidden states [..., hidden_size] (the cloze test uses this); words (ids): only
+        theirs, in that order (prompt classification's answer words)."""
+        hidden = self.layer_norm(F.gelu(self.mlm_linear_1(hidden)))
+        if words is None:
+            return self.mlm_linear_2(hidden)
+        return F.linear(hidden, self.mlm_linear_2.weight[words], self.mlm_linear_2.bias[words])
 
     def mlm(self, memory_bank, tgt_mlm):
         positions = tgt_mlm > 0

@@ -1,0 +1,42 @@
+"""What the inference scripts (inference/run_*_infer.py) share: the vocabulary, --test_path read by the task,
+the fine-tuned model of --load_model_path, its predictions in input order, and the output TSV."""
+import torch
+
+from uer.finetune.loop import place, predict
+from uer.model_loader import load_model
+from uer.utils.fileutil import atomic_open
+from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+
+
+def predict_test_set(args, model_class, read, outputs):
+    """read(tokenizer) -> the examples of --test_path (it may also set what model_class needs in args);
+    outputs(model, examples, indices, src, seg) -> a row per example. Returns the rows in input order."""
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    examples = read(tokenizer)
+    model = model_class(args, len(vocab), vocab)
+    load_model(model, args.load_model_path)
+    model, device = place(model)
+    return predict(model, examples, args.batch_size, device, outputs)
+
+
+def write_predictions(path, header, rows, what="predictions"):
+    """A TSV: the header's columns, then a line of string fields per row."""
+    with atomic_open(path, "w") as f:
+        f.write("\t".join(header) + "\n")
+        f.writelines("\t".join(fields) + "\n" for fields in rows)
+    print(f"wrote {len(rows)} {what} to {path}")
+
+
+def numbers(values):
+    return " ".join(f"{v:.6g}" for v in values)
+
+
+def write_class_predictions(args, logit_rows):
+    """A classifier's TSV: label (the argmax), then the space-separated logits (--output_logits) and softmax
+    probabilities (--output_prob)."""
+    logits = torch.stack(logit_rows)
+    probs = torch.softmax(logits, -1)
+    header = ["label"] + ["logits"] * args.output_logits + ["prob"] * args.output_prob
+    rows = [[str(label)] + [numbers(row_logits)] * args.output_logits + [numbers(row_probs)] * args.output_prob
+            for label, row_logits, row_probs in zip(logits.argmax(-1).tolist(), logits.tolist(), probs.tolist())]
+    write_predictions(args.prediction_path, header, rows)

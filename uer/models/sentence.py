@@ -1,0 +1,55 @@
+"""Models over sentence vectors: the siamese classifier (run_classifier_siamese.py) and the sentence encoder
+(run_simcse.py). Their batches hold two rows per example, the example's first text then its second."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from uer.layers.pooling import pool
+from uer.model_builder import build_body, init_weights
+from uer.models.model import Body
+
+
+class SentenceEncoder(Body):
+    """One vector per row: the pooled hidden states (keys embedding., encoder.: a pre-trained model's body)."""
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(*build_body(args, vocab_size, vocab))
+        self.pooling = args.pooling
+
+    def forward(self, src, seg):
+        return pool(self.encode(src, seg), seg, self.pooling)
+
+
+class SiameseClassifier(SentenceEncoder):
+    """Sentence vectors u (text_a) and v (text_b) from one encoder, or with --separate_towers from two (the
+    second's keys under tower_b., both starting from the pre-trained weights); the label from
+    tanh(output_layer_1([u, v, |u - v|, u * v])) -> output_layer_2."""
+
+    copied_after_loading = ("tower_b.",)  # not in a pre-trained file: pretrained_loaded() fills them
+
+    def __init__(self, args, vocab_size, vocab=None):
+        super().__init__(args, vocab_size, vocab)
+        self.tower_b = SentenceEncoder(args, vocab_size, vocab) if args.separate_towers else None
+        self.output_layer_1 = nn.Linear(4 * args.hidden_size, args.hidden_size)
+        self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num)
+        self.labels_source = getattr(args, "labels_source", "--labels_num")
+        init_weights(self, args)
+
+    def pretrained_loaded(self):
+        """The second tower starts as the first (pre-trained) one."""
+        if self.tower_b is not None:
+            self.tower_b.load_state_dict({k: v for k, v in self.state_dict().items()
+                                          if k.startswith(("embedding.", "encoder.", "subencoder."))})
+
+    def forward(self, src, seg):
+        if self.tower_b is None:
+            u, v = super().forward(src, seg).view(-1, 2, self.output_layer_1.in_features // 4).unbind(1)
+        else:
+            u, v = super().forward(src[0::2], seg[0::2]), self.tower_b(src[1::2], seg[1::2])
+        features = torch.cat([u, v, (u - v).abs(), u * v], -1)
+        return self.output_layer_2(torch.tanh(self.output_layer_1(features)))
+
+
+def pair_similarity(vectors):
+    """Cosine similarity of rows 2i and 2i + 1."""
+    return F.cosine_similarity(vectors[0::2].float(), vectors[1::2].float(), dim=-1)
