@@ -16,6 +16,10 @@ sample of dev (--dev_examples); test accuracy is on the whole test set.
     python3 benchmarks/pretrain_gain.py --data_dir ../shared/data [--train_sizes 500,2000,20000]
         [--models bert,lstm] [--seeds 1,2] [--plot label_efficiency.png] [--work_dir DIR] [--recipe gpu]
 
+Two more ways to use the BERT checkpoint, each a table of its own: --prompt_id NAME (run_classifier_prompt.py:
+zero-shot, and fine-tuned with the same N, flags and seeds) and --lora (--use_lora with its own learning rate;
+with the full fine-tuning: weights trained, saved file size, minutes per epoch).
+
 The defaults fit about 45 minutes of a 2-core CPU; --recipe gpu sets a GPU-sized run (4 layers x 512, 20,000
 pre-training steps of batch 64).
 """
@@ -78,6 +82,14 @@ def build_parser():
     f.add_argument("--learning_rate", type=float, default=1e-4)
     f.add_argument("--lstm_learning_rate", type=float, default=1e-3)
     f.add_argument("--seq_length", type=int, default=128)
+    f.add_argument("--prompt_id", default=None,
+                   help="Also classify with this prompt of --prompt_path (run_classifier_prompt.py, bert only): "
+                        "zero-shot, and fine-tuned from the checkpoint with the same N, flags and seeds.")
+    f.add_argument("--prompt_path", default=os.path.join(ROOT, "models", "prompts.json"))
+    f.add_argument("--lora", action="store_true",
+                   help="Also fine-tune the checkpoint with --use_lora (bert only), and report for it and the full "
+                        "fine-tuning the weights that train, the saved file's size and the time per epoch.")
+    f.add_argument("--lora_learning_rate", type=float, default=1e-3)
     return p
 
 
@@ -153,9 +165,9 @@ def model_recipes(args, work):
     lstm_model = ["--embedding", "word", "--encoder", "lstm"]
     return {
         "bert": (bert, ["--target", "mlm", "--dynamic_masking"], ["--target", "mlm", "--total_steps",
-                 str(args.bert_steps)], ["--pooling", "mean", "--learning_rate", str(args.learning_rate)]),
+                 str(args.bert_steps)], ["--learning_rate", str(args.learning_rate)]),
         "lstm": (lstm, ["--target", "lm"], lstm_model + ["--target", "lm", "--total_steps", str(args.lstm_steps)],
-                 lstm_model + ["--pooling", "mean", "--learning_rate", str(args.lstm_learning_rate)]),
+                 lstm_model + ["--learning_rate", str(args.lstm_learning_rate)]),
     }
 
 
@@ -177,21 +189,53 @@ def pretrain(args, name, recipe, work, corpus, vocab_flags):
     return f"{model}-{steps}", time.perf_counter() - start, accuracy
 
 
-def fine_tune(args, name, recipe, work, files, vocab_flags, epochs, seed, pretrained):
-    """(best dev accuracy, its epoch, test accuracy), in percent."""
+def fine_tune(args, name, recipe, work, files, vocab_flags, epochs, seed, pretrained, kind=None):
+    """(best dev accuracy, its epoch, test accuracy) in percent and the run's costs; kind "prompt": with
+    run_classifier_prompt.py, "lora": with --use_lora."""
     config, _, _, flags = recipe
-    run_name = f"{name}_n{files['n']}_{'pretrained' if pretrained else 'scratch'}_seed{seed}"
-    out = os.path.join(work, run_name + ".bin")
-    run(["run_classifier.py", *vocab_flags, "--config_path", config, *flags, "--train_path", files["train"],
+    kind = kind or ("pretrained" if pretrained else "scratch")
+    run_name = f"{name}_n{files['n']}_{kind}_seed{seed}"
+    out, log = os.path.join(work, run_name + ".bin"), os.path.join(work, run_name + ".log")
+    script = ["run_classifier_prompt.py", *prompt_flags(args)] if kind == "prompt" else \
+        ["run_classifier.py", "--pooling", "mean"]
+    if kind == "lora":
+        flags = [*flags, "--use_lora", "--learning_rate", str(args.lora_learning_rate)]
+    run([*script, *vocab_flags, "--config_path", config, *flags, "--train_path", files["train"],
          "--dev_path", files["dev"], "--test_path", files["test"], "--output_model_path", out,
          "--epochs_num", str(epochs), "--batch_size", str(args.batch_size), "--seq_length", str(args.seq_length),
          "--seed", str(seed), "--report_steps", "1000",
-         *(["--pretrained_model_path", pretrained] if pretrained else [])], os.path.join(work, run_name + ".log"))
+         *(["--pretrained_model_path", pretrained] if pretrained else [])], log)
     records = read_metrics(out + ".metrics.jsonl")
     dev = [r for r in records if r["split"] == "dev"]
     best = max(dev, key=lambda r: r["acc"])
+    costs = {"file_mb": os.path.getsize(out) / 2 ** 20, "trained": trained_weights(log, out),
+             "epoch_minutes": float(np.mean(np.diff([r["time"] for r in dev]))) / 60 if len(dev) > 1 else None}
     os.unlink(out)
-    return 100 * best["acc"], best["epoch"], 100 * [r["acc"] for r in records if r["split"] == "test"][-1]
+    return 100 * best["acc"], best["epoch"], 100 * [r["acc"] for r in records if r["split"] == "test"][-1], costs
+
+
+def trained_weights(log, model_path):
+    """The weights that train: the count --use_lora prints, else every weight of the saved model."""
+    with open(log, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("LoRA: "):
+                return int(line.split()[1].replace(",", ""))
+    import torch
+    return sum(t.numel() for t in torch.load(model_path, weights_only=True).values())
+
+
+def prompt_flags(args):
+    return ["--prompt_path", args.prompt_path, "--prompt_id", args.prompt_id]
+
+
+def zero_shot(args, name, recipe, work, files, vocab_flags, pretrained):
+    """Test accuracy (percent) of the pre-trained MLM head reading the prompt's answer words, untrained."""
+    out = os.path.join(work, f"{name}_zero_shot.bin")
+    run(["run_classifier_prompt.py", *prompt_flags(args), *vocab_flags, "--config_path", recipe[0],
+         "--dev_path", files["dev"], "--test_path", files["test"], "--output_model_path", out,
+         "--seq_length", str(args.seq_length), "--pretrained_model_path", pretrained],
+        os.path.join(work, f"{name}_zero_shot.log"))
+    return 100 * [r["acc"] for r in read_metrics(out + ".metrics.jsonl") if r["split"] == "test"][-1]
 
 
 def summary(values):
@@ -218,6 +262,9 @@ def run_task(args, task, work, seeds, sizes, epochs):
             continue
         checkpoint, wall, accuracy = pretrain(args, f"{task}_{name}", recipe, work, corpus, vocab_flags)
         print(f"{task} {name}: pre-trained in {wall / 60:.1f} min, last accuracy {accuracy:.3f}", flush=True)
+        prompting = bool(args.prompt_id) and name == "bert"
+        zero = zero_shot(args, f"{task}_{name}", recipe, work, {"dev": dev, "test": os.path.join(
+            dataset_dir, "test.tsv")}, vocab_flags, checkpoint) if prompting else None
         for n, n_epochs in zip(sizes, epochs):
             files = {"n": n, "dev": dev, "test": os.path.join(dataset_dir, "test.tsv"),
                      "train": write_subset(os.path.join(dataset_dir, "train.tsv"),
@@ -226,10 +273,15 @@ def run_task(args, task, work, seeds, sizes, epochs):
             runs = {start_name: [fine_tune(args, f"{task}_{name}", recipe, work, files, vocab_flags, n_epochs, s,
                                            checkpoint if start_name == "pretrained" else None) for s in seeds]
                     for start_name in ("scratch", "pretrained")}
+            for kind in (["prompt"] if prompting else []) + (["lora"] if args.lora and name == "bert" else []):
+                runs[kind] = [fine_tune(args, f"{task}_{name}", recipe, work, files, vocab_flags, n_epochs, s,
+                                        checkpoint, kind) for s in seeds]
             row = {"task": dataset, "model": name, "n": n, "epochs": n_epochs, "pretrain_minutes": wall / 60,
                    "pretrain_accuracy": accuracy, "minutes": (time.perf_counter() - start) / 60,
-                   **{k: summary([t for _, _, t in v]) for k, v in runs.items()},
-                   "best_epochs": {k: [e for _, e, _ in v] for k, v in runs.items()}}
+                   **{k: summary([t for _, _, t, _ in v]) for k, v in runs.items()},
+                   "best_epochs": {k: [e for _, e, _, _ in v] for k, v in runs.items()},
+                   "costs": {k: v[0][3] for k, v in runs.items()},
+                   **({"zero_shot": zero} if prompting else {})}
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
@@ -240,10 +292,31 @@ def print_table(rows):
           "pre-trained) |\n|---|---|---|---|---|---|---|---|")
     for r in rows:
         s, p = r["scratch"], r["pretrained"]
-        print(f"| {r['task']} | {r['model']} | {r['n']} | {r['epochs']} | {s['mean']:.2f} (spread {s['spread']:.2f}) "
-              f"| {p['mean']:.2f} (spread {p['spread']:.2f}) | **{p['mean'] - s['mean']:+.2f}** | "
-              f"{', '.join(map(str, r['best_epochs']['scratch']))}; "
+        print(f"| {r['task']} | {r['model']} | {r['n']} | {r['epochs']} | {spread(s)} | {spread(p)} | "
+              f"**{p['mean'] - s['mean']:+.2f}** | {', '.join(map(str, r['best_epochs']['scratch']))}; "
               f"{', '.join(map(str, r['best_epochs']['pretrained']))} |")
+    prompted = [r for r in rows if "prompt" in r]
+    if prompted:
+        print("\n| task | N | run_classifier.py, pre-trained | run_classifier_prompt.py, pre-trained | zero-shot "
+              "prompt |\n|---|---|---|---|---|")
+        for r in prompted:
+            print(f"| {r['task']} | {r['n']} | {spread(r['pretrained'])} | {spread(r['prompt'])} | "
+                  f"{r['zero_shot']:.2f} |")
+
+    with_lora = [r for r in rows if "lora" in r]
+    if with_lora:
+        print("\n| task | N | fine-tuning | test acc. | weights trained | saved file | minutes per epoch |\n"
+              "|---|---|---|---|---|---|---|")
+        for r in with_lora:
+            for kind, label in (("pretrained", "full, pre-trained"), ("lora", "LoRA, pre-trained")):
+                c = r["costs"][kind]
+                epoch = f"{c['epoch_minutes']:.2f}" if c["epoch_minutes"] is not None else "-"
+                print(f"| {r['task']} | {r['n']} | {label} | {spread(r[kind])} | {c['trained']:,} | "
+                      f"{c['file_mb']:.2f} MB | {epoch} |")
+
+
+def spread(summary):
+    return f"{summary['mean']:.2f} (spread {summary['spread']:.2f})"
 
 
 def plot(rows, path):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The cosine similarity of text pairs under a model trained by run_simcse.py (for the sentence vectors
-themselves: scripts/extract_embedding.py or scripts/extract_feature.py).
+"""The cosine similarity of text pairs under a model trained by run_simcse.py (the hidden states the vectors
+are pooled from: scripts/extract_feature.py).
 
 Input: a TSV with a header row naming text_a and text_b. Output: a TSV with the column similarity."""
 import os

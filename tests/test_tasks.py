@@ -173,12 +173,16 @@ def test_separate_towers_both_start_from_the_pretrained_body(tmp_path):
     model.pretrained_loaded()
     body = {k: v for k, v in model.state_dict().items() if k.startswith(("embedding.", "encoder."))}
     assert all(torch.equal(model.tower_b.state_dict()[k], v) for k, v in body.items())
-    src = torch.randint(1, 50, (4, 7))
+    with torch.no_grad():
+        model.tower_b.encoder.transformer[0].feed_forward.linear_1.weight.add_(0.1)  # v must come from tower_b
+    src = torch.randint(1, 50, (3, 2, 7))
     seg = torch.ones_like(src)
     model.eval()
-    u, v = model.encode(src[0::2], seg[0::2]).mean(1), model.encode(src[1::2], seg[1::2]).mean(1)
+    u, v = model.encode(src[:, 0], seg[:, 0]).mean(1), model.tower_b.encode(src[:, 1], seg[:, 1]).mean(1)
     reference = model.output_layer_2(torch.tanh(model.output_layer_1(torch.cat([u, v, (u - v).abs(), u * v], -1))))
     torch.testing.assert_close(model(src, seg), reference)
+    # DataParallel cuts a batch along its first dimension: pairs stay whole
+    torch.testing.assert_close(torch.cat([model(src[:1], seg[:1]), model(src[1:], seg[1:])]), reference)
 
 
 def test_simcse_supervised_pairs_learn_topics_and_the_inference_writes_similarities(tmp_path, config):
@@ -308,3 +312,19 @@ def test_prompt_fine_tuning_learns_the_labels_and_refuses_a_model_without_mlm_he
     torch.save({k: v for k, v in torch.load(path).items() if not k.startswith("target.")}, body)
     proc = run_script("run_classifier_prompt.py", *common, "--pretrained_model_path", body, check=False)
     assert proc.returncode != 0 and "no MLM head (target.mlm_* weights)" in proc.stderr
+
+
+def test_siamese_separate_towers_from_a_pretrained_model_and_its_refusals(tmp_path, mlm_model):
+    import torch
+    _, path = mlm_model
+    train = write(tmp_path / "train.tsv", "label\ttext_a\ttext_b", topic_pairs(40, 0))
+    common = ["run_classifier_siamese.py", "--vocab_path", VOCAB, "--config_path", TINY_CONFIG, "--train_path",
+              train, "--dev_path", train, "--pretrained_model_path", path, "--separate_towers", "--epochs_num", "1",
+              "--output_model_path", str(tmp_path / "s.bin"), "--learning_rate", "0", "--warmup", "0"]
+    proc = run_script(*common)
+    assert "WARNING" not in proc.stderr, proc.stderr  # tower_b is filled from the pre-trained body, not missing
+    saved, pretrained = torch.load(tmp_path / "s.bin"), torch.load(path)
+    word = "embedding.word_embedding.weight"
+    assert torch.equal(saved["tower_b." + word], pretrained[word]) and torch.equal(saved[word], pretrained[word])
+    proc = run_script(*common, "--use_lora", check=False)
+    assert proc.returncode != 0 and "--separate_towers with --use_lora" in proc.stderr

@@ -58,7 +58,7 @@ def encode_choice_sequences(tokenizer, choices, questions, contexts, seq_length)
 
 
 def scores_of(model, examples, indices, src, seg):
-    scores = model(src, seg, examples.group_size).float()
+    scores = model(src, seg).float()
     return scores.masked_fill(~examples.field("valid", indices, scores.device), -10000.0)
 
 

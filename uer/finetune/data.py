@@ -146,7 +146,10 @@ class GroupedExamples:
         return (np.asarray(indices)[:, None] * self.group_size + np.arange(self.group_size)).ravel()
 
     def batch(self, indices, device):
-        return self.rows.batch(self.expand(indices), device)
+        """(src, seg) [len(indices), group_size, longest]: an example's rows stay together when DataParallel
+        splits a batch over GPUs."""
+        src, seg = self.rows.batch(self.expand(indices), device)
+        return src.view(len(indices), self.group_size, -1), seg.view(len(indices), self.group_size, -1)
 
     def field(self, name, indices, device):
         return torch.from_numpy(self.fields[name][indices]).to(device)

@@ -30,10 +30,10 @@ def read_text_pairs(path, tokenizer, seq_length, label=None, second_text=True, l
 
 
 def contrastive_loss(temperature):
-    """SimCSE's InfoNCE: row 2i's positive is row 2i + 1, the batch's other second rows are its negatives."""
+    """SimCSE's InfoNCE: the first text of pair i has the second as its positive, the batch's other second texts
+    as its negatives."""
     def loss_of(model, examples, indices, src, seg):
-        vectors = model(src, seg).float()
-        u, v = F.normalize(vectors[0::2], dim=-1), F.normalize(vectors[1::2], dim=-1)
+        u, v = F.normalize(model(src, seg).float(), dim=-1).unbind(1)
         logits = u @ v.t() / temperature
         return F.cross_entropy(logits, torch.arange(len(u), device=logits.device))
     return loss_of

@@ -65,6 +65,6 @@ class MultipleChoice(Body):
         self.output_layer = nn.Linear(args.hidden_size, 1)
         init_weights(self, args)
 
-    def forward(self, src, seg, choices_num):
-        """src, seg [questions * choices_num, length] -> scores [questions, choices_num]."""
-        return self.output_layer(self.encode(src, seg)[:, 0]).view(-1, choices_num)
+    def forward(self, src, seg):
+        """src, seg [questions, choices, length] -> scores [questions, choices]."""
+        return self.output_layer(self.encode(src.flatten(0, 1), seg.flatten(0, 1))[:, 0]).view(src.shape[:2])

@@ -1,5 +1,5 @@
 """Models over sentence vectors: the siamese classifier (run_classifier_siamese.py) and the sentence encoder
-(run_simcse.py). Their batches hold two rows per example, the example's first text then its second."""
+(run_simcse.py). Their batches are [examples, 2, length]: an example's first text, then its second."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -10,19 +10,23 @@ from uer.models.model import Body
 
 
 class SentenceEncoder(Body):
-    """One vector per row: the pooled hidden states (keys embedding., encoder.: a pre-trained model's body)."""
+    """A vector per text: the pooled hidden states (keys embedding., encoder.: a pre-trained model's body)."""
 
     def __init__(self, args, vocab_size, vocab=None):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.pooling = args.pooling
 
     def forward(self, src, seg):
+        """src, seg [examples, texts, length] -> [examples, texts, hidden_size]."""
+        return self.vectors(src.flatten(0, 1), seg.flatten(0, 1)).view(*src.shape[:2], -1)
+
+    def vectors(self, src, seg):
         return pool(self.encode(src, seg), seg, self.pooling)
 
 
 class SiameseClassifier(SentenceEncoder):
-    """Sentence vectors u (text_a) and v (text_b) from one encoder, or with --separate_towers from two (the
-    second's keys under tower_b., both starting from the pre-trained weights); the label from
+    """Text vectors u (text_a) and v (text_b) from one encoder, or with --separate_towers from two (the second's
+    keys under tower_b., both starting from the pre-trained weights); the label from
     tanh(output_layer_1([u, v, |u - v|, u * v])) -> output_layer_2."""
 
     copied_after_loading = ("tower_b.",)  # not in a pre-trained file: pretrained_loaded() fills them
@@ -42,14 +46,15 @@ class SiameseClassifier(SentenceEncoder):
                                           if k.startswith(("embedding.", "encoder.", "subencoder."))})
 
     def forward(self, src, seg):
+        """src, seg [pairs, 2, length] -> logits [pairs, labels_num]."""
         if self.tower_b is None:
-            u, v = super().forward(src, seg).view(-1, 2, self.output_layer_1.in_features // 4).unbind(1)
+            u, v = super().forward(src, seg).unbind(1)
         else:
-            u, v = super().forward(src[0::2], seg[0::2]), self.tower_b(src[1::2], seg[1::2])
+            u, v = self.vectors(src[:, 0], seg[:, 0]), self.tower_b.vectors(src[:, 1], seg[:, 1])
         features = torch.cat([u, v, (u - v).abs(), u * v], -1)
         return self.output_layer_2(torch.tanh(self.output_layer_1(features)))
 
 
 def pair_similarity(vectors):
-    """Cosine similarity of rows 2i and 2i + 1."""
-    return F.cosine_similarity(vectors[0::2].float(), vectors[1::2].float(), dim=-1)
+    """Cosine similarity of the two vectors of each example ([examples, 2, hidden_size])."""
+    return F.cosine_similarity(vectors[:, 0].float(), vectors[:, 1].float(), dim=-1)
