@@ -288,31 +288,35 @@ def run_task(args, task, work, seeds, sizes, epochs):
 
 
 def print_table(rows):
-    print("\n| task | model | N | epochs | test acc. from scratch | pre-trained | gain | best epochs (scratch; "
-          "pre-trained) |\n|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        s, p = r["scratch"], r["pretrained"]
-        print(f"| {r['task']} | {r['model']} | {r['n']} | {r['epochs']} | {spread(s)} | {spread(p)} | "
-              f"**{p['mean'] - s['mean']:+.2f}** | {', '.join(map(str, r['best_epochs']['scratch']))}; "
-              f"{', '.join(map(str, r['best_epochs']['pretrained']))} |")
+    print_markdown(["task", "model", "N", "epochs", "test acc. from scratch", "pre-trained", "gain",
+                    "best epochs (scratch; pre-trained)"],
+                   [[r["task"], r["model"], r["n"], r["epochs"], spread(r["scratch"]), spread(r["pretrained"]),
+                     f"**{r['pretrained']['mean'] - r['scratch']['mean']:+.2f}**",
+                     "; ".join(", ".join(map(str, r["best_epochs"][k])) for k in ("scratch", "pretrained"))]
+                    for r in rows])
     prompted = [r for r in rows if "prompt" in r]
     if prompted:
-        print("\n| task | N | run_classifier.py, pre-trained | run_classifier_prompt.py, pre-trained | zero-shot "
-              "prompt |\n|---|---|---|---|---|")
-        for r in prompted:
-            print(f"| {r['task']} | {r['n']} | {spread(r['pretrained'])} | {spread(r['prompt'])} | "
-                  f"{r['zero_shot']:.2f} |")
-
+        print_markdown(["task", "N", "run_classifier.py, pre-trained", "run_classifier_prompt.py, pre-trained",
+                        "zero-shot prompt"],
+                       [[r["task"], r["n"], spread(r["pretrained"]), spread(r["prompt"]), f"{r['zero_shot']:.2f}"]
+                        for r in prompted])
     with_lora = [r for r in rows if "lora" in r]
     if with_lora:
-        print("\n| task | N | fine-tuning | test acc. | weights trained | saved file | minutes per epoch |\n"
-              "|---|---|---|---|---|---|---|")
-        for r in with_lora:
-            for kind, label in (("pretrained", "full, pre-trained"), ("lora", "LoRA, pre-trained")):
-                c = r["costs"][kind]
-                epoch = f"{c['epoch_minutes']:.2f}" if c["epoch_minutes"] is not None else "-"
-                print(f"| {r['task']} | {r['n']} | {label} | {spread(r[kind])} | {c['trained']:,} | "
-                      f"{c['file_mb']:.2f} MB | {epoch} |")
+        print_markdown(["task", "N", "fine-tuning", "test acc.", "weights trained", "saved file", "minutes per epoch"],
+                       [[r["task"], r["n"], label, spread(r[kind]), f"{r['costs'][kind]['trained']:,}",
+                         f"{r['costs'][kind]['file_mb']:.2f} MB", minutes(r["costs"][kind]["epoch_minutes"])]
+                        for r in with_lora
+                        for kind, label in (("pretrained", "full, pre-trained"), ("lora", "LoRA, pre-trained"))])
+
+
+def print_markdown(header, lines):
+    print("\n| " + " | ".join(header) + " |\n" + "|---" * len(header) + "|")
+    for line in lines:
+        print("| " + " | ".join(map(str, line)) + " |")
+
+
+def minutes(value):
+    return f"{value:.2f}" if value is not None else "-"
 
 
 def spread(summary):
