@@ -31,7 +31,11 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
      held for backward (torch.cuda.memory_allocated) at most 0.4x, gradients equal within 1e-6, peak memory;
   15. --compile: BERT-base and the LLaMA-style decoder, tokens/s eager and compiled, and the compile time;
   16. run_classifier.py under torchrun on every visible GPU (nccl), DDP and --fsdp, against one process with the
-     whole batch (dropout 0): the same dev accuracy, weights within 1e-3 (SKIP with one GPU).
+     whole batch (dropout 0): the same dev accuracy, weights within 1e-3 (SKIP with one GPU);
+  17. the later task scripts with --fp16 on every visible GPU (DataParallel with two or more: pairs and choices
+     must stay whole): run_classifier_siamese.py, run_simcse.py, run_classifier_prompt.py (zero-shot and
+     fine-tuned from check 1's model), run_regression.py, run_classifier_multi_label.py, each then its inference
+     script: one output row per input.
 Without CUDA it says so in one line and exits 0. Exit status: 1 if a check failed.
 """
 import argparse
@@ -297,6 +301,54 @@ class Checks:
                            f"{worst:.1e}")
         return ok, f"{gpus} processes; " + "; ".join(details)
 
+    def task_scripts(self):
+        pretrained = os.path.join(self.work, f"fp32.bin-{self.steps}")
+        if not os.path.exists(pretrained):
+            pretrained = self.pretrain("tasks.bin", "--gpu_ranks", "0", steps=40)[0] + "-40"
+        with open(f"{DATA}/train.tsv", encoding="utf-8") as f:
+            rows = [line.split("\t") for line in f.read().splitlines()[1:] if line.strip()][:512]
+        files = {"pairs": ("label\ttext_a\ttext_b", [f"{int(a[0] == b[0])}\t{a[1]}\t{b[1]}" for a, b in
+                                                    zip(rows[0::2], rows[1::2])]),
+                 "sts": ("label\ttext_a\ttext_b", [f"{float(a[0] == b[0])}\t{a[1]}\t{b[1]}" for a, b in
+                                                  zip(rows[0::2], rows[1::2])]),
+                 "sentences": ("text_a", [r[1] for r in rows]),
+                 "scored": ("label\ttext_a", [f"{float(r[0])}\t{r[1]}" for r in rows])}
+        paths = {}
+        for name, (header, lines) in files.items():
+            paths[name] = os.path.join(self.work, f"{name}.tsv")
+            with open(paths[name], "w", encoding="utf-8") as f:
+                f.write(header + "\n" + "\n".join(lines) + "\n")
+        common = ["--vocab_path", VOCAB, "--config_path", CONFIG]
+        tasks = [  # fine-tuning script, its data and flags, inference script, its flags
+            ("run_classifier_siamese.py", paths["pairs"], ["--labels_num", "2"]),
+            ("run_simcse.py", paths["sentences"], []),
+            ("run_classifier_prompt.py", f"{DATA}/train.tsv", ["--prompt_id", "sentiment"]),
+            ("run_regression.py", paths["scored"], []),
+            ("run_classifier_multi_label.py", f"{DATA}/train.tsv", ["--labels_num", "2"])]
+        details = []
+        for name, train, infer_flags in tasks:
+            out = os.path.join(self.work, name.replace(".py", ".bin"))
+            dev = paths["sts"] if name == "run_simcse.py" else train
+            task_flags = ["--prompt_id", "sentiment"] if "prompt" in name else []
+            proc = run(script(name) + common + task_flags + [
+                "--pretrained_model_path", pretrained, "--train_path", train, "--dev_path", dev, "--epochs_num", "1",
+                "--batch_size", "32", "--learning_rate", "1e-4", "--fp16", "--output_model_path", out])
+            test = paths["pairs"] if name in ("run_classifier_siamese.py", "run_simcse.py") else train
+            prediction = os.path.join(self.work, name.replace(".py", ".tsv"))
+            run(script("inference/" + name.replace(".py", "_infer.py")) + common + infer_flags + [
+                "--load_model_path", out, "--test_path", test, "--prediction_path", prediction])
+            with open(prediction) as f, open(test) as g:
+                written, inputs = len(f.read().splitlines()), len(g.read().splitlines())
+            if written != inputs:
+                raise CheckFailed(f"{name}: {written - 1} predictions for {inputs - 1} inputs")
+            device = [line for line in proc.stderr.splitlines() if line.startswith(("using", "running on"))]
+            details.append(f"{name} ({device[0] if device else 'no device line'})")
+        zero = run(script("run_classifier_prompt.py") + common + [
+            "--prompt_id", "sentiment", "--pretrained_model_path", pretrained, "--dev_path", f"{DATA}/dev.tsv",
+            "--output_model_path", os.path.join(self.work, "zero.bin")])
+        accuracy = [line for line in zero.stdout.splitlines() if line.startswith("accuracy")]
+        return True, "; ".join(details) + f"; zero-shot prompt {accuracy[-1] if accuracy else '?'}"
+
     def gradient_checkpointing(self):
         proc = run(script("benchmarks/gradient_checkpointing.py") + ["--device", "cuda"])
         lines = [line for line in proc.stdout.splitlines() if line.startswith(("| ", "recomputed"))]
@@ -348,6 +400,7 @@ def main():
             plan.append(("--compile: BERT-base and LLaMA-style tokens/s, eager vs compiled", checks.compile))
         plan.append(("torchrun fine-tuning on every visible GPU (DDP, --fsdp) vs one process",
                      checks.finetune_torchrun))
+        plan.append(("later task scripts with --fp16 on every visible GPU, then their inference", checks.task_scripts))
         if args.data_dir:
             plan.append(("pre-training gain, GPU recipe", lambda: checks.pretrain_gain(args.data_dir)))
         failed = 0

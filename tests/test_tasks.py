@@ -1,5 +1,6 @@
-"""run_regression.py and run_classifier_multi_label.py on synthetic sets whose answer is known: each learns it
-(the metric well above chance), and their formats and metrics."""
+"""The later task scripts (regression, multi-label, siamese, SimCSE, prompt) and their inference on synthetic
+sets whose answer is known (uer/finetune/synthetic.py): each learns it (the metric well above chance), and
+their formats and metrics."""
 from argparse import Namespace
 
 import numpy as np
@@ -7,21 +8,15 @@ import pytest
 
 from conftest import VOCAB, TINY as TINY_CONFIG, run_script
 from uer.finetune.metrics import pearson, ranks, multi_label_f1
+from uer.finetune.synthetic import scored, multi_labelled, topic_pairs, topic_positives, marked, write_tsv
 from uer.utils.errors import UserInputError
 
-NEUTRAL, MARKERS = list("的了是我很看"), list("好坏书")
 LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean", "--learning_rate", "3e-3",
         "--batch_size", "32", "--epochs_num", "4", "--report_steps", "1000"]
 
 
-def texts(n, seed):
-    rng = np.random.default_rng(seed)
-    return [rng.choice(NEUTRAL + MARKERS, size=int(rng.integers(4, 16))).tolist() for _ in range(n)]
-
-
 def write(path, header, rows):
-    path.write_text(header + "\n" + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
-    return str(path)
+    return write_tsv(str(path), header, rows)
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +28,8 @@ def config(tmp_path_factory):
 
 def test_regression_learns_a_score_that_is_a_function_of_the_text(tmp_path, config):
     """label = the share of 好 among the characters."""
-    def rows(n, seed):
-        return [(f"{t.count('好') / len(t):.4f}", "".join(t)) for t in texts(n, seed)]
-    train = write(tmp_path / "train.tsv", "label\ttext_a", rows(600, 0))
-    dev = write(tmp_path / "dev.tsv", "label\ttext_a", rows(200, 1))
+    train = write(tmp_path / "train.tsv", "label\ttext_a", scored(600, 0))
+    dev = write(tmp_path / "dev.tsv", "label\ttext_a", scored(200, 1))
     proc = run_script("run_regression.py", "--vocab_path", VOCAB, "--config_path", config, "--train_path", train,
                       "--dev_path", dev, "--test_path", dev, "--output_model_path", str(tmp_path / "r.bin"), *LSTM)
     pearsons = [float(line.split()[2]) for line in proc.stdout.splitlines() if line.startswith("dev: Pearson")]
@@ -48,24 +41,14 @@ def test_regression_learns_a_score_that_is_a_function_of_the_text(tmp_path, conf
                "--encoder", "lstm", "--pooling", "mean")
     lines = out.read_text().splitlines()
     predicted = np.array([float(v) for v in lines[1:]])
-    assert lines[0] == "label" and pearson(predicted, [float(r[0]) for r in rows(200, 1)]) == \
+    assert lines[0] == "label" and pearson(predicted, [float(r[0]) for r in scored(200, 1)]) == \
         pytest.approx(max(pearsons), abs=1e-4)
 
 
 def test_multi_label_learns_which_markers_a_text_has(tmp_path, config):
     """label ids: 0 when 好 appears, 1 for 坏, 2 for 书 (each with probability 0.4, any number of them)."""
-    def rows(n, seed):
-        rng = np.random.default_rng(seed)
-        out = []
-        for _ in range(n):
-            text = rng.choice(NEUTRAL, size=int(rng.integers(4, 12))).tolist()
-            held = [k for k in range(len(MARKERS)) if rng.random() < 0.4]
-            for k in held:
-                text.insert(int(rng.integers(0, len(text) + 1)), MARKERS[k])
-            out.append((",".join(map(str, held)), "".join(text)))
-        return out
-    train = write(tmp_path / "train.tsv", "label\ttext_a", rows(600, 0))
-    dev = write(tmp_path / "dev.tsv", "label\ttext_a", rows(200, 1))
+    train = write(tmp_path / "train.tsv", "label\ttext_a", multi_labelled(600, 0))
+    dev = write(tmp_path / "dev.tsv", "label\ttext_a", multi_labelled(200, 1))
     proc = run_script("run_classifier_multi_label.py", "--vocab_path", VOCAB, "--config_path", config,
                       "--train_path", train, "--dev_path", dev, "--output_model_path", str(tmp_path / "m.bin"),
                       *LSTM, "--pooling", "max")
@@ -84,7 +67,7 @@ def test_multi_label_learns_which_markers_a_text_has(tmp_path, config):
         assert [i for i, p in enumerate(map(float, probs.split())) if p >= 0.5] == [int(i) for i in ids.split(",") if i]
         predicted[k, [int(i) for i in ids.split(",") if i]] = 1
     gold = np.zeros((200, 3), dtype=np.float32)
-    for k, (ids, _) in enumerate(rows(200, 1)):
+    for k, (ids, _) in enumerate(multi_labelled(200, 1)):
         gold[k, [int(i) for i in ids.split(",") if i]] = 1
     assert multi_label_f1(predicted, gold)[0] == pytest.approx(max(micro), abs=1e-4)
 
@@ -109,29 +92,6 @@ def test_ranks_pearson_and_f1_on_hand_made_cases():
     predicted = np.array([[1, 0, 0], [0, 1, 1]], dtype=np.float32)
     micro, macro = multi_label_f1(predicted, gold)
     assert micro == pytest.approx(2 * 2 / (3 + 3)) and macro == pytest.approx((1 + 1 + 0) / 3)
-
-
-TOPICS = list("书电影音乐车茶画")
-
-
-def topical(rng, topic):
-    """Neutral characters with the topic's character twice among them."""
-    text = rng.choice(NEUTRAL, size=int(rng.integers(3, 10))).tolist()
-    for _ in range(2):
-        text.insert(int(rng.integers(0, len(text) + 1)), topic)
-    return "".join(text)
-
-
-def topic_pairs(n, seed, scored=False):
-    """label 1 (or score 1.0) when the two texts are about the same topic, half the pairs."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(n):
-        a = rng.choice(TOPICS)
-        same = rng.random() < 0.5
-        b = a if same else rng.choice([t for t in TOPICS if t != a])
-        rows.append((f"{float(same):.1f}" if scored else str(int(same)), topical(rng, a), topical(rng, b)))
-    return rows
 
 
 def test_siamese_learns_whether_two_texts_share_a_topic_and_its_inference_agrees(tmp_path, config):
@@ -187,10 +147,9 @@ def test_separate_towers_both_start_from_the_pretrained_body(tmp_path):
 
 def test_simcse_supervised_pairs_learn_topics_and_the_inference_writes_similarities(tmp_path, config):
     """Positives share a topic; the dev pairs' score says whether they do: Spearman climbs from near 0."""
-    rng = np.random.default_rng(0)
-    positives = [(topical(rng, t), topical(rng, t)) for t in rng.choice(TOPICS, size=600)]
+    positives = topic_positives(600, 0)
     train = write(tmp_path / "train.tsv", "text_a\ttext_b", positives)
-    dev = write(tmp_path / "dev.tsv", "label\ttext_a\ttext_b", topic_pairs(200, 1, scored=True))
+    dev = write(tmp_path / "dev.tsv", "label\ttext_a\ttext_b", topic_pairs(200, 1, as_score=True))
     model = str(tmp_path / "sim.bin")
     proc = run_script("run_simcse.py", "--vocab_path", VOCAB, "--config_path", config, "--train_path", train,
                       "--dev_path", dev, "--output_model_path", model, *LSTM, "--temperature", "0.1")
@@ -205,7 +164,7 @@ def test_simcse_supervised_pairs_learn_topics_and_the_inference_writes_similarit
                model, "--test_path", dev, "--prediction_path", str(out), "--embedding", "word", "--encoder", "lstm",
                "--pooling", "mean")
     similarity = np.array([float(v) for v in out.read_text().splitlines()[1:]])
-    gold = np.array([float(r[0]) for r in topic_pairs(200, 1, scored=True)])
+    gold = np.array([float(r[0]) for r in topic_pairs(200, 1, as_score=True)])
     assert pearson(ranks(similarity), ranks(gold)) == pytest.approx(max(spearman), abs=1e-4)
 
 
@@ -232,18 +191,6 @@ def prompts_file(tmp_path, template="[TEXT_A],我[ANS]满意", words=None):
     path.write_text(json.dumps({"p": {"template": template, "answer_words": words or {"0": "不", "1": "很"}}},
                                ensure_ascii=False), encoding="utf-8")
     return str(path)
-
-
-def marked(n, seed):
-    """label 1: the text holds 好, label 0: 坏."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(n):
-        label = int(rng.integers(0, 2))
-        text = rng.choice(NEUTRAL, size=int(rng.integers(3, 9))).tolist()
-        text.insert(int(rng.integers(0, len(text) + 1)), "好" if label else "坏")
-        rows.append((str(label), "".join(text)))
-    return rows
 
 
 def tokenizer_of_vocab():
