@@ -209,7 +209,8 @@ def test_prompt_puts_the_text_into_the_template_with_mask_at_the_answer(tmp_path
     assert prompt.answer_ids == [vocab.get("不"), vocab.get("很")]
     for template, words, message in (("[TEXT_A]很好", None, "must hold \\[ANS\\] once"),
                                      ("[TEXT_A][ANS]", {"0": "不", "2": "很"}, "labels 0..n-1"),
-                                     ("[TEXT_A][ANS]", {"0": "不好", "1": "很"}, "is 2 tokens")):
+                                     ("[TEXT_A][ANS]", {"0": "不好", "1": "很"}, "is 2 tokens"),
+                                     ("[TEXT_A][ANS]", {"0": "不", "1": "鑫"}, "'鑫', is not in the vocabulary")):
         with pytest.raises(UserInputError, match=message):
             Prompt(prompts_file(tmp_path, template, words), "p", tokenizer)
     with pytest.raises(UserInputError, match="no prompt 'q'"):

@@ -8,7 +8,7 @@ import numpy as np
 import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, parse_labels, Examples
-from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN
+from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, UNK_TOKEN
 from uer.utils.errors import UserInputError
 from uer.utils.readers import read_json_object
 
@@ -37,7 +37,7 @@ class Prompt:
         self.fixed = sum(len(ids) for p, ids in self.pieces if p not in SLOTS)
 
     def _answer_ids(self, words, tokenizer):
-        if sorted(words) != [str(k) for k in range(len(words))] or len(words) < 2:
+        if set(words) != {str(k) for k in range(len(words))} or len(words) < 2:
             raise UserInputError(f"{self.where}: answer_words must map the labels 0..n-1 (n >= 2) to words, not "
                                  f"the keys {', '.join(words) or '(none)'}")
         ids = []
@@ -47,6 +47,9 @@ class Prompt:
             if len(tokens) != 1:
                 raise UserInputError(f"{self.where}: the answer word of label {label}, {word!r}, is {len(tokens)} "
                                      "tokens of the vocabulary; each answer must be one token")
+            if tokens[0] == tokenizer.vocab.get(UNK_TOKEN):
+                raise UserInputError(f"{self.where}: the answer word of label {label}, {word!r}, is not in the "
+                                     "vocabulary")
             ids.append(tokens[0])
         if len(set(ids)) < len(ids):
             raise UserInputError(f"{self.where}: two labels have the same answer word")
@@ -98,7 +101,8 @@ def read_prompted(path, prompt, tokenizer, seq_length, with_labels=True):
     if "text_b" in columns and "[TEXT_B]" not in prompt.template:
         print(f"warning: {path}: the text_b column is not used: the template of {prompt.where} has no [TEXT_B]",
               file=sys.stderr)
-    sequences, answer_at = prompt.encode(tokenizer, columns["text_a"], columns.get("text_b"), seq_length)
+    texts_b = columns.get("text_b") if "[TEXT_B]" in prompt.template else None
+    sequences, answer_at = prompt.encode(tokenizer, columns["text_a"], texts_b, seq_length)
     fields = {"answer_at": answer_at}
     if with_labels:
         fields["label"] = parse_labels(path, columns["label"], columns["line"], len(prompt.answer_ids))
