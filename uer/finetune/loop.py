@@ -74,7 +74,7 @@ def mean_and_count(loss, examples_num):
 class FineTuner:
     def __init__(self, args, model_class, vocab, keep_heads=False):
         """Builds model_class(args, len(vocab), vocab) after seeding, so --seed fixes the initial weights too.
-        keep_heads: the task predicts with the pre-trained output layer (text-to-text), so it is loaded too.
+        keep_heads: the task predicts with the pre-trained output layer (text-to-text, prompts), so it is loaded.
         Under torchrun the processes train together (uer/finetune/parallel.py)."""
         self.args, self.team, self.loaded = args, Team.join(args), None
         torch.manual_seed(args.seed)
