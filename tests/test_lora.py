@@ -64,6 +64,22 @@ def test_merged_model_equals_the_adapted_one(lora_run):
         assert torch.allclose(adapted.eval()(src, seg), plain.eval()(src, seg), atol=1e-6)
 
 
+def test_the_inference_names_merge_lora_for_an_adapters_file_and_loads_the_merged_one(lora_run):
+    work, _ = lora_run
+    argv = ["inference/run_classifier_infer.py", "--vocab_path", VOCAB, "--config_path", TINY, "--encoder", "bert",
+            "--labels_num", "2", "--test_path", os.path.join(DATA, "test.tsv"), "--prediction_path",
+            str(work / "pred.tsv")]
+    proc = run_script(*argv, "--load_model_path", str(work / "lora.bin"), check=False)
+    assert proc.returncode == 2 and "LoRA adapters" in proc.stderr and "scripts/merge_lora.py" in proc.stderr
+    assert not (work / "pred.tsv").exists()
+    run_script("scripts/merge_lora.py", "--pretrained_model_path", str(work / "pretrained.bin"), "--lora_model_path",
+               str(work / "lora.bin"), "--output_model_path", str(work / "full.bin"), "--lora_alpha", "8")
+    proc = run_script(*argv, "--load_model_path", str(work / "full.bin"))
+    assert "WARNING" not in proc.stderr  # every key of the classifier is in the merged file
+    with open(os.path.join(DATA, "test.tsv"), encoding="utf-8") as f:
+        assert len((work / "pred.tsv").read_text().splitlines()) == len(f.readlines())  # header + a row each
+
+
 def test_lora_needs_a_pretrained_model(tmp_path):
     proc = run_script("run_classifier.py", "--vocab_path", VOCAB, "--config_path", TINY, "--encoder", "bert",
                       "--train_path", os.path.join(DATA, "train.tsv"), "--dev_path", os.path.join(DATA, "dev.tsv"),

@@ -218,6 +218,28 @@ def test_torchrun_tagging_weights_each_share_by_its_tokens(tmp_path):
     assert_close_weights(tmp_path / "three.bin", tmp_path / "one.bin")
 
 
+def test_torchrun_simcse_takes_its_negatives_from_the_whole_batch(tmp_path):
+    """SimCSE's in-batch negatives are every process's second texts: 3 processes x 4 train as 1 x 12. 38 pairs:
+    each epoch ends on a batch of two, shared 0 + 1 + 1."""
+    from uer.finetune.synthetic import topic_pairs, topic_positives, write_tsv
+    config = tmp_path / "rnn.json"
+    config.write_text(json.dumps({"emb_size": 32, "hidden_size": 32, "layers_num": 1, "dropout": 0.0}))
+    train = write_tsv(str(tmp_path / "train.tsv"), "text_a\ttext_b", topic_positives(38, 0))
+    dev = write_tsv(str(tmp_path / "dev.tsv"), "label\ttext_a\ttext_b", topic_pairs(40, 1, as_score=True))
+
+    def argv(out, batch_size):
+        return ["--vocab_path", VOCAB, "--config_path", str(config), "--embedding", "word", "--encoder", "lstm",
+                "--pooling", "mean", "--train_path", train, "--dev_path", dev, "--epochs_num", "2", "--batch_size",
+                str(batch_size), "--learning_rate", "3e-3", "--report_steps", "1", "--output_model_path",
+                str(tmp_path / out)]
+    one = run_script("run_simcse.py", *argv("one.bin", 12))
+    three = torchrun(3, "run_simcse.py", *argv("three.bin", 4))
+    assert len(report_losses(one.stdout)) == 8
+    assert np.allclose(report_losses(three.stdout), report_losses(one.stdout), atol=2e-4)
+    assert re.findall(r"dev: Spearman .*", three.stdout) == re.findall(r"dev: Spearman .*", one.stdout)
+    assert_close_weights(tmp_path / "three.bin", tmp_path / "one.bin")
+
+
 def test_fsdp_fine_tuning_needs_torchrun(tmp_path):
     proc = run_script("run_classifier.py", *classifier_argv(tmp_path, tmp_path / "m.bin", 16), "--fsdp",
                       check=False)

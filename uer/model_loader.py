@@ -83,6 +83,11 @@ def load_model(model, path, log=None, ignore_prefixes=()):
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     matched_body = [k for k in state if k in own and k.split(".")[0] in ("embedding", "encoder")]
+    if not matched_body and any(".lora_" in k for k in state) and not any(".lora_" in k for k in own):
+        raise UserInputError(f"{path} holds the LoRA adapters (and task head) of a --use_lora run, not a full model: "
+                             "fold them into the model that run adapted with scripts/merge_lora.py "
+                             "--pretrained_model_path BASE --lora_model_path " + path + " --output_model_path FULL, "
+                             "then load FULL")
     if not matched_body:
         raise UserInputError(f"{path}: no embedding or encoder weight matches this model "
                              f"(model keys like {_brief(list(own)[:3])}; file keys like {_brief(list(state)[:3])}). "

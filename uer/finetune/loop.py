@@ -14,7 +14,7 @@ from uer.finetune import parallel
 from uer.finetune.parallel import Team
 from uer.model_builder import recompute_layers_in_backward
 from uer.layers.lora import adapt, load_adapters
-from uer.model_loader import load_model, read_state_dict
+from uer.model_loader import load_model
 from uer.model_saver import unwrap
 from uer.utils.training.optimizers import build_optimizer
 from uer.utils.errors import Stopped, UserInputError
@@ -86,7 +86,7 @@ class FineTuner:
             self.loaded = load_model(model, args.pretrained_model_path, ignore_prefixes=ignored)
             getattr(model, "pretrained_loaded", lambda: None)()  # a model may start parts of it from the others
         if getattr(args, "use_lora", False):
-            add_adapters(model, args, ignored)
+            add_adapters(model, args, ignored, self.loaded)
         if self.team.distributed:
             self.device = torch.device(self.team.placement.device)
             if self.device.type == "cpu":
@@ -206,11 +206,13 @@ class FineTuner:
         self.metrics.log("train", {"epoch": at.epoch, "step": at.step, "loss": loss, "lr": lr})
 
 
-def add_adapters(model, args, ignored):
-    """--use_lora: adapters on the pre-trained model, only they and the task head train."""
+def add_adapters(model, args, ignored, loaded):
+    """--use_lora: adapters on the pre-trained model, only they and the task head train. loaded: what
+    load_model said of the pre-trained file (the model's keys it lacked are the head's)."""
     if not args.pretrained_model_path:
         raise UserInputError("--use_lora adapts a pre-trained model: give --pretrained_model_path")
-    pretrained = {k for k in read_state_dict(args.pretrained_model_path, mmap=True) if not k.startswith(ignored)}
+    missing = set(loaded["missing"])
+    pretrained = {k for k in model.state_dict() if k not in missing and not k.startswith(ignored)}
     trained = adapt(model, args, pretrained)
     if args.lora_pretrained_model_path:
         load_adapters(model, args.lora_pretrained_model_path)
@@ -230,13 +232,18 @@ class Position:
 class ResumeFile:
     """OUTPUT_MODEL_PATH.resume: the current (not the best) weights with the optimizer, scheduler, scaler,
     position and RNG states (of every process in a team); one file, written atomically by the master, so it is
-    always complete (under --fsdp the optimizer's shards are in OUTPUT_MODEL_PATH.resume.optimizer/)."""
+    always complete. Under --fsdp the optimizer's shards of the K-th save are in OUTPUT_MODEL_PATH.resume-K.optimizer/,
+    which the file names: the shards a file names are never rewritten, and older ones go once the new file is
+    written."""
 
     def __init__(self, args, team, model, optimizer, scheduler, precision, device, identity):
         self.path, self.team = args.output_model_path + ".resume", team
         self.model, self.optimizer, self.scheduler, self.precision = model, optimizer, scheduler, precision
         self.device, self.identity = device, identity
-        self.shards = (model, self.path) if team.fsdp else None
+        self.saves = 0
+
+    def shards(self, saves):
+        return (self.model, f"{self.path}-{saves}") if self.team.fsdp else None
 
     def save(self, at, epoch_rng, batch):
         """Every process of the team calls this."""
@@ -244,12 +251,19 @@ class ResumeFile:
         if self.team.distributed:
             rng_cpu, rng_cuda = self.team.gather_all(rng_cpu), self.team.gather_all(rng_cuda)
         weights = self.team.weights(self.model)
-        optimization = optimization_state(self.optimizer, self.scheduler, self.precision, self.shards)
+        self.saves += 1
+        if self.team.fsdp and self.team.is_master:
+            sharding.drop_optimizer(self.shards(self.saves)[1])  # left by a run stopped while writing them
+        self.team.barrier()
+        optimization = optimization_state(self.optimizer, self.scheduler, self.precision, self.shards(self.saves))
         if self.team.is_master:
             save_state(self.path, {
                 "step": at.step, "epoch": at.epoch, "batch": batch, "epoch_rng": epoch_rng, "best": at.best,
-                "run": self.identity, "model": weights, "rng_cpu": rng_cpu, "rng_cuda": rng_cuda, **optimization})
+                "run": self.identity, "model": weights, "rng_cpu": rng_cpu, "rng_cuda": rng_cuda, "saves": self.saves,
+                **optimization})
+            sharding.drop_numbered_optimizers(self.path, keep=self.saves)
         self.team.barrier()
+
 
     def exists(self):
         return os.path.exists(self.path)
@@ -261,7 +275,9 @@ class ResumeFile:
         state = load_state(self.path)
         check_same_run(state["run"], self.identity, self.path)
         self.team.load_weights(self.model, state["model"])
-        restore_optimization(state, self.optimizer, self.scheduler, self.precision, self.path, self.shards)
+        self.saves = state.get("saves", 0)
+        restore_optimization(state, self.optimizer, self.scheduler, self.precision, self.path,
+                             self.shards(self.saves))
         rng_cpu, rng_cuda = state["rng_cpu"], state["rng_cuda"]
         if self.team.distributed:
             rng_cpu, rng_cuda = rng_cpu[self.team.placement.rank], rng_cuda[self.team.placement.rank]
@@ -275,7 +291,7 @@ class ResumeFile:
         if self.team.is_master:
             if os.path.exists(self.path):
                 os.unlink(self.path)
-            sharding.drop_optimizer(self.path)
+            sharding.drop_numbered_optimizers(self.path)
 
 
 def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):

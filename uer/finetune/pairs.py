@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, encode_pairs, parse_labels, parse_scores, Examples, GroupedExamples
+from uer.finetune import parallel
 from uer.finetune.loop import predict
 from uer.finetune.metrics import pearson, ranks
 from uer.models.sentence import pair_similarity
@@ -31,11 +32,12 @@ def read_text_pairs(path, tokenizer, seq_length, label=None, second_text=True, l
 
 def contrastive_loss(temperature):
     """SimCSE's InfoNCE: the first text of pair i has the second as its positive, the batch's other second texts
-    as its negatives."""
+    as its negatives (under torchrun those of every process's share too: the batch is the whole batch)."""
     def loss_of(model, examples, indices, src, seg):
         u, v = F.normalize(model(src, seg).float(), dim=-1).unbind(1)
+        v, start = parallel.current().whole_batch(v)
         logits = u @ v.t() / temperature
-        return F.cross_entropy(logits, torch.arange(len(u), device=logits.device))
+        return F.cross_entropy(logits, torch.arange(start, start + len(u), device=logits.device))
     return loss_of
 
 

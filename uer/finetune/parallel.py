@@ -24,6 +24,7 @@ class Team:
 
     def __init__(self, placement, fsdp=False):
         self.placement, self.fsdp = placement, fsdp
+        self.share_sizes = [0]  # of the batch being trained on, per process (share())
 
     @classmethod
     def join(cls, args):
@@ -80,6 +81,7 @@ class Team:
         if not self.distributed:
             return indices, True
         bounds = [len(indices) * r // self.size for r in range(self.size + 1)]
+        self.share_sizes = [b - a for a, b in zip(bounds, bounds[1:])]
         part = indices[bounds[self.placement.rank]:bounds[self.placement.rank + 1]]
         return (part, True) if len(part) else (indices[:1], False)
 
@@ -93,6 +95,18 @@ class Team:
                             loss.detach().float() * count])
         total_count, total_loss = distributed.all_reduce_sum(sums, self.placement).unbind()
         return loss * (count / total_count.clamp(min=1) * self.size), total_loss / total_count.clamp(min=1)
+
+    def whole_batch(self, rows):
+        """(the rows of every process's share of the batch being trained on, in rank order, gradients flowing back
+        to the process each came from; where this process's rows start in them): for a loss over the whole batch,
+        such as SimCSE's in-batch negatives. A process without examples adds none (its own row starts at 0)."""
+        if not self.distributed:
+            return rows, 0
+        longest, rank = max(self.share_sizes), self.placement.rank
+        padded = torch.cat([rows, rows.new_zeros((longest - len(rows),) + rows.shape[1:])])
+        parts = distributed.all_gather_rows(padded, self.placement).split(longest)
+        start = sum(self.share_sizes[:rank]) if self.share_sizes[rank] else 0
+        return torch.cat([part[:n] for part, n in zip(parts, self.share_sizes)]), start
 
     def evaluation_share(self, batches):
         return batches[self.placement.rank::self.size] if self.distributed else batches

@@ -18,7 +18,8 @@ class SentenceEncoder(Body):
 
     def forward(self, src, seg):
         """src, seg [examples, texts, length] -> [examples, texts, hidden_size]."""
-        return self.vectors(src.flatten(0, 1), seg.flatten(0, 1)).view(*src.shape[:2], -1)
+        vectors = self.vectors(src.flatten(0, 1), seg.flatten(0, 1))
+        return torch.stack(vectors.split(src.shape[1]))  # not a view: FSDP warns of views as a model's output
 
     def vectors(self, src, seg):
         return pool(self.encode(src, seg), seg, self.pooling)

@@ -156,6 +156,15 @@ def all_gather(tensor, placement):
     return [p.cpu() for p in parts]
 
 
+def all_gather_rows(tensor, placement):
+    """Every rank's tensor (same shape) concatenated along dim 0, in rank order; the gradient of each part flows
+    back to the rank it came from."""
+    if not placement.distributed:
+        return tensor
+    from torch.distributed._functional_collectives import all_gather_single_autograd
+    return all_gather_single_autograd(tensor.contiguous(), 0, dist.group.WORLD)
+
+
 def all_reduce_sum(tensor, placement):
     if placement.distributed:
         dist.all_reduce(tensor)

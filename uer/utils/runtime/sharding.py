@@ -6,6 +6,7 @@ gradients in fp32. Checkpoints stay single UER files: the full state dict is gat
 optimizer moments of the resume state are written sharded, each process its own rows, with
 torch.distributed.checkpoint, beside the checkpoint (`OUTPUT_MODEL_PATH-STEP.optimizer/`).
 """
+import glob
 import os
 import shutil
 
@@ -60,6 +61,13 @@ def load_optimizer(model, optimizer, model_path):
 
 def drop_optimizer(model_path):
     shutil.rmtree(optimizer_dir(model_path), ignore_errors=True)
+
+
+def drop_numbered_optimizers(stem, keep=None):
+    """Every STEM-K.optimizer/ but the one of K = keep."""
+    for folder in glob.glob(glob.escape(stem) + "-*" + OPTIMIZER_DIR):
+        if folder != optimizer_dir(f"{stem}-{keep}"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def has_optimizer(model_path):
