@@ -92,6 +92,22 @@ def test_fsdp_trains_as_ddp_and_writes_a_plain_checkpoint(datasets, tmp_path):
                        two["encoder.transformer.1.feed_forward.linear_1.weight"])
 
 
+def test_pretraining_lora_under_fsdp_equals_ddp(datasets, tmp_path):
+    torch.manual_seed(0)
+    body = {k: v for k, v in tiny_bert().state_dict().items() if not k.startswith("target.")}
+    torch.save(body, tmp_path / "base.bin")
+    lora = ["--total_steps", "4", "--target", "bert", "--use_lora", "--pretrained_model_path",
+            str(tmp_path / "base.bin")]
+    ddp = pretrain_two(datasets["bert"], str(tmp_path / "ddp.bin"), *lora)
+    fsdp = pretrain_two(datasets["bert"], str(tmp_path / "fsdp.bin"), *lora, "--fsdp")
+    losses = [[float(v) for v in re.findall(r"loss_mlm\s+([0-9.]+)", p.stdout)] for p in (ddp, fsdp)]
+    assert len(losses[0]) == 4 and np.allclose(losses[0], losses[1], rtol=1e-5, atol=0)
+    one, two = (torch.load(tmp_path / f"{name}.bin-4", weights_only=True) for name in ("ddp", "fsdp"))
+    assert one.keys() == two.keys() and all(".lora_" in k or k.startswith("target.") for k in two)
+    for key in one:
+        assert torch.allclose(one[key], two[key], atol=1e-6), key
+
+
 def test_fsdp_refusals(datasets, tmp_path):
     proc = pretrain_two(datasets["lm"], str(tmp_path / "lstm.bin"), "--total_steps", "2", "--encoder", "lstm",
                         "--target", "lm", "--embedding", "word", "--fsdp", check=False)
@@ -196,6 +212,22 @@ def test_torchrun_fine_tuning_equals_one_process_with_the_whole_batch(one_proces
     assert_close_weights(out, one)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("two")) == \
         ["two.bin", "two.bin.metrics.jsonl"]  # one model; the resume state is gone with its shards
+
+
+def test_lora_under_fsdp_trains_as_one_process_and_saves_only_the_adapters(tmp_path):
+    """--use_lora --fsdp: the frozen weights are sharded too; the file holds the adapters and the head, as one
+    process writes them (the best one reloaded for --test_path from it)."""
+    torch.manual_seed(0)
+    body = {k: v for k, v in tiny_bert().state_dict().items() if k.startswith(("embedding.", "encoder."))}
+    torch.save(body, tmp_path / "pretrained.bin")
+    lora = ["--pretrained_model_path", str(tmp_path / "pretrained.bin"), "--use_lora", "--lora_r", "4"]
+    one = run_script("run_classifier.py", *classifier_argv(tmp_path, tmp_path / "one.bin", 32), *lora)
+    two = torchrun(2, "run_classifier.py", *classifier_argv(tmp_path, tmp_path / "two.bin", 16), *lora, "--fsdp")
+    assert np.allclose(report_losses(two.stdout), report_losses(one.stdout), atol=2e-4)
+    assert evaluations(two.stdout) == evaluations(one.stdout) and len(evaluations(one.stdout)) == 3
+    assert_close_weights(tmp_path / "two.bin", tmp_path / "one.bin")
+    saved = torch.load(tmp_path / "two.bin", weights_only=True)
+    assert all(".lora_" in k or k.startswith("output_layer_") for k in saved) and len(saved) == 2 * 8 + 4
 
 
 def test_torchrun_tagging_weights_each_share_by_its_tokens(tmp_path):

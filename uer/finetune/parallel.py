@@ -164,8 +164,7 @@ class Team:
     def load_weights(self, model, weights):
         """A full state dict (every process has it) into the model, or into this process's shards of it."""
         if self.fsdp:
-            from torch.distributed.checkpoint.state_dict import set_model_state_dict, StateDictOptions
-            set_model_state_dict(model, weights, options=StateDictOptions(full_state_dict=True))
+            sharding.load_full_state_dict(model, weights)
         else:  # a model with adapters saves (and gets back) only what trains
             unwrap(model).load_state_dict(weights, strict=not hasattr(unwrap(model), "saved_keys"))
 

@@ -34,8 +34,6 @@ class LoRALinear(nn.Module):
 def adapt(model, args, pretrained_keys):
     """Adapters in place of the chosen linear layers; everything else frozen except the weights not in
     `pretrained_keys` (the task head). Returns the number of weights that train."""
-    if getattr(args, "fsdp", False):
-        raise UserInputError("--use_lora with --fsdp: the adapters are small, train them with DDP (drop --fsdp)")
     if args.lora_r < 1:
         raise UserInputError("--lora_r must be at least 1")
     adapted = 0

@@ -35,9 +35,20 @@ def gradient_sync(model, sync):
 
 
 def full_state_dict(model):
-    """The whole model's state dict on rank 0's CPU (empty elsewhere); every process must call it."""
+    """The whole model's state dict on rank 0's CPU (empty elsewhere); every process must call it. Of a model
+    with LoRA adapters, only what trains (its saved_keys), as unsharded."""
     from torch.distributed.checkpoint.state_dict import get_model_state_dict, StateDictOptions
-    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    keep = getattr(model, "saved_keys", None)
+    return state if keep is None else {k: v for k, v in state.items() if k in keep}
+
+
+def load_full_state_dict(model, weights):
+    """A full state dict (every process has it; of a model with adapters, what it saved) into this process's
+    shards."""
+    from torch.distributed.checkpoint.state_dict import set_model_state_dict, StateDictOptions
+    partial = hasattr(model, "saved_keys")
+    set_model_state_dict(model, weights, options=StateDictOptions(full_state_dict=True, strict=not partial))
 
 
 def optimizer_dir(model_path):
