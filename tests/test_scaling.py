@@ -230,6 +230,16 @@ def test_lora_under_fsdp_trains_as_one_process_and_saves_only_the_adapters(tmp_p
     assert all(".lora_" in k or k.startswith("output_layer_") for k in saved) and len(saved) == 2 * 8 + 4
 
 
+def test_pgd_under_fsdp_pushes_the_whole_sharded_table_as_one_process(tmp_path):
+    """The attack's norms and projection are over the whole word table, though each process holds a shard."""
+    adv = ["--use_adv", "--adv_type", "pgd", "--pgd_epsilon", "1.0", "--pgd_alpha", "0.3"]
+    one = run_script("run_classifier.py", *classifier_argv(tmp_path, tmp_path / "one.bin", 32), *adv)
+    two = torchrun(2, "run_classifier.py", *classifier_argv(tmp_path, tmp_path / "two.bin", 16), *adv, "--fsdp")
+    assert "adversarial training: pgd" in two.stderr
+    assert np.allclose(report_losses(two.stdout), report_losses(one.stdout), atol=2e-4)
+    assert_close_weights(tmp_path / "two.bin", tmp_path / "one.bin")
+
+
 def test_torchrun_tagging_weights_each_share_by_its_tokens(tmp_path):
     """NER's loss is a mean over tokens: shares of the batch with more tokens weigh more, as in one process. Each
     epoch ends on a batch of one example: two of the three processes have none (they run it with weight 0)."""

@@ -86,9 +86,6 @@ def build_adversary(args):
     """The --adv_type attack, or None without --use_adv."""
     if not getattr(args, "use_adv", False):
         return None
-    if getattr(args, "fsdp", False):
-        raise UserInputError("--use_adv with --fsdp: the word table is sharded over the processes, which the "
-                             "attack does not handle; drop one of the two")
     if args.adv_type == "fgm":
         return FGM(args.fgm_epsilon)
     if args.pgd_k < 1:
