@@ -240,6 +240,20 @@ def test_pgd_under_fsdp_pushes_the_whole_sharded_table_as_one_process(tmp_path):
     assert_close_weights(tmp_path / "two.bin", tmp_path / "one.bin")
 
 
+def test_cross_validation_under_fsdp_gives_one_process_features(tmp_path):
+    argv = classifier_argv(tmp_path, tmp_path / "m.bin", 16)
+    argv = argv[:argv.index("--dev_path")] + argv[argv.index("--epochs_num"):]
+    argv[argv.index("--epochs_num") + 1] = "1"
+    one = run_script("run_classifier_cv.py", *argv, "--folds_num", "2", "--output_model_path",
+                     str(tmp_path / "one.bin"), "--train_features_path", str(tmp_path / "one.npy"))
+    two = torchrun(2, "run_classifier_cv.py", *argv, "--batch_size", "8", "--folds_num", "2", "--output_model_path",
+                   str(tmp_path / "two.bin"), "--train_features_path", str(tmp_path / "two.npy"), "--fsdp")
+    assert re.findall(r"fold \d: accuracy .*", two.stdout) == re.findall(r"fold \d: accuracy .*", one.stdout)
+    assert np.allclose(np.load(tmp_path / "two.npy"), np.load(tmp_path / "one.npy"), atol=1e-5)
+    assert two.stderr.count("probabilities to") == 1  # the master alone writes them
+    assert_close_weights(tmp_path / "two-fold_1.bin", tmp_path / "one-fold_1.bin")
+
+
 def test_torchrun_tagging_weights_each_share_by_its_tokens(tmp_path):
     """NER's loss is a mean over tokens: shares of the batch with more tokens weigh more, as in one process. Each
     epoch ends on a batch of one example: two of the three processes have none (they run it with weight 0)."""

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import torch
 
+from uer.finetune import parallel
 from uer.finetune.classification import logits_of
 from uer.finetune.loop import FineTuner, predict
 from uer.finetune.metrics import classification_report, macro_f1
@@ -92,6 +93,9 @@ def done(fold_args):
 
 
 def save_features(path, probabilities):
+    """By the master alone under torchrun (every process has the same probabilities)."""
+    if not parallel.current().is_master:
+        return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     with open(path, "wb") as f:
