@@ -23,6 +23,7 @@ from uer.model_builder import build_model, units_to_shard  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
 from uer.utils.runtime import sharding  # noqa: E402
 from uer.utils.runtime.distributed import Placement  # noqa: E402
+from uer.utils.runtime.memory import keep_freed_memory  # noqa: E402
 from uer.utils.runtime.precision import Precision  # noqa: E402
 from uer.utils.training.optimizers import build_optimizer  # noqa: E402
 
@@ -49,6 +50,8 @@ def peak_rss_mb():
 def worker(rank, args, mode, port, results):
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.processes))
     cuda = torch.cuda.is_available()
+    if not cuda and mode == "ddp":
+        keep_freed_memory()  # as pretrain.py on the CPU (not under --fsdp: see uer/utils/runtime/memory.py)
     device = torch.device("cuda", rank) if cuda else torch.device("cpu")
     if cuda:
         torch.cuda.set_device(device)  # FSDP places its buffers on the current device
@@ -60,11 +63,13 @@ def worker(rank, args, mode, port, results):
                   parameter_sharing=False, bidirectional=False)
     model_args = Namespace(**config)
     torch.manual_seed(0)
-    model = build_model(model_args, VOCAB).to(device).train()
     placement = Placement(rank=rank, world_size=args.processes, device=str(device))
-    if mode == "fsdp":
+    if mode == "fsdp":  # as pretrain.py: the master builds the model, the others get their shards from it
+        with sharding.building_device(placement):
+            model = build_model(model_args, VOCAB).train()
         model = sharding.shard(model, units_to_shard(model, model_args), placement, Precision(False, "O0", device))
     else:
+        model = build_model(model_args, VOCAB).to(device).train()
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[rank] if cuda else None)
     optimizer, scheduler = build_optimizer(model, model_args, args.steps)
     losses = []
@@ -121,9 +126,11 @@ def main():
     worst = max(abs(a - b) / abs(a) for a, b in zip(ddp, fsdp))
     ratio = max(sum(r[3]) for r in rows["fsdp"]) / max(sum(r[3]) for r in rows["ddp"])
     rss = max(r[4] for r in rows["fsdp"]) / max(r[4] for r in rows["ddp"])
+    others = [r[4] for r in rows["fsdp"][1:]]  # --fsdp needs two processes or more
     print(f"\nloss: first {ddp[0]:.5f}, last {ddp[-1]:.5f} (DDP); largest relative difference FSDP vs DDP over "
           f"{len(ddp)} steps {worst:.1e}")
-    print(f"per-process parameters + gradients + optimizer state, FSDP / DDP: {ratio:.2f}x; peak RSS {rss:.2f}x")
+    print(f"per-process parameters + gradients + optimizer state, FSDP / DDP: {ratio:.2f}x; peak RSS {rss:.2f}x "
+          f"(the master's; the others' {max(others) / max(r[4] for r in rows['ddp']):.2f}x)")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,21 @@ def test_fsdp_trains_as_ddp_and_writes_a_plain_checkpoint(datasets, tmp_path):
                        two["encoder.transformer.1.feed_forward.linear_1.weight"])
 
 
+def test_fsdp_processes_get_the_masters_weights_and_buffers(datasets, tmp_path):
+    """Under --fsdp only the master builds the model; the others start on the meta device and get their shards
+    and the buffers computed at build time (here ALiBi's slopes, which move every attention score) from it."""
+    config = load_config(os.path.join(ROOT, "models", "llama_tiny_config.json"))
+    config.update(rotary_position_embedding=False, alibi_position_embedding=True)
+    (tmp_path / "alibi.json").write_text(json.dumps(config))
+    common = ["--total_steps", "4", "--config_path", str(tmp_path / "alibi.json")]
+    pretrain_two(datasets["lm"], str(tmp_path / "ddp.bin"), *common)
+    pretrain_two(datasets["lm"], str(tmp_path / "fsdp.bin"), *common, "--fsdp")
+    one, two = (torch.load(tmp_path / f"{name}.bin-4", weights_only=True) for name in ("ddp", "fsdp"))
+    assert one.keys() == two.keys()
+    for key in one:
+        assert torch.allclose(one[key], two[key], atol=1e-5), key
+
+
 def test_pretraining_lora_under_fsdp_equals_ddp(datasets, tmp_path):
     torch.manual_seed(0)
     body = {k: v for k, v in tiny_bert().state_dict().items() if not k.startswith("target.")}

@@ -72,8 +72,9 @@ def load_model(model, path, log=None, ignore_prefixes=()):
     Raises UserInputError on shape mismatches, or when no embedding/encoder weight matched at all.
     """
     log = log or sys.stderr
-    state = read_state_dict(path)
     model = unwrap(model)
+    on_meta = any(p.is_meta for p in model.parameters())  # a --fsdp process's (the master loads the weights)
+    state = read_state_dict(path, mmap=on_meta)
     own = model.state_dict()
     mismatched = sorted(k for k in state.keys() & own.keys() if state[k].shape != own[k].shape)
     if mismatched:
@@ -93,7 +94,8 @@ def load_model(model, path, log=None, ignore_prefixes=()):
                              f"(model keys like {_brief(list(own)[:3])}; file keys like {_brief(list(state)[:3])}). "
                              f"Check --embedding/--encoder/--config_path.")
     check_encoder_matches(path, state, own)
-    model.load_state_dict(state, strict=False)
+    if not on_meta:
+        model.load_state_dict(state, strict=False)
     expected = lambda k: k.startswith(tuple(ignore_prefixes)) if ignore_prefixes else False  # noqa: E731
     for label, keys in (("missing (left at initial values)", missing), ("unexpected (ignored)", unexpected)):
         loud = [k for k in keys if not expected(k)]

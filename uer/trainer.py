@@ -43,7 +43,7 @@ def normalized_loss(parts, placement):
     return torch.stack(losses).sum() * placement.world_size
 
 
-def prepare(args):
+def prepare(args, placement):
     vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
     made_for = getattr(args, "data_processor", None)
@@ -60,7 +60,8 @@ def prepare(args):
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
     tgt_vocab = check_seq2seq(args, dataset)
     torch.manual_seed(args.seed)
-    model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab else None)
+    with sharding.building_device(placement) if args.fsdp else contextlib.nullcontext():
+        model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab else None)
     if args.gradient_checkpointing:
         recompute_layers_in_backward(model)
     if args.use_lora and not args.pretrained_model_path:
@@ -107,7 +108,8 @@ def worker(proc_index, args, local_procs=1):
     else:
         placement = distributed.local_placement(args, proc_index)
     if placement.device == "cpu":
-        keep_freed_memory()
+        if not args.fsdp:
+            keep_freed_memory()
         if local_procs > 1:
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_procs))
     if local_procs > 1:
@@ -163,12 +165,13 @@ def find_resume_point(args, placement):
 
 
 def train(args, placement):
-    dataset, model = prepare(args)
+    dataset, model = prepare(args, placement)
     device = torch.device(placement.device)
     resume = find_resume_point(args, placement)
-    if resume:
+    if resume and not (args.fsdp and not placement.is_master):  # under --fsdp the master's weights are sent
         load_adapters(model, resume[1]) if args.use_lora else load_exact(model, resume[1])
-    model.to(device)
+    if not args.fsdp:
+        model.to(device)
     precision = Precision(args.fp16, args.fp16_opt_level, device)
     if args.fsdp:
         if not placement.distributed:

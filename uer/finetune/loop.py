@@ -78,7 +78,8 @@ class FineTuner:
         Under torchrun the processes train together (uer/finetune/parallel.py)."""
         self.args, self.team, self.loaded = args, Team.join(args), None
         torch.manual_seed(args.seed)
-        model = model_class(args, len(vocab), vocab)
+        with self.team.building_device():
+            model = model_class(args, len(vocab), vocab)
         if getattr(args, "gradient_checkpointing", False):
             recompute_layers_in_backward(model)
         ignored = (() if keep_heads else HEAD_PREFIXES) + getattr(model, "copied_after_loading", ())
@@ -89,10 +90,10 @@ class FineTuner:
             add_adapters(model, args, ignored, self.loaded)
         if self.team.distributed:
             self.device = torch.device(self.team.placement.device)
-            if self.device.type == "cpu":
+            if self.device.type == "cpu" and not self.team.fsdp:
                 keep_freed_memory()
             self.precision = Precision(args.fp16, args.fp16_opt_level, self.device)
-            self.model = self.team.wrap(model.to(self.device), args, self.precision)
+            self.model = self.team.wrap(model, args, self.precision)
             torch.manual_seed(args.seed + self.team.placement.rank)  # dropout differs between processes
         else:
             self.model, self.device = place(model)

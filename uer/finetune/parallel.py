@@ -65,13 +65,18 @@ class Team:
     def is_master(self):
         return self.placement.is_master
 
+    def building_device(self):
+        """Where this process builds the model (under --fsdp only the master does, the others on meta)."""
+        return sharding.building_device(self.placement) if self.fsdp else contextlib.nullcontext()
+
     def wrap(self, model, args, precision):
-        """model (on this process's device) wrapped for training together: FSDP units or DDP."""
+        """model moved to this process's device and wrapped for training together: FSDP units or DDP."""
         if self.fsdp:
             return sharding.shard(model, units_to_shard(model, args), self.placement, precision)
+        device = torch.device(self.placement.device)
+        model.to(device)
         if not self.distributed:
             return model
-        device = torch.device(self.placement.device)
         return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                        find_unused_parameters=getattr(model, "leaves_parameters_unused", False))
 

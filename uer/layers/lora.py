@@ -66,7 +66,8 @@ def load_adapters(model, path):
     if unexpected or not any(".lora_" in k for k in state):
         raise UserInputError(f"{path}: not this model's LoRA weights (e.g. {(unexpected or list(state))[:2]}); "
                              "give the file a --use_lora run wrote, with the same --lora_feed_forward")
-    model.load_state_dict(state, strict=False)
+    if not next(model.parameters()).is_meta:  # a --fsdp process's model: the master's weights are sent to it
+        model.load_state_dict(state, strict=False)
 
 
 def merged(base, adapters, alpha):

@@ -6,6 +6,7 @@ gradients in fp32. Checkpoints stay single UER files: the full state dict is gat
 optimizer moments of the resume state are written sharded, each process its own rows, with
 torch.distributed.checkpoint, beside the checkpoint (`OUTPUT_MODEL_PATH-STEP.optimizer/`).
 """
+import contextlib
 import glob
 import os
 import shutil
@@ -15,17 +16,36 @@ import torch
 OPTIMIZER_DIR = ".optimizer"
 
 
+def building_device(placement):
+    """Where a --fsdp process builds its model: the master for real (it initialises and loads the weights),
+    the others on the meta device, holding no memory until shard() gives them their shards of the master's."""
+    return contextlib.nullcontext() if placement.is_master else torch.device("meta")
+
+
 def shard(model, layers, placement, precision):
-    """model sharded in place: `layers` (its transformer layers) one unit each, then the root."""
+    """model sharded in place: `layers` (its transformer layers) one unit each, then the root; each process's
+    shards (and the buffers) are the master's weights, sent from it."""
+    import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
+    from torch.distributed.checkpoint.state_dict import set_model_state_dict, StateDictOptions
     device = torch.device(placement.device)
     mesh = init_device_mesh(device.type, (placement.world_size,))
     policy = MixedPrecisionPolicy(param_dtype=precision.dtype, reduce_dtype=torch.float32) \
         if precision.enabled else MixedPrecisionPolicy()
+    if placement.is_master:
+        model.to(device)
+    full = model.state_dict() if placement.is_master else {}
+    persistent = set(model.state_dict())
     for layer in layers:
         fully_shard(layer, mesh=mesh, mp_policy=policy)
     fully_shard(model, mesh=mesh, mp_policy=policy)
+    if not placement.is_master:
+        model.to_empty(device=device)
+    set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+    for name, buffer in model.named_buffers():
+        if name not in persistent:  # computed when built (positions, frequencies): not in a state dict
+            dist.broadcast(buffer, src=0)
     return model
 
 
