@@ -30,8 +30,9 @@ Checks, each as a user runs the scripts (subprocesses, shipped samples), with a 
   14. --gradient_checkpointing on BERT-base, batch 16 x 512 (benchmarks/gradient_checkpointing.py): the memory
      held for backward (torch.cuda.memory_allocated) at most 0.4x, gradients equal within 1e-6, peak memory;
   15. --compile: BERT-base and the LLaMA-style decoder, tokens/s eager and compiled, and the compile time;
-  16. run_classifier.py under torchrun on every visible GPU (nccl), DDP and --fsdp, against one process with the
-     whole batch (dropout 0): the same dev accuracy, weights within 1e-3 (SKIP with one GPU);
+  16. run_classifier.py under torchrun on every visible GPU (nccl), DDP, --fsdp, --fsdp --use_lora and --fsdp
+     --use_adv pgd, each against one process with the whole batch (dropout 0): the same dev accuracy, the same
+     saved keys, weights within 1e-3 (SKIP with one GPU);
   17. the later task scripts with --fp16 on every visible GPU (DataParallel with two or more: pairs and choices
      must stay whole): run_classifier_siamese.py, run_simcse.py, run_classifier_prompt.py (zero-shot and
      fine-tuned from check 1's model), run_regression.py, run_classifier_multi_label.py, each then its inference
@@ -289,22 +290,33 @@ class Checks:
                 str(batch_size), "--learning_rate", "1e-4", "--output_model_path", out, *extra])
             dev = [line for line in proc.stdout.splitlines() if line.startswith("accuracy")]
             return torch.load(out, weights_only=True), dev
-        one, one_dev = classifier("ft1.bin", 8 * gpus, script("run_classifier.py"))
         torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(gpus),
                     os.path.join(ROOT, "run_classifier.py")]
-        details, ok = [], True
-        for name, extra in (("DDP", []), ("--fsdp", ["--fsdp"])):
-            weights, dev = classifier(f"ft_{name}.bin", 8, torchrun, *extra)
+        lora = ["--pretrained_model_path", self.pretrained_model(), "--use_lora"]
+        adv = ["--use_adv", "--adv_type", "pgd"]
+        details, ok, alone = [], True, {}
+        for name, extra in (("DDP", []), ("--fsdp", ["--fsdp"]), ("--fsdp --use_lora", ["--fsdp", *lora]),
+                            ("--fsdp --use_adv pgd", ["--fsdp", *adv])):
+            task = tuple(x for x in extra if x != "--fsdp")
+            if task not in alone:
+                alone[task] = classifier(f"ft1_{len(alone)}.bin", 8 * gpus, script("run_classifier.py"), *task)
+            one, one_dev = alone[task]
+            weights, dev = classifier(f"ft_{len(details)}.bin", 8, torchrun, *extra)
             worst = max((weights[k].float() - one[k].float()).abs().max().item() for k in one)
-            ok = ok and dev == one_dev and worst <= 1e-3
+            ok = ok and dev == one_dev and worst <= 1e-3 and weights.keys() == one.keys()
             details.append(f"{name}: dev {' '.join(dev)} (one process: {' '.join(one_dev)}), weights within "
                            f"{worst:.1e}")
         return ok, f"{gpus} processes; " + "; ".join(details)
 
-    def task_scripts(self):
+    def pretrained_model(self):
+        """Check 1's model, or one pre-trained here when check 1 did not run."""
         pretrained = os.path.join(self.work, f"fp32.bin-{self.steps}")
         if not os.path.exists(pretrained):
             pretrained = self.pretrain("tasks.bin", "--gpu_ranks", "0", steps=40)[0] + "-40"
+        return pretrained
+
+    def task_scripts(self):
+        pretrained = self.pretrained_model()
         with open(f"{DATA}/train.tsv", encoding="utf-8") as f:
             rows = [line.split("\t") for line in f.read().splitlines()[1:] if line.strip()][:512]
         files = {"pairs": ("label\ttext_a\ttext_b", [f"{int(a[0] == b[0])}\t{a[1]}\t{b[1]}" for a, b in
