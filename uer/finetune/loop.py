@@ -265,7 +265,6 @@ class ResumeFile:
             sharding.drop_numbered_optimizers(self.path, keep=self.saves)
         self.team.barrier()
 
-
     def exists(self):
         return os.path.exists(self.path)
 
