@@ -23,14 +23,14 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.finetune.choice import read_c3, predicted_choices
     from uer.finetune.loop import place
-    from uer.model_loader import load_model
+    from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import MultipleChoice
     from uer.utils.fileutil import atomic_open
     from uer.utils.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read_c3(args.test_path, tokenizer, args.seq_length, args.max_choices_num, with_answers=False)
     model = MultipleChoice(args, len(vocab), vocab)
-    load_model(model, args.load_model_path)
+    load_fine_tuned(model, args)
     model, device = place(model)
     choices = predicted_choices(model, examples, args.batch_size, device)
     with atomic_open(args.prediction_path, "w") as f:

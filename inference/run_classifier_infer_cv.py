@@ -28,7 +28,7 @@ def main(argv=None):
     from uer.finetune.classification import read_classification, logits_of
     from uer.finetune.cross_validation import fold_path, save_features
     from uer.finetune.loop import place, predict
-    from uer.model_loader import load_model
+    from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import Classifier
     from uer.utils.errors import UserInputError
     from uer.utils.text.tokenizers import load_vocab_and_tokenizer
@@ -42,7 +42,7 @@ def main(argv=None):
     total = np.zeros((len(examples), args.labels_num), dtype=np.float64)
     for path in paths:
         model = Classifier(args, len(vocab), vocab)
-        load_model(model, path)
+        load_fine_tuned(model, args, path)
         model, device = place(model)
         total += torch.softmax(torch.stack(predict(model, examples, args.batch_size, device, logits_of)), -1).numpy()
     save_features(args.test_features_path, (total / len(paths)).astype(np.float32))

@@ -22,7 +22,7 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.finetune.loop import place
     from uer.finetune.reading import read_squad, ReadingSet, predicted_answers
-    from uer.model_loader import load_model
+    from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import SpanReader
     from uer.utils.fileutil import atomic_open
     from uer.utils.text.tokenizers import load_vocab
@@ -30,7 +30,7 @@ def main(argv=None):
     questions = read_squad(args.test_path, with_answers=False)
     data = ReadingSet(questions, vocab, args.seq_length, args.doc_stride, with_answers=False)
     model = SpanReader(args, len(vocab), vocab)
-    load_model(model, args.load_model_path)
+    load_fine_tuned(model, args)
     model, device = place(model)
     answers = predicted_answers(model, data, args.batch_size, device, args.max_answer_length)
     with atomic_open(args.prediction_path, "w") as f:

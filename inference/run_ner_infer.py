@@ -24,14 +24,15 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.finetune.loop import place
     from uer.finetune.tagging import tagging_setup, read_tagging, predicted_tags, check_crf_flag
-    from uer.model_loader import load_model, read_state_dict
+    from uer.finetune.inference import load_fine_tuned
+    from uer.model_loader import read_state_dict
     from uer.models.tagger import Tagger
     from uer.utils.fileutil import atomic_open
     vocab, id2label = tagging_setup(args)
     examples = read_tagging(args.test_path, vocab, args.seq_length)
     check_crf_flag(read_state_dict(args.load_model_path, mmap=True), args.load_model_path, args.crf_target)
     model = Tagger(args, len(vocab), vocab)
-    load_model(model, args.load_model_path)
+    load_fine_tuned(model, args)
     model, device = place(model)
     tags = predicted_tags(model, examples, args.batch_size, device, id2label)
     with atomic_open(args.prediction_path, "w") as f:

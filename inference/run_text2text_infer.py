@@ -26,7 +26,7 @@ def main(argv=None):
     from uer.decoders.seq2seq_generation import start_and_end, beam_one, decode_target, greedy_batch
     from uer.finetune.loop import place, predict
     from uer.finetune.text2text import read_text2text, seq2seq_builder
-    from uer.model_loader import load_model
+    from uer.finetune.inference import load_fine_tuned
     from uer.utils.errors import UserInputError
     from uer.utils.fileutil import atomic_open
     from uer.utils.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
@@ -37,7 +37,7 @@ def main(argv=None):
     args.max_new_tokens = args.max_new_tokens or args.tgt_seq_length or args.seq_length
     examples = read_text2text(args.test_path, tokenizer, tgt_tokenizer, args.seq_length, None, with_targets=False)
     model = seq2seq_builder(args, tgt_vocab)(args, len(vocab), vocab)
-    load_model(model, args.load_model_path)
+    load_fine_tuned(model, args)
     model, device = place(model, parallel=False)
     start, end = start_and_end(args, tgt_vocab)
 

@@ -21,15 +21,9 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.layers.lora import merged
-    from uer.model_loader import read_state_dict
+    from uer.layers.lora import merged_files
     from uer.model_saver import atomic_torch_save
-    from uer.utils.errors import UserInputError
-    adapters = read_state_dict(args.lora_model_path)
-    pairs = sum(k.endswith(".lora_a") for k in adapters)
-    if not pairs:
-        raise UserInputError(f"{args.lora_model_path}: no LoRA adapters (keys ending in .lora_a)")
-    out = merged(read_state_dict(args.pretrained_model_path), adapters, args.lora_alpha)
+    out, pairs = merged_files(args.pretrained_model_path, args.lora_model_path, args.lora_alpha)
     atomic_torch_save(out, args.output_model_path)
     print(f"{args.output_model_path}: {pairs} adapted layers merged, {len(out)} weights")
 

@@ -64,7 +64,7 @@ def test_merged_model_equals_the_adapted_one(lora_run):
         assert torch.allclose(adapted.eval()(src, seg), plain.eval()(src, seg), atol=1e-6)
 
 
-def test_the_inference_names_merge_lora_for_an_adapters_file_and_loads_the_merged_one(lora_run):
+def test_the_inference_names_merge_lora_for_an_adapters_file_and_merges_with_lora_base_model_path(lora_run):
     work, _ = lora_run
     argv = ["inference/run_classifier_infer.py", "--vocab_path", VOCAB, "--config_path", TINY, "--encoder", "bert",
             "--labels_num", "2", "--test_path", os.path.join(DATA, "test.tsv"), "--prediction_path",
@@ -74,10 +74,14 @@ def test_the_inference_names_merge_lora_for_an_adapters_file_and_loads_the_merge
     assert not (work / "pred.tsv").exists()
     run_script("scripts/merge_lora.py", "--pretrained_model_path", str(work / "pretrained.bin"), "--lora_model_path",
                str(work / "lora.bin"), "--output_model_path", str(work / "full.bin"), "--lora_alpha", "8")
-    proc = run_script(*argv, "--load_model_path", str(work / "full.bin"))
+    proc = run_script(*argv, "--load_model_path", str(work / "full.bin"), "--output_logits")
     assert "WARNING" not in proc.stderr  # every key of the classifier is in the merged file
+    merged_rows = (work / "pred.tsv").read_text()
     with open(os.path.join(DATA, "test.tsv"), encoding="utf-8") as f:
-        assert len((work / "pred.tsv").read_text().splitlines()) == len(f.readlines())  # header + a row each
+        assert len(merged_rows.splitlines()) == len(f.readlines())  # header + a row each
+    proc = run_script(*argv, "--load_model_path", str(work / "lora.bin"), "--lora_base_model_path",
+                      str(work / "pretrained.bin"), "--lora_alpha", "8", "--output_logits")
+    assert "WARNING" not in proc.stderr and (work / "pred.tsv").read_text() == merged_rows  # merged in memory
 
 
 def test_lora_needs_a_pretrained_model(tmp_path):

@@ -65,16 +65,17 @@ def _prefixes(keys):
     return ", ".join(sorted({family(k) for k in keys}))
 
 
-def load_model(model, path, log=None, ignore_prefixes=()):
+def load_model(model, path, log=None, ignore_prefixes=(), state=None):
     """Load `path` into `model` non-strictly, saying which keys did not match.
 
     Keys under `ignore_prefixes` (e.g. a pre-training target dropped for fine-tuning) are reported but expected.
-    Raises UserInputError on shape mismatches, or when no embedding/encoder weight matched at all.
+    Raises UserInputError on shape mismatches, or when no embedding/encoder weight matched at all. state: the
+    weights, already read (path then only names them in the messages).
     """
     log = log or sys.stderr
     model = unwrap(model)
     on_meta = any(p.is_meta for p in model.parameters())  # a --fsdp process's (the master loads the weights)
-    state = read_state_dict(path, mmap=on_meta)
+    state = read_state_dict(path, mmap=on_meta) if state is None else state
     own = model.state_dict()
     mismatched = sorted(k for k in state.keys() & own.keys() if state[k].shape != own[k].shape)
     if mismatched:
@@ -88,7 +89,7 @@ def load_model(model, path, log=None, ignore_prefixes=()):
         raise UserInputError(f"{path} holds the LoRA adapters (and task head) of a --use_lora run, not a full model: "
                              "fold them into the model that run adapted with scripts/merge_lora.py "
                              "--pretrained_model_path BASE --lora_model_path " + path + " --output_model_path FULL, "
-                             "then load FULL")
+                             "then load FULL (or give an inference script --lora_base_model_path BASE)")
     if not matched_body:
         raise UserInputError(f"{path}: no embedding or encoder weight matches this model "
                              f"(model keys like {_brief(list(own)[:3])}; file keys like {_brief(list(state)[:3])}). "

@@ -266,6 +266,11 @@ def inference_opts(parser, seq_length=128, prediction_file=True):
     """The options every inference/run_*_infer.py shares; seq_length: the fine-tuning script's default;
     prediction_file: whether --prediction_path is the output (False: the script names its own)."""
     parser.add_argument("--load_model_path", required=True, help="Fine-tuned model.")
+    parser.add_argument("--lora_base_model_path", default=None,
+                        help="The model a --use_lora run adapted: --load_model_path is then that run's file (its "
+                             "adapters and task head), merged into it here as scripts/merge_lora.py does.")
+    parser.add_argument("--lora_alpha", type=float, default=16, help="As in the --use_lora run (r is read from the "
+                        "file).")
     tokenizer_opts(parser)
     parser.add_argument("--test_path", required=True, help="Input file.")
     if prediction_file:

@@ -3,6 +3,7 @@ the fine-tuned model of --load_model_path, its predictions in input order, and t
 import torch
 
 from uer.finetune.loop import place, predict
+from uer.layers.lora import merged_files
 from uer.model_loader import load_model
 from uer.utils.fileutil import atomic_open
 from uer.utils.text.tokenizers import load_vocab_and_tokenizer
@@ -14,9 +15,19 @@ def predict_test_set(args, model_class, read, outputs):
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read(tokenizer)
     model = model_class(args, len(vocab), vocab)
-    load_model(model, args.load_model_path)
+    load_fine_tuned(model, args)
     model, device = place(model)
     return predict(model, examples, args.batch_size, device, outputs)
+
+
+def load_fine_tuned(model, args, path=None):
+    """The fine-tuned model of `path` (default --load_model_path); with --lora_base_model_path that file holds a
+    --use_lora run's adapters, merged here into the base model it adapted."""
+    path = path or args.load_model_path
+    if not args.lora_base_model_path:
+        return load_model(model, path)
+    state, _ = merged_files(args.lora_base_model_path, path, args.lora_alpha)
+    return load_model(model, f"{args.lora_base_model_path} + {path}", state=state)
 
 
 def write_predictions(path, header, rows, what="predictions"):

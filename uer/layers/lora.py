@@ -85,3 +85,12 @@ def merged(base, adapters, alpha):
         elif not key.endswith(".lora_b"):
             out[key] = adapters[key]
     return out
+
+
+def merged_files(base_path, lora_path, alpha):
+    """(merged() of the base model file and a --use_lora run's file, the number of adapted layers)."""
+    adapters = read_state_dict(lora_path)
+    pairs = sum(k.endswith(".lora_a") for k in adapters)
+    if not pairs:
+        raise UserInputError(f"{lora_path}: no LoRA adapters (keys ending in .lora_a)")
+    return merged(read_state_dict(base_path), adapters, alpha), pairs
