@@ -10,7 +10,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from uer.model_builder import build_model, recompute_layers_in_backward, units_to_shard
-from uer.layers.lora import adapt, load_adapters
+from uer.layers.lora import adapt_pretrained, load_adapters
 from uer.model_loader import load_model, load_exact
 from uer.model_saver import save_model, atomic_torch_save, unwrap
 from uer.utils.runtime import distributed, sharding
@@ -64,15 +64,11 @@ def prepare(args, placement):
         model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab else None)
     if args.gradient_checkpointing:
         recompute_layers_in_backward(model)
-    if args.use_lora and not args.pretrained_model_path:
-        raise UserInputError("--use_lora adapts a pre-trained model: give --pretrained_model_path")
+    loaded = None
     if args.pretrained_model_path:
         loaded = load_model(model, args.pretrained_model_path, ignore_prefixes=("target.",))
     if args.use_lora:
-        missing = set(loaded["missing"])
-        adapt(model, args, {k for k in model.state_dict() if k not in missing and not k.startswith("target.")})
-        if args.lora_pretrained_model_path:
-            load_adapters(model, args.lora_pretrained_model_path)
+        adapt_pretrained(model, args, loaded, ("target.",))
     return dataset, model
 
 

@@ -13,11 +13,11 @@ from uer.finetune.data import training_batches, evaluation_batches
 from uer.finetune import parallel
 from uer.finetune.parallel import Team
 from uer.model_builder import recompute_layers_in_backward
-from uer.layers.lora import adapt, load_adapters
+from uer.layers.lora import adapt_pretrained
 from uer.model_loader import load_model
 from uer.model_saver import unwrap
 from uer.utils.training.optimizers import build_optimizer
-from uer.utils.errors import Stopped, UserInputError
+from uer.utils.errors import Stopped
 from uer.utils.runtime import sharding
 from uer.utils.runtime.compile import compile_model
 from uer.utils.runtime.memory import keep_freed_memory
@@ -208,15 +208,8 @@ class FineTuner:
 
 
 def add_adapters(model, args, ignored, loaded):
-    """--use_lora: adapters on the pre-trained model, only they and the task head train. loaded: what
-    load_model said of the pre-trained file (the model's keys it lacked are the head's)."""
-    if not args.pretrained_model_path:
-        raise UserInputError("--use_lora adapts a pre-trained model: give --pretrained_model_path")
-    missing = set(loaded["missing"])
-    pretrained = {k for k in model.state_dict() if k not in missing and not k.startswith(ignored)}
-    trained = adapt(model, args, pretrained)
-    if args.lora_pretrained_model_path:
-        load_adapters(model, args.lora_pretrained_model_path)
+    """--use_lora: adapters on the pre-trained model, only they and the task head train."""
+    trained = adapt_pretrained(model, args, loaded, ignored)
     total = sum(p.numel() for p in model.parameters())
     print(f"LoRA: {trained:,} of {total:,} weights train ({100 * trained / total:.2f}%): the adapters (r "
           f"{args.lora_r}) and the task head", file=sys.stderr, flush=True)

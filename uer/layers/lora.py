@@ -58,6 +58,20 @@ def adapt(model, args, pretrained_keys):
     return sum(p.numel() for n, p in model.named_parameters() if n in trains)
 
 
+def adapt_pretrained(model, args, loaded, head_prefixes):
+    """adapt() a model load_model filled from --pretrained_model_path (`loaded`: its report; the keys the file
+    lacked and those under head_prefixes train), then --lora_pretrained_model_path's adapters into it. Returns
+    the number of weights that train."""
+    if loaded is None:
+        raise UserInputError("--use_lora adapts a pre-trained model: give --pretrained_model_path")
+    missing = set(loaded["missing"])
+    pretrained = {k for k in model.state_dict() if k not in missing and not k.startswith(head_prefixes)}
+    trained = adapt(model, args, pretrained)
+    if args.lora_pretrained_model_path:
+        load_adapters(model, args.lora_pretrained_model_path)
+    return trained
+
+
 def load_adapters(model, path):
     """A file of adapters (and head) written by a --use_lora run, into the adapted model."""
     state = read_state_dict(path)

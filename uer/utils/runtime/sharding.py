@@ -35,8 +35,8 @@ def shard(model, layers, placement, precision):
         if precision.enabled else MixedPrecisionPolicy()
     if placement.is_master:
         model.to(device)
-    full = model.state_dict() if placement.is_master else {}
-    persistent = set(model.state_dict())
+    own = model.state_dict()
+    full, persistent = own if placement.is_master else {}, set(own)
     for layer in layers:
         fully_shard(layer, mesh=mesh, mp_policy=policy)
     fully_shard(model, mesh=mesh, mp_policy=policy)
