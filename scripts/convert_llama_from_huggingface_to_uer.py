@@ -39,12 +39,14 @@ def main(argv=None):
     from uer.opts import load_config
     from uer.utils.errors import UserInputError
     from uer.utils.interop.convert_hf import write_json, uer_config_path
+    from uer.utils.interop.layout import to_uer
     if not args.config_path:
         raise UserInputError("--from tencentpretrain needs --config_path, the checkpoint's TencentPretrain config")
     config = load_config(args.config_path)
     heads = config["heads_num"]
-    state = with_output_layer(dict(convert_llama.tencentpretrain_to_uer(
-        read_state_dict(args.input_model_path, mmap=True).items(), heads, config.get("local_kv_heads_num") or heads)))
+    state, _ = to_uer(read_state_dict(args.input_model_path, mmap=True), rotary_heads=(
+        heads, config.get("local_kv_heads_num") or heads))
+    state = with_output_layer(state)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
     write_json(config, uer_config_path(args.output_config_path, args.output_model_path))

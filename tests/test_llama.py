@@ -130,7 +130,8 @@ def tencentpretrain_checkpoint(hf, heads, kv_heads):
     out = {}
     for name, w in hf.state_dict().items():
         uer = convert_llama.hf_name_to_uer(name)
-        uer = {v: k for k, v in convert_llama.TENCENTPRETRAIN.items()}.get(uer, uer)
+        uer = {"embedding.word_embedding.weight": "embedding.word.embedding.weight",
+               "target.output_layer.weight": "target.lm.output_layer.weight"}.get(uer, uer)
         if "q_proj" in name:
             w = un_permute(w, heads)
         elif "k_proj" in name:

@@ -137,7 +137,7 @@ def check_sizes(args):
         raise UserInputError(f"--encoder {args.encoder} needs emb_size == hidden_size in the config "
                              f"(got {args.emb_size} and {args.hidden_size})")
     seq_length = getattr(args, "seq_length", None)
-    if seq_length and args.embedding in ("bert", "word_pos", "word_sinusoidalpos") and seq_length > args.max_seq_length:
+    if seq_length and args.embedding in ("bert", "word_pos", "word_sinusoidalpos", "word_sinusoidalpos_tencentpretrain") and seq_length > args.max_seq_length:
         raise UserInputError(f"--seq_length {seq_length} is longer than the position embedding: "
                              f"{args.max_seq_length} positions (max_seq_length in {args.config_path})")
 

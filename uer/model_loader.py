@@ -65,6 +65,39 @@ def _prefixes(keys):
     return ", ".join(sorted({family(k) for k in keys}))
 
 
+def rotary_heads(model):
+    """(heads, key/value heads) of a model whose encoder rotates queries and keys (RoPE), else None."""
+    for module in model.modules():
+        if getattr(module, "rotary", None) is not None:
+            attention = next(m for m in module.modules() if hasattr(m, "kv_heads_num"))
+            return attention.heads_num, attention.kv_heads_num
+    return None
+
+
+def in_own_layout(model, state, own, path, log):
+    """state in this project's key names: a TencentPretrain / UER-py 2023+ file is mapped, in one line."""
+    from uer.utils.interop.layout import to_uer
+    task = "sop" if any(k.startswith("target.sop_") for k in own) else "nsp"
+    state, done = to_uer(state, task, rotary_heads(model))
+    if done:
+        print(f"note: {path}: TencentPretrain / UER-py 2023+ layout: {'; '.join(done)}", file=log)
+    return state
+
+
+BODY = ("embedding.", "encoder.", "tgt_embedding.", "decoder.")
+
+
+def check_body_complete(path, state, own):
+    """A pre-trained file must fill the whole body (embeddings, encoder and decoder layers): a part left at
+    random would fine-tune a half-random model. Heads (targets, task layers) may be missing; LoRA adapters and
+    a subword composer are this run's own."""
+    missing = [k for k in own if k not in state and k.startswith(BODY) and ".lora_" not in k]
+    if missing:
+        raise UserInputError(f"{path} leaves {len(missing)} weight(s) of the model's embedding/encoder/decoder "
+                             f"unloaded: {_brief(missing)}. Check --config_path and the embedding/encoder flags "
+                             "against the ones the model was trained with.")
+
+
 def load_model(model, path, log=None, ignore_prefixes=(), state=None):
     """Load `path` into `model` non-strictly, saying which keys did not match.
 
@@ -77,6 +110,7 @@ def load_model(model, path, log=None, ignore_prefixes=(), state=None):
     on_meta = any(p.is_meta for p in model.parameters())  # a --fsdp process's (the master loads the weights)
     state = read_state_dict(path, mmap=on_meta) if state is None else state
     own = model.state_dict()
+    state = in_own_layout(model, state, own, path, log)
     mismatched = sorted(k for k in state.keys() & own.keys() if state[k].shape != own[k].shape)
     if mismatched:
         shapes = [f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})" for k in mismatched]
@@ -95,6 +129,7 @@ def load_model(model, path, log=None, ignore_prefixes=(), state=None):
                              f"(model keys like {_brief(list(own)[:3])}; file keys like {_brief(list(state)[:3])}). "
                              f"Check --embedding/--encoder/--config_path.")
     check_encoder_matches(path, state, own)
+    check_body_complete(path, state, own)
     if not on_meta:
         model.load_state_dict(state, strict=False)
     expected = lambda k: k.startswith(tuple(ignore_prefixes)) if ignore_prefixes else False  # noqa: E731

@@ -29,7 +29,7 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
                   "relative_position_embedding": False, "relative_attention_buckets_num": 32,
                   "lm_hidden_scale": 1.0, "position_offset": 0, "decoder_start_token_id": None,
-                  "initializer": "normal"}
+                  "initializer": "normal", "mlm_hidden_act": "gelu"}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
@@ -46,7 +46,7 @@ POSITIVE_KEYS = SHAPE_KEYS + ("attention_head_size", "local_kv_heads_num", "max_
 REAL_KEYS = ("rope_theta", "layer_norm_eps", "lm_hidden_scale")
 # TencentPretrain writes the embedding and the targets as lists of parts: what each list is here.
 SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert",
-                        ("sinusoidalpos", "word"): "word_sinusoidalpos"}
+                        ("sinusoidalpos", "word"): "word_sinusoidalpos_tencentpretrain"}
 SUCCESSOR_TARGETS = {("lm",): "lm", ("mlm",): "mlm", ("mlm", "sp"): "bert", ("cls",): "cls", ("bilm",): "bilm"}
 
 
@@ -402,6 +402,12 @@ def load_config(path):
     return config
 
 
+def tencentpretrain_form(config):
+    """True for a config in the form TencentPretrain and UER-py since 2023 write (the embedding a list of
+    parts): its keys then mean what they mean there (translate_successor_keys)."""
+    return isinstance(config.get("embedding"), list)
+
+
 def successor_form(config):
     """True for a config written as TencentPretrain writes them (a list of embeddings, the transformer encoder)."""
     return isinstance(config.get("embedding"), list) or config.get("encoder") == "transformer"
@@ -412,7 +418,15 @@ def translate_successor_keys(config, path):
     - "embedding": ["word", "pos", "seg"] (any order) -> bert, ["word", "pos"] -> word_pos, ["word"] -> word;
     - "target": ["mlm", "sp"] -> bert (albert with "data_processor": "albert"), ["lm"] -> lm, ...;
     - "layernorm_eps" -> layer_norm_eps; its "normal" layer norm is UER-py's 2020 formula (layer_norm_unbiased);
-    - no "has_lmtarget_bias": its LM output layer has no bias there (here, by default, it has one, as UER-py's)."""
+    - no "has_lmtarget_bias": its LM output layer has no bias there (here, by default, it has one, as UER-py's).
+    And where a TencentPretrain-form config (tencentpretrain_form) means something else than the same keys in a
+    2020-form one, the meaning is made explicit:
+    - its MLM head applies the config's hidden_act ("mlm_hidden_act"; UER-py 2020 always applied gelu);
+    - ["word", "sinusoidalpos"] is its own sinusoidal embedding (word_sinusoidalpos_tencentpretrain; the string
+      "word_sinusoidalpos" is transformers' Pegasus layout);
+    - "share_embedding" with "tie_weights" in an encoder-decoder: there the output layer is tied to the target
+      embedding before that embedding is replaced by the source's, so it keeps a table of its own: untied here.
+    """
     def one_of(key, table, what):
         value = config.get(key)
         if not isinstance(value, list):
@@ -422,7 +436,11 @@ def translate_successor_keys(config, path):
             raise UserInputError(f"{path}: {key} {json.dumps(value)} is not supported; {what}: "
                                  f"{'; '.join(json.dumps(list(k)) for k in table)}")
         config[key] = table[parts]
-    successor = successor_form(config)
+    successor, listed = successor_form(config), tencentpretrain_form(config)
+    if listed:
+        config.setdefault("mlm_hidden_act", config.get("hidden_act", "gelu"))
+        if config.get("decoder") and config.get("share_embedding") and config.get("tie_weights"):
+            config["tie_weights"] = False
     one_of("embedding", SUCCESSOR_EMBEDDINGS, "the embeddings built here are")
     one_of("tgt_embedding", SUCCESSOR_EMBEDDINGS, "the embeddings built here are")
     one_of("target", SUCCESSOR_TARGETS, "the target lists understood here are")
@@ -459,7 +477,7 @@ def check_layer_norm_keys(config, path):
 
 def check_config_values(config, path):
     from uer.layers.position_ffn import ACTIVATIONS
-    choices = dict(CONFIG_CHOICES, hidden_act=tuple(ACTIVATIONS))
+    choices = dict(CONFIG_CHOICES, hidden_act=tuple(ACTIVATIONS), mlm_hidden_act=tuple(ACTIVATIONS))
     for key, allowed in choices.items():
         if key in config and config[key] not in allowed:
             raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
@@ -491,10 +509,13 @@ def check_config_values(config, path):
 # pretrain.py checks "data_processor" (TencentPretrain's name for what preprocess.py --target made) against the
 # dataset.
 MODEL_DESCRIPTION_KEYS = {"embedding", "encoder", "target", "tie_weights", "data_processor"}
+# TencentPretrain keys that change nothing there, and so nothing here: "layer_number_scale" (its bloom configs)
+# scales attention scores by 1 / layer number and back, and its encoder never passes the layer number.
+NO_EFFECT_KEYS = {"layer_number_scale"}
 
 
 def known_config_keys(parser):
-    return set(MODEL_DEFAULTS) | set(SHAPE_KEYS) | set(CONFIG_CHOICES) | MODEL_DESCRIPTION_KEYS | \
+    return set(MODEL_DEFAULTS) | set(SHAPE_KEYS) | set(CONFIG_CHOICES) | MODEL_DESCRIPTION_KEYS | NO_EFFECT_KEYS | \
         {a.dest for a in parser._actions}
 
 

@@ -55,7 +55,7 @@ def prepare(args, placement):
     if args.target == "cls":
         args.labels_num = dataset.header["labels_num"]
     args.seq_length = dataset.header["seq_length"]
-    if args.embedding in ("bert", "word_pos", "word_sinusoidalpos") and args.seq_length > args.max_seq_length:
+    if args.embedding in ("bert", "word_pos", "word_sinusoidalpos", "word_sinusoidalpos_tencentpretrain") and args.seq_length > args.max_seq_length:
         raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
     tgt_vocab = check_seq2seq(args, dataset)

@@ -1,3 +1,5 @@
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -126,3 +128,44 @@ class WordSinusoidalposEmbedding(WordEmbedding):
             raise ValueError(f"sequence of {seq_length} tokens is longer than max_seq_length "
                              f"({self.max_seq_length}); lower --seq_length")
         return normalise(self, self.word_embedding(src) + self.positions[start:seq_length])
+
+
+def interleaved_sinusoids(length, dim):
+    """[length, dim] fixed positions as TencentPretrain (and UER-py since 2023) lay them out for text: sines at the
+    even dimensions, cosines at the odd ones, of the frequencies exp(-j ln(10000) / (dim / 2 - 1)), j < dim / 2;
+    an odd dim gets a zero last column. Computed with its operations, in float32."""
+    half = dim // 2
+    frequencies = torch.exp(torch.arange(half, dtype=torch.float) * -(math.log(10000) / (half - 1)))
+    angles = torch.arange(length, dtype=torch.float).unsqueeze(1) * frequencies.unsqueeze(0)
+    table = torch.zeros(length, 2 * half)
+    table[:, 0::2], table[:, 1::2] = torch.sin(angles), torch.cos(angles)
+    return torch.cat([table, torch.zeros(length, 1)], 1) if dim % 2 else table
+
+
+class TencentpretrainSinusoidalposEmbedding(WordEmbedding):
+    """TencentPretrain's "embedding": ["word", "sinusoidalpos"] (its PEGASUS and transformer/mt configs): the
+    word embedding times sqrt(emb_size) plus interleaved_sinusoids, the i-th real token taking row i + 2 (rows
+    0 and 1 are never used) and every position past the sequence's real tokens (seg > 0) zeros; then the layer
+    norm unless removed. (TencentPretrain also zeroes the row of the vocabulary's [PAD] id, which with [PAD]
+    at id 0, as in its vocabularies, is never used.)"""
+
+    FIRST_ROW = 2
+
+    def __init__(self, args, vocab_size):
+        super().__init__(args, vocab_size)
+        self.max_seq_length = getattr(args, "max_seq_length", 512)
+        self.scale = math.sqrt(args.emb_size)
+        self.register_buffer("positions", interleaved_sinusoids(self.max_seq_length, args.emb_size),
+                             persistent=False)
+
+    def forward(self, src, seg, start=0):
+        length = src.size(1)
+        last = start + length + self.FIRST_ROW
+        if last > self.max_seq_length:
+            raise ValueError(f"sequence of {start + length} tokens: positions start at row {self.FIRST_ROW} of the "
+                             f"{self.max_seq_length} of max_seq_length; lower --seq_length")
+        real = (seg > 0) if seg is not None else (src != 0)
+        inside = torch.arange(length, device=src.device)[None, :] < real.sum(-1, keepdim=True)
+        positions = self.positions[start + self.FIRST_ROW:last].to(src.device)
+        emb = self.word_embedding(src) * self.scale + positions[None] * inside[..., None].to(positions.dtype)
+        return normalise(self, emb)

@@ -5,12 +5,14 @@ from uer.targets.parts import classification_part
 
 class BilmTarget(nn.Module):
     """ELMo's bidirectional language model: the first half of each hidden state predicts the next token, the
-    second half the previous one, through one shared `output_layer` (hidden_size / 2 -> vocab)."""
+    second half the previous one, through one shared `output_layer` (hidden_size / 2 -> vocab), with a bias
+    unless "has_lmtarget_bias": false (TencentPretrain's bilstm config)."""
 
     def __init__(self, args, vocab_size):
         super().__init__()
         self.half = args.hidden_size // 2
-        self.output_layer = nn.Linear(self.half, vocab_size)
+        bias = getattr(args, "has_lmtarget_bias", None)
+        self.output_layer = nn.Linear(self.half, vocab_size, bias=True if bias is None else bias)
 
     def output_layer_to_tie(self):
         return self.output_layer

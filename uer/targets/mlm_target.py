@@ -2,14 +2,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from uer.layers.layer_norm import layer_norm_from_args
+from uer.layers.position_ffn import ACTIVATIONS
 from uer.targets.parts import classification_part
 
 
 class MlmTarget(nn.Module):
-    """Masked language model head; computed only at masked positions (tgt > 0)."""
+    """Masked language model head; computed only at masked positions (tgt > 0). Its activation is
+    "mlm_hidden_act": gelu (UER-py 2020's, whatever the encoder's), or in a TencentPretrain-form config the
+    config's hidden_act (relu for ALBERT), as there."""
 
     def __init__(self, args, vocab_size):
         super().__init__()
+        self.act = ACTIVATIONS[getattr(args, "mlm_hidden_act", "gelu")]
         self.mlm_linear_1 = nn.Linear(args.hidden_size, args.emb_size)
         self.layer_norm = layer_norm_from_args(args, args.emb_size)
         self.mlm_linear_2 = nn.Linear(args.emb_size, vocab_size)
@@ -20,7 +24,7 @@ class MlmTarget(nn.Module):
     def word_logits(self, hidden, words=None):
         """Vocabulary logits of hidden states [..., hidden_size] (the cloze test uses this); words (ids): only
         theirs, in that order (prompt classification's answer words)."""
-        hidden = self.layer_norm(F.gelu(self.mlm_linear_1(hidden)))
+        hidden = self.layer_norm(self.act(self.mlm_linear_1(hidden)))
         if words is None:
             return self.mlm_linear_2(hidden)
         return F.linear(hidden, self.mlm_linear_2.weight[words], self.mlm_linear_2.bias[words])

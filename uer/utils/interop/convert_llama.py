@@ -8,7 +8,8 @@ UER expresses these models as: "embedding": "word" without its layer norm, "enco
 target without bias ("has_lmtarget_bias": false), tied to the embedding where HF ties them.
 
 Rotary pairing: HF (and UER) rotate dimension i of a head with i + head_size / 2; TencentPretrain, like Meta's
-original code, rotates adjacent pairs (2i, 2i + 1). Its query and key projections are permuted on the way in.
+original code, rotates adjacent pairs (2i, 2i + 1): its files are read through uer/utils/interop/layout.py,
+which reorders the query and key rows.
 """
 import re
 
@@ -22,8 +23,6 @@ LAYER = {"self_attn.q_proj": "self_attn.linear_layers.0", "self_attn.k_proj": "s
          "post_attention_layernorm": "layer_norm_2"}
 OUTSIDE = {"model.embed_tokens.weight": "embedding.word_embedding.weight",
            "model.norm.weight": "encoder.layer_norm.weight", "lm_head.weight": "target.output_layer.weight"}
-TENCENTPRETRAIN = {"embedding.word.embedding.weight": "embedding.word_embedding.weight",
-                   "target.lm.output_layer.weight": "target.output_layer.weight"}
 HF_LAYER = re.compile(r"model\.layers\.(\d+)\.(.+)\.(weight|bias)$")
 UER_LAYER = re.compile(r"encoder\.transformer\.(\d+)\.(.+)\.(weight|bias)$")
 
@@ -64,21 +63,6 @@ def uer_to_hf(tensors, tied):
         if tied and name == "target.output_layer.weight":
             continue
         yield uer_name_to_hf(name), tensor
-
-
-def adjacent_pairs_to_halves(w, heads):
-    """A query/key projection whose RoPE rotates adjacent pairs, rearranged to rotate halves (HF's layout)."""
-    rows, dim = w.shape
-    return w.reshape(heads, rows // heads // 2, 2, dim).transpose(1, 2).reshape(rows, dim)
-
-
-def tencentpretrain_to_uer(tensors, heads_num, kv_heads_num):
-    for name, tensor in tensors:
-        name = TENCENTPRETRAIN.get(name, name)
-        m = UER_LAYER.match(name)
-        if m and m.group(2) in ("self_attn.linear_layers.0", "self_attn.linear_layers.1") and m.group(3) == "weight":
-            tensor = adjacent_pairs_to_halves(tensor, heads_num if m.group(2).endswith("0") else kv_heads_num)
-        yield name, tensor
 
 
 def hf_config_to_uer(config, source):
