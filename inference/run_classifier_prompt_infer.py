@@ -15,6 +15,8 @@ from uer.utils.cli import run_main  # noqa: E402
 def build_parser():
     parser = inference_parser(__doc__, class_outputs=True)
     prompt_opts(parser)
+    parser.add_argument("--labels_num", type=int, default=None,
+                        help="As every classifier's inference takes it; checked against the prompt's answer words.")
     return parser
 
 
@@ -26,6 +28,10 @@ def main(argv=None):
 
     def read(tokenizer):
         prompt = Prompt(args.prompt_path, args.prompt_id, tokenizer)
+        if args.labels_num is not None and args.labels_num != len(prompt.answer_ids):
+            from uer.utils.errors import UserInputError
+            raise UserInputError(f"--labels_num {args.labels_num}, but {prompt.where} has "
+                                 f"{len(prompt.answer_ids)} answer words (one per label)")
         args.answer_ids = prompt.answer_ids
         return read_prompted(args.test_path, prompt, tokenizer, args.seq_length, with_labels=False)
     write_class_predictions(args, predict_test_set(args, PromptClassifier, read, answer_logits))

@@ -40,6 +40,23 @@ class Decoder:
         return hidden[0, -1]
 
 
+def generation_limit(args, prompt):
+    """The text's length when generation stops: --seq_length, or the beginning + --max_new_tokens, which must
+    stay within it (--seq_length bounds the whole text either way)."""
+    from uer.utils.errors import UserInputError
+    if args.max_new_tokens is not None and args.max_new_tokens < 1:
+        raise UserInputError("--max_new_tokens must be at least 1")
+    if prompt >= args.seq_length:
+        raise UserInputError(f"{args.input_path}: the beginning has {prompt} tokens, not fewer than "
+                             f"--seq_length {args.seq_length}")
+    if args.max_new_tokens is None:
+        return args.seq_length
+    if prompt + args.max_new_tokens > args.seq_length:
+        raise UserInputError(f"--max_new_tokens {args.max_new_tokens} after a beginning of {prompt} tokens passes "
+                             f"--seq_length {args.seq_length}; raise --seq_length or lower --max_new_tokens")
+    return prompt + args.max_new_tokens
+
+
 def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
@@ -54,14 +71,11 @@ def main(argv=None):
     from uer.utils.text.hf_tokenizer import HfTokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args, padding=False)
     text = read_text(args.input_path, "input").strip()
+    if not text:
+        raise UserInputError(f"{args.input_path}: empty; it holds the beginning of the text to continue")
     hf = isinstance(tokenizer, HfTokenizer)  # its own special tokens, as transformers would add them
     ids = tokenizer.hf.encode(text).ids if hf else [vocab.get(CLS_TOKEN)] + tokenizer.encode(text)
-    limit = args.seq_length if args.max_new_tokens is None else len(ids) + args.max_new_tokens
-    if args.max_new_tokens is not None and args.max_new_tokens < 1:
-        raise UserInputError("--max_new_tokens must be at least 1")
-    if len(ids) >= limit:
-        raise UserInputError(f"{args.input_path}: the beginning has {len(ids)} tokens, not fewer than "
-                             f"--seq_length {args.seq_length}")
+    limit = generation_limit(args, len(ids))
     model, device = place(build_for_probing(args, vocab, args.pretrained_model_path, target="lm"), parallel=False)
     generator = torch.Generator().manual_seed(args.seed)
     start, end = len(ids), vocab.get(SEP_TOKEN)

@@ -157,6 +157,34 @@ def test_tencentpretrain_checkpoint_converts_with_its_config(tmp_path):
         assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5
 
 
+@pytest.mark.parametrize("change,message", [({"num_attention_heads": None}, "no num_attention_heads"),
+                                            ({"num_key_value_heads": 3}, "num_key_value_heads 3 does not divide")])
+def test_a_config_that_cannot_describe_the_model_is_refused_at_conversion(tmp_path, change, message):
+    hf_model("llama", tmp_path / "hf")
+    config = json.loads((tmp_path / "hf" / "config.json").read_text())
+    config.update(change)
+    (tmp_path / "hf" / "config.json").write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
+    with pytest.raises(UserInputError, match=message):
+        convert(tmp_path / "hf", tmp_path)
+
+
+def test_tencentpretrain_checkpoint_loads_directly_with_its_config(tmp_path):
+    """No conversion: --pretrained_model_path / load_model reads its names and its rotary pairing."""
+    from uer.model_loader import load_model
+    hf = hf_model("llama", tmp_path / "hf")
+    torch.save(tencentpretrain_checkpoint(hf, 4, 2), tmp_path / "tp.bin")
+    ours = convert(tmp_path / "hf", tmp_path)
+    config = json.loads((tmp_path / "uer.json").read_text())
+    tp_config = dict(config, embedding=["word"], target=["lm"])
+    del tp_config["has_lmtarget_bias"], tp_config["tie_weights"]
+    (tmp_path / "tp.json").write_text(json.dumps(tp_config))
+    fresh = uer_model(tmp_path / "tp.bin", tmp_path / "tp.json")
+    src = torch.randint(3, VOCAB_SIZE, (2, 30))
+    with torch.no_grad():
+        assert (logits(fresh, src) - hf(src).logits).abs().max() <= 1e-5
+    assert (logits(fresh, src) - logits(ours, src)).abs().max() <= 1e-6
+
+
 def test_unsupported_architecture_is_named(tmp_path):
     folder = tmp_path / "hf"
     folder.mkdir()

@@ -65,6 +65,21 @@ def test_generate_continues_the_memorised_sentence(memorised, tmp_path):
     assert samples[0] == samples[1] and samples[0].startswith(SENTENCE[:5]), "sampling is seeded"
 
 
+@pytest.mark.parametrize("text,extra,message", [
+    ("", [], "beginning.txt: empty"),
+    (SENTENCE, ["--seq_length", "4"], "not fewer than --seq_length 4"),
+    (SENTENCE, ["--seq_length", "4", "--max_new_tokens", "2"], "not fewer than --seq_length 4"),
+    (SENTENCE[:3], ["--seq_length", "8", "--max_new_tokens", "6"], "passes --seq_length 8")])
+def test_generate_refuses_what_it_cannot_do(memorised, tmp_path, text, extra, message):
+    beginning = tmp_path / "beginning.txt"
+    beginning.write_text(text, encoding="utf-8")
+    proc = run_script("scripts/generate.py", "--input_path", str(beginning), "--pretrained_model_path",
+                      memorised["lm"], "--vocab_path", VOCAB, "--config_path", memorised["config"], "--encoder", "gpt",
+                      "--output_path", str(tmp_path / "out.txt"), *extra, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out.txt").exists()
+
+
 def test_top_k_and_top_p_filters():
     from uer.decoders.search import next_token
     logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))

@@ -116,6 +116,43 @@ def test_other_encoder_decoder_architectures_are_named(tmp_path):
             ["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
 
 
+def test_t5_v1_1_as_transformers_5_saves_it_converts_untied(tmp_path, capsys):
+    """transformers 5 writes tie_word_embeddings true for every T5 (v1.1 told by scale_decoder_outputs false)
+    and keeps v1.1's own lm_head: tying is decided from the tensors."""
+    import json
+    from safetensors.torch import save_file
+    hf = hf_model(tmp_path / "made", "t5 v1.1")
+    hf.config.scale_decoder_outputs = False
+    with torch.no_grad():
+        hf.lm_head.weight = torch.nn.Parameter(hf.shared.weight.clone() + torch.randn_like(hf.shared.weight))
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    config = json.loads((tmp_path / "made" / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(dict(config, tie_word_embeddings=True,
+                                                        scale_decoder_outputs=False)))
+    save_file({k: v.contiguous() for k, v in hf.state_dict().items() if "embed_tokens" not in k},
+              str(folder / "model.safetensors"))
+    ours = convert(folder, tmp_path)
+    assert "converted with an output layer of its own" in capsys.readouterr().out
+    assert ours.target.output_layer.weight is not ours.embedding.word_embedding.weight
+    src, seg, tgt = batch()
+    with torch.no_grad():
+        theirs = hf(input_ids=src, attention_mask=seg, decoder_input_ids=tgt).logits
+        mine = ours.target.word_logits(ours.decode(ours.encode(src, seg), seg, tgt, torch.ones_like(tgt)))
+    assert (mine - theirs).abs().max() <= max(1e-5, 1e-6 * theirs.abs().max())
+
+
+def test_a_stack_embedding_other_than_the_shared_one_is_refused(tmp_path):
+    from safetensors.torch import save_file
+    from uer.utils.errors import UserInputError
+    hf = hf_model(tmp_path / "hf", "t5 v1.0")
+    state = {k: v.clone().contiguous() for k, v in hf.state_dict().items()}
+    state["decoder.embed_tokens.weight"] = state["shared.weight"] + 1
+    save_file(state, str(tmp_path / "hf" / "model.safetensors"))
+    with pytest.raises(UserInputError, match="decoder.embed_tokens.weight differs from the shared word embedding"):
+        convert(tmp_path / "hf", tmp_path)
+
+
 EOS_BIAS = 6.0  # BART's </s> bias: some hypotheses end after 0 to 2 tokens, others run to the limit
 
 

@@ -227,7 +227,10 @@ def test_zero_shot_prompt_reads_the_answer_words_off_the_mlm_head(tmp_path, mlm_
     out = tmp_path / "pred.tsv"
     common = ["--vocab_path", VOCAB, "--config_path", TINY_CONFIG, "--prompt_path", prompts, "--prompt_id", "p"]
     run_script("inference/run_classifier_prompt_infer.py", *common, "--load_model_path", path, "--test_path", test,
-               "--prediction_path", str(out), "--output_logits")
+               "--prediction_path", str(out), "--output_logits", "--labels_num", "2")
+    wrong = run_script("inference/run_classifier_prompt_infer.py", *common, "--load_model_path", path, "--test_path",
+                       test, "--prediction_path", str(tmp_path / "x.tsv"), "--labels_num", "3", check=False)
+    assert wrong.returncode == 2 and "--labels_num 3, but" in wrong.stderr and "2 answer words" in wrong.stderr
     lines = out.read_text().splitlines()[1:]
     logits = torch.tensor([[float(v) for v in line.split("\t")[1].split()] for line in lines])
     template = [",", "我", "[MASK]", "满", "意", "[SEP]"]

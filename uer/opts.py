@@ -325,7 +325,8 @@ def sampling_opts(parser):
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max_new_tokens", type=int, default=None,
-                        help="Tokens to generate at most (default: until the text has --seq_length tokens).")
+                        help="Tokens to generate at most (default: until the text has --seq_length tokens; the "
+                             "whole text stays within --seq_length).")
 
 
 def conversion_parser(doc, input_help, output_help):

@@ -109,6 +109,9 @@ def hf_config_to_uer(config, source):
             config.get("encoder_ffn_dim") != config.get("decoder_ffn_dim"):
         raise UserInputError(f"{source}: the encoder and decoder differ in heads or feed-forward size; one config "
                              "describes both here")
+    from uer.utils.interop.hf_files import require
+    require(config, ("d_model", "encoder_ffn_dim", "encoder_attention_heads", "encoder_layers", "decoder_layers",
+                     "max_position_embeddings"), source)
     act = config.get("activation_function", "gelu")
     from uer.layers.position_ffn import ACTIVATIONS
     if act not in ACTIVATIONS:

@@ -79,6 +79,8 @@ def hf_config_to_uer(config, source):
                              "(plain RoPE only)")
     if config.get("hidden_act", "silu") != "silu":
         raise UserInputError(f"{source}: hidden_act {config['hidden_act']!r}; LLaMA-style models use silu")
+    from uer.utils.interop.hf_files import require
+    require(config, ("num_attention_heads", "hidden_size", "intermediate_size", "num_hidden_layers"), source)
     heads, width = config["num_attention_heads"], config["hidden_size"]
     max_length = config.get("max_position_embeddings", 2048)
     window = config.get("sliding_window") if config.get("use_sliding_window", arch == "MistralForCausalLM") else None
@@ -96,9 +98,14 @@ def hf_config_to_uer(config, source):
            "has_lmtarget_bias": False,
            "tie_weights": bool(config.get("tie_word_embeddings", False))}
     kv = config.get("num_key_value_heads") or heads
+    if heads % kv:
+        raise UserInputError(f"{source}: num_key_value_heads {kv} does not divide num_attention_heads {heads}")
     if kv != heads:
         out["local_kv_heads_num"] = kv
     head_dim = config.get("head_dim") or width // heads
+    if head_dim % 2 or (not config.get("head_dim") and width % heads):
+        raise UserInputError(f"{source}: a head size of {width} / {heads} (hidden_size / num_attention_heads) is "
+                             "not an even integer; rotary positions need one (give head_dim)")
     if head_dim * heads != width:
         out["attention_head_size"] = head_dim
     if arch == "Qwen2ForCausalLM":

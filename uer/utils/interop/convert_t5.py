@@ -91,6 +91,8 @@ def hf_config_to_uer(config, source):
     if config.get("relative_attention_max_distance", 128) != 128:
         raise UserInputError(f"{source}: relative_attention_max_distance "
                              f"{config['relative_attention_max_distance']} is not supported (T5's 128)")
+    from uer.utils.interop.hf_files import require
+    require(config, ("d_model", "num_heads", "d_kv", "d_ff", "num_layers"), source)
     proj = config.get("feed_forward_proj", "relu")
     gated = proj.startswith("gated-")
     act = {"gelu": "gelu_new"}.get(proj.split("-")[-1], proj.split("-")[-1]) if gated else proj
@@ -109,7 +111,9 @@ def hf_config_to_uer(config, source):
            "relative_attention_buckets_num": config.get("relative_attention_num_buckets", 32),
            "feed_forward": "gated" if gated else "dense", "target": "lm", "has_lmtarget_bias": False,
            "tie_weights": bool(tied),
-           "lm_hidden_scale": width ** -0.5 if tied and config.get("scale_decoder_outputs", True) else 1.0,
+           # transformers 5 says scale_decoder_outputs (and writes tie_word_embeddings true for every T5); 4 let
+           # tie_word_embeddings say both
+           "lm_hidden_scale": width ** -0.5 if config.get("scale_decoder_outputs", tied) else 1.0,
            "decoder_start_token_id": config.get("decoder_start_token_id", config.get("pad_token_id", 0))}
     if d_kv * heads != width:
         out["attention_head_size"] = d_kv

@@ -47,6 +47,25 @@ def write_safetensors(tensors, path):
             os.remove(tmp)
 
 
+def require(config, keys, source):
+    """The HF config's keys a conversion cannot guess, each named when missing."""
+    missing = [k for k in keys if config.get(k) is None]
+    if missing:
+        raise UserInputError(f"{source}: no {', '.join(missing)} (needed to describe the model)")
+
+
+def tie_from_tensors(config, state, source):
+    """Whether the output layer is the word embedding, from the tensors: the flag alone misleads (transformers 5
+    writes tie_word_embeddings true for T5 v1.1, whose lm_head is a table of its own)."""
+    import torch
+    out, emb = state.get("target.output_layer.weight"), state.get("embedding.word_embedding.weight")
+    if config.get("tie_weights") and out is not None and emb is not None and out is not emb and \
+            not torch.equal(out, emb):
+        config["tie_weights"] = False
+        print(f"note: {source} says the output layer is tied, but the file's lm_head differs from the word "
+              "embedding: converted with an output layer of its own")
+
+
 def hf_folder_to_uer(args, config_to_uer, tensors_to_uer):
     """What a HF -> UER script does: read the folder's config.json and weights (--input_model_path, a folder or
     its .safetensors file; --hf_config_path), write the UER model and its config. config_to_uer(config, path)
@@ -62,6 +81,7 @@ def hf_folder_to_uer(args, config_to_uer, tensors_to_uer):
     source = read_json_object(hf_config, "HuggingFace config")
     config = config_to_uer(source, hf_config)
     state = tensors_to_uer(iter_tensors(args.input_model_path), source)
+    tie_from_tensors(config, state, hf_config)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
     write_json(config, uer_config_path(args.output_config_path, args.output_model_path))
