@@ -67,9 +67,29 @@ CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert
          "bart": ("BART-base", "bart", 8, None, "transformer", "lm")}
 
 
-def seq2seq_config(name):
+def seq2seq_config(name, smoke=False):
     from uer.utils.interop.convert_seq2seq import hf_config_to_uer
-    return hf_config_to_uer(SEQ2SEQ[name], name)
+    sizes = dict(SEQ2SEQ[name], **SMOKE_SEQ2SEQ[name]) if smoke else SEQ2SEQ[name]
+    return dict(hf_config_to_uer(sizes, name), hf_sizes_for_benchmark=sizes, vocab_size_for_benchmark=sizes["vocab_size"])
+
+
+# --smoke: every row at these sizes, a step or two: the script's paths in seconds (the test suite runs it).
+SMOKE = {"emb_size": 32, "hidden_size": 32, "feedforward_size": 64, "heads_num": 2, "layers_num": 1,
+         "local_kv_heads_num": 1}
+SMOKE_SEQ2SEQ = {"t5": dict(d_model=32, d_kv=16, d_ff=64, num_layers=1, num_heads=2),
+                 "bart": dict(d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                              decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64)}
+
+
+def row_config(config_file, smoke):
+    """Our config of a row: a dict as it is, a seq2seq family's HF sizes converted, or a file of models/."""
+    if isinstance(config_file, dict):
+        config = dict(config_file)
+    elif config_file in SEQ2SEQ:
+        return seq2seq_config(config_file, smoke)
+    else:
+        config = load_config(os.path.join(REPO_ROOT, "models", config_file))
+    return dict(config, **{k: v for k, v in SMOKE.items() if k in config}) if smoke else config
 
 
 def vocab_of(config):
@@ -172,7 +192,7 @@ def huggingface(config, batch, seq, device, fp16):
 def huggingface_seq2seq(config, batch, seq, device, fp16):
     import transformers
     name = "t5" if config.get("relative_position_embedding") else "bart"
-    sizes = {k: v for k, v in SEQ2SEQ[name].items() if k != "model_type"}
+    sizes = {k: v for k, v in (config.get("hf_sizes_for_benchmark") or SEQ2SEQ[name]).items() if k != "model_type"}
     prefix = {"t5": "T5", "bart": "Bart"}[name]
     torch.manual_seed(0)
     model = getattr(transformers, prefix + "ForConditionalGeneration")(
@@ -265,14 +285,19 @@ def main():
     parser.add_argument("--compile", action="store_true", help="Add ours under torch.compile to every row.")
     parser.add_argument("--hf_keeps_freed_memory", action="store_true",
                         help="Give HF's process the allocator setting ours has on CPU (compares code alone).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes, batch 2, seq 16, one counted turn, fp32 only: checks the script runs.")
     args = parser.parse_args()
+    if args.smoke:
+        args.steps, args.seq_length, args.batch_size = 1, 16, 2
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    fp32_rate = matmul_rate(torch.float32, device)
+    n, seconds = (256, 0.05) if args.smoke else (2048, 1.0)
+    fp32_rate = matmul_rate(torch.float32, device, n, seconds)
     half = torch.float16 if device.type == "cuda" else torch.bfloat16
     fast_half = device.type == "cuda" or cpu_has_fast_bf16()
-    half_rate = matmul_rate(half, device, n=512 if not fast_half else 2048, seconds=0.5)
+    half_rate = matmul_rate(half, device, n=min(n, 512) if not fast_half else n, seconds=seconds / 2)
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"matrix products: fp32 {fp32_rate / 1e9:.0f} GFLOP/s, {str(half).split('.')[-1]} "
           f"{half_rate / 1e9:.0f} GFLOP/s" + ("" if fast_half else " (no native bf16 on this CPU)"))
@@ -288,14 +313,11 @@ def main():
     for name in args.models.split(","):
         title, config_file, batch, embedding, encoder, target = CASES[name]
         batch = args.batch_size or batch
-        config = config_file if isinstance(config_file, dict) else seq2seq_config(config_file) \
-            if config_file in SEQ2SEQ else load_config(os.path.join(REPO_ROOT, "models", config_file))
-        if config_file in SEQ2SEQ:
-            config["vocab_size_for_benchmark"] = SEQ2SEQ[config_file]["vocab_size"]
+        config = row_config(config_file, args.smoke)
         with_hf = have_hf and encoder in ("bert", "transformer")
         hf_side = huggingface_seq2seq if config.get("decoder") else \
             huggingface_llama if encoder == "transformer" else huggingface
-        for fp16 in (False, True):
+        for fp16 in (False,) if args.smoke else (False, True):
             label = "fp32" if not fp16 else f"--fp16 ({str(half).split('.')[-1]})"
             if fp16 and not fast_half:
                 print(f"| {title} | | {label} | {batch} | {args.seq_length} | n/a | n/a | | (no native bf16) |")
