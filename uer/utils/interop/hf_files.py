@@ -87,6 +87,25 @@ def hf_folder_to_uer(args, config_to_uer, tensors_to_uer):
     write_json(config, uer_config_path(args.output_config_path, args.output_model_path))
     if os.path.exists(os.path.join(folder, "tokenizer.json")):
         print(f"its tokenizer: --tokenizer hf --tokenizer_path {os.path.join(folder, 'tokenizer.json')}")
+    note_generation_settings(folder)
+
+
+GENERATION_SETTINGS = ("forced_eos_token_id", "forced_bos_token_id", "no_repeat_ngram_size")
+
+
+def note_generation_settings(folder):
+    """transformers' generate honours these from generation_config.json (BART forces </s> as the last token at
+    the length limit); the generation scripts here do not: say so where the folder sets them."""
+    path = os.path.join(folder, "generation_config.json")
+    if not os.path.exists(path):
+        return
+    from uer.utils.readers import read_json_object
+    given = {k: v for k, v in read_json_object(path, "generation config").items()
+             if k in GENERATION_SETTINGS and v not in (None, 0)}
+    if given:
+        print(f"note: {path} sets {', '.join(f'{k} {v}' for k, v in given.items())}: generate_seq2seq.py does not "
+              "apply them, so where transformers' generate would (e.g. forcing the end token when --max_new_tokens "
+              "is reached) the outputs differ")
 
 
 def uer_to_hf_folder(args, config_to_hf, state_to_hf):
