@@ -23,14 +23,17 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.model_builder import build_model
     from uer.model_loader import read_state_dict, load_model
+    from uer.utils.interop.layout import layout_of, successor_names
     state = read_state_dict(args.load_model_path)
     for key, value in state.items():
         print(f"{key}\t{list(value.shape)}\t{str(value.dtype).replace('torch.', '')}")
     unique = {id(v): v.numel() for v in state.values()}
-    print(f"{len(state)} tensors, {sum(unique.values()):,} parameters")
+    print(f"{len(state)} tensors, {sum(unique.values()):,} parameters, {layout_of(state)} layout")
     if not args.config_path:
         return
-    vocab_size = args.vocab_size or state["embedding.word_embedding.weight"].shape[0]
+    words = "embedding.word_embedding.weight"
+    words = words if layout_of(state) == "uer" else successor_names(words)[0]
+    vocab_size = args.vocab_size or state[words].shape[0]
     report = load_model(build_model(args, vocab_size), args.load_model_path)
     if report["missing"] or report["unexpected"]:
         print(f"loads into --config_path {args.config_path} with {len(report['missing'])} missing and "

@@ -13,10 +13,10 @@ from uer.utils.cli import run_main  # noqa: E402
 
 def main(argv=None):
     args = uer_to_hf_parser(__doc__).parse_args(argv)
-    from uer.model_loader import read_state_dict
+    from uer.model_loader import read_in_uer_layout
     from uer.opts import load_config
     from uer.utils.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights, write_json
-    state = read_state_dict(args.input_model_path)
+    state = read_in_uer_layout(args.input_model_path, {})
     out = uer_to_hf(state, args.layers_num)
     write_hf_weights(out, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(out)} tensors")

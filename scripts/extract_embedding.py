@@ -20,13 +20,13 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.model_loader import read_state_dict
+    from uer.model_loader import words_only
     from uer.utils.errors import UserInputError
     from uer.utils.fileutil import atomic_open
     from uer.utils.monitor.progress import progress
     from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
-    table = read_state_dict(args.pretrained_model_path).get("embedding.word_embedding.weight")
+    table = words_only(args.pretrained_model_path).get("embedding.word_embedding.weight")
     if table is None or table.shape[0] != len(vocab):
         raise UserInputError(f"{args.pretrained_model_path}: expected embedding.word_embedding.weight with "
                              f"{len(vocab)} rows (the vocabulary's size)")

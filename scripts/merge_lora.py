@@ -16,6 +16,9 @@ def build_parser():
     parser.add_argument("--lora_model_path", required=True, help="What the --use_lora run saved.")
     parser.add_argument("--output_model_path", required=True)
     parser.add_argument("--lora_alpha", type=float, default=16, help="As in the run (r is read from the file).")
+    parser.add_argument("--config_path", default=None,
+                        help="The base model's config: needed for a base in TencentPretrain's layout without "
+                             "position tables (its rotary layers are read right).")
     return parser
 
 
@@ -23,7 +26,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.layers.lora import merged_files
     from uer.model_saver import atomic_torch_save
-    out, pairs = merged_files(args.pretrained_model_path, args.lora_model_path, args.lora_alpha)
+    from uer.opts import load_config
+    config = load_config(args.config_path) if args.config_path else None
+    out, pairs = merged_files(args.pretrained_model_path, args.lora_model_path, args.lora_alpha, config)
     atomic_torch_save(out, args.output_model_path)
     print(f"{args.output_model_path}: {pairs} adapted layers merged, {len(out)} weights")
 

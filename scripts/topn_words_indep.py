@@ -24,11 +24,11 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     import torch
     import torch.nn.functional as F
-    from uer.model_loader import read_state_dict
+    from uer.model_loader import words_only
     from uer.utils.readers import read_lines
     from uer.utils.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
-    table = F.normalize(read_state_dict(args.pretrained_model_path)["embedding.word_embedding.weight"].float(), dim=-1)
+    table = F.normalize(words_only(args.pretrained_model_path)["embedding.word_embedding.weight"].float(), dim=-1)
     candidates = [w for w in dict.fromkeys(read_lines(args.cand_vocab_path, "candidates")) if w in vocab]
     cand_ids = torch.tensor([vocab.get(w) for w in candidates])
     for word in read_lines(args.target_words_path, "target words"):

@@ -325,3 +325,53 @@ def test_every_shipped_config_loads_with_no_unknown_key():
     for path in glob.glob(f"{ROOT}/models/*_config.json") + glob.glob(f"{ROOT}/../shared/spec/*/*_config.json"):
         config = load_config(path)
         assert set(config) <= known, (path, set(config) - known)
+
+
+def test_scripts_read_their_files(tmp_path, capsys):
+    """The scripts that read a model file themselves: check_model, extract_embedding, dynamic_vocab_adapter (which
+    keeps the file's layout) and the BERT converter to HuggingFace (which reads either)."""
+    path = config_file(tmp_path, "bert")
+    model = build(path)
+    theirs = their_file(model, FAMILIES["bert"])
+    torch.save(theirs, tmp_path / "theirs.bin")
+    torch.save(model.state_dict(), tmp_path / "ours.bin")
+    load_script("scripts/check_model.py").main(["--load_model_path", str(tmp_path / "theirs.bin"),
+                                                "--config_path", path])
+    out = capsys.readouterr().out
+    assert "tencentpretrain layout" in out and "exactly" in out
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("".join(f"{w}\n" for w in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] +
+                             [f"w{i}" for i in range(5, VOCAB_SIZE)]))
+    load_script("scripts/extract_embedding.py").main([
+        "--pretrained_model_path", str(tmp_path / "theirs.bin"), "--vocab_path", str(vocab),
+        "--output_word_embedding_path", str(tmp_path / "emb.txt")])
+    assert (tmp_path / "emb.txt").read_text().splitlines()[0] == f"{VOCAB_SIZE} 32"
+    bigger = tmp_path / "bigger.txt"
+    bigger.write_text(vocab.read_text() + "new\n")
+    load_script("scripts/dynamic_vocab_adapter.py").main([
+        "--old_model_path", str(tmp_path / "theirs.bin"), "--old_vocab_path", str(vocab), "--new_vocab_path",
+        str(bigger), "--new_model_path", str(tmp_path / "adapted.bin")])
+    adapted = torch.load(tmp_path / "adapted.bin")
+    assert set(adapted) == set(theirs)
+    for key in ("embedding.word.embedding.weight", "target.mlm.linear_2.weight", "target.mlm.linear_2.bias"):
+        assert adapted[key].shape[0] == VOCAB_SIZE + 1 and torch.equal(adapted[key][:VOCAB_SIZE], theirs[key])
+    to_hf = load_script("scripts/convert_bert_from_uer_to_huggingface.py").main
+    for name in ("theirs", "ours"):
+        to_hf(["--input_model_path", str(tmp_path / f"{name}.bin"), "--output_model_path",
+               str(tmp_path / f"{name}.safetensors")])
+    from safetensors.torch import load_file
+    a, b = load_file(str(tmp_path / "theirs.safetensors")), load_file(str(tmp_path / "ours.safetensors"))
+    assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_rotary_file_of_theirs_needs_its_config_where_the_model_is_unknown(tmp_path):
+    from uer.model_loader import read_in_uer_layout
+    path = config_file(tmp_path, "llama")
+    model = build(path)
+    torch.save(their_file(model, FAMILIES["llama"]), tmp_path / "theirs.bin")
+    with pytest.raises(UserInputError, match="theirs.bin is in TencentPretrain's layout.*give --config_path"):
+        read_in_uer_layout(str(tmp_path / "theirs.bin"))
+    from uer.opts import load_config
+    state = read_in_uer_layout(str(tmp_path / "theirs.bin"), load_config(path))
+    own = model.state_dict()
+    assert sorted(state) == sorted(own) and all(torch.equal(state[k], own[k]) for k in own)

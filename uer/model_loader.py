@@ -25,6 +25,36 @@ def read_state_dict(path, mmap=False):
     return state
 
 
+def read_in_uer_layout(path, config=None, mmap=False, log=None):
+    """A model file's state in this project's names, whichever layout it was written in (a one-line note when it
+    was mapped). config (a dict or an args namespace): the target (ALBERT's sentence head is sop) and whether the
+    layers rotate (their query/key rows are reordered); a TencentPretrain-layout file that may come from a rotary
+    model needs it."""
+    from uer.utils.interop.layout import layout_of, may_rotate, rotary_heads_of, to_uer
+    state = read_state_dict(path, mmap)
+    if layout_of(state) == "uer":
+        return state
+    if config is None and may_rotate(state):
+        raise UserInputError(f"{path} is in TencentPretrain's layout, of a model without position tables (LLaMA's "
+                             "rotary layers, BLOOM's ALiBi): give --config_path, its config, to read it right")
+    target = (config if isinstance(config, dict) else vars(config)).get("target") if config is not None else None
+    state, done = to_uer(state, "sop" if target == "albert" else "nsp",
+                         rotary_heads_of(config) if config is not None else None)
+    print(f"note: {path}: TencentPretrain / UER-py 2023+ layout: {'; '.join(done)}", file=log or sys.stderr)
+    return state
+
+
+def words_only(path):
+    """A model file's state with its word embedding under this project's name, in either layout (for the scripts
+    that read only that table)."""
+    from uer.utils.interop.layout import RENAMES
+    state = read_state_dict(path)
+    old, new = RENAMES[0]
+    if old + "weight" in state and new + "weight" not in state:
+        state[new + "weight"] = state[old + "weight"]
+    return state
+
+
 def _brief(keys, limit=12):
     keys = sorted(keys)
     more = f" ... and {len(keys) - limit} more" if len(keys) > limit else ""

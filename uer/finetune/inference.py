@@ -26,7 +26,7 @@ def load_fine_tuned(model, args, path=None):
     path = path or args.load_model_path
     if not args.lora_base_model_path:
         return load_model(model, path)
-    state, _ = merged_files(args.lora_base_model_path, path, args.lora_alpha)
+    state, _ = merged_files(args.lora_base_model_path, path, args.lora_alpha, args)
     return load_model(model, f"{args.lora_base_model_path} + {path}", state=state)
 
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from uer.layers.dropout import dropout
 from uer.layers.multi_headed_attn import MultiHeadedAttention
 from uer.layers.position_ffn import PositionwiseFeedForward, GatedFeedForward
-from uer.model_loader import read_state_dict
+from uer.model_loader import read_in_uer_layout, read_state_dict
 from uer.utils.errors import UserInputError
 
 
@@ -101,10 +101,11 @@ def merged(base, adapters, alpha):
     return out
 
 
-def merged_files(base_path, lora_path, alpha):
-    """(merged() of the base model file and a --use_lora run's file, the number of adapted layers)."""
+def merged_files(base_path, lora_path, alpha, config=None):
+    """(merged() of the base model file, in either layout, and a --use_lora run's file, the number of adapted
+    layers); config: the base's (read_in_uer_layout)."""
     adapters = read_state_dict(lora_path)
     pairs = sum(k.endswith(".lora_a") for k in adapters)
     if not pairs:
         raise UserInputError(f"{lora_path}: no LoRA adapters (keys ending in .lora_a)")
-    return merged(read_state_dict(base_path), adapters, alpha), pairs
+    return merged(read_in_uer_layout(base_path, config), adapters, alpha), pairs

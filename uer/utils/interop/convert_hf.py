@@ -204,6 +204,16 @@ def config_beside(path, given):
     return given or os.path.join(os.path.dirname(weights_file(path)), "config.json")
 
 
+def unshared(state):
+    """safetensors refuses tensors that share memory (a tied bias written under both of HF's names): copies."""
+    seen, out = set(), {}
+    for name, tensor in state.items():
+        pointer = tensor.untyped_storage().data_ptr()
+        out[name] = tensor.clone() if pointer in seen else tensor.contiguous()
+        seen.add(pointer)
+    return out
+
+
 def write_hf_weights(state, path):
     """Write atomically as safetensors (path ending in .safetensors) or as a torch .bin."""
     from uer.model_saver import atomic_torch_save
@@ -211,6 +221,6 @@ def write_hf_weights(state, path):
     if path.endswith(".safetensors"):
         from safetensors.torch import save
         with atomic_open(path) as f:
-            f.write(save(state, metadata={"format": "pt"}))
+            f.write(save(unshared(state), metadata={"format": "pt"}))
     else:
         atomic_torch_save(state, path)

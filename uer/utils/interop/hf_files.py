@@ -112,13 +112,14 @@ def uer_to_hf_folder(args, config_to_hf, state_to_hf):
     """What a UER -> HF script does: map the UER model (--input_model_path), convert its config (--config_path),
     write model.safetensors (--output_model_path) and config.json beside it. config_to_hf(config, vocab_size);
     state_to_hf(state, hf_config) -> (HF name, tensor) pairs."""
-    from uer.model_loader import read_state_dict
+    from uer.model_loader import read_in_uer_layout
     from uer.opts import load_config
     from uer.utils.interop.convert_hf import write_json
     if not args.output_model_path.endswith(".safetensors"):
         raise UserInputError(f"--output_model_path {args.output_model_path}: expected a .safetensors file")
-    state = read_state_dict(args.input_model_path, mmap=True)
-    config = config_to_hf(load_config(args.config_path), state["embedding.word_embedding.weight"].shape[0])
+    uer_config = load_config(args.config_path)
+    state = read_in_uer_layout(args.input_model_path, uer_config, mmap=True)
+    config = config_to_hf(uer_config, state["embedding.word_embedding.weight"].shape[0])
     write_safetensors(state_to_hf(state, config), args.output_model_path)
     print(f"wrote {args.output_model_path}")
     write_json(config, os.path.join(os.path.dirname(os.path.abspath(args.output_model_path)), "config.json"))

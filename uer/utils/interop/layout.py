@@ -121,3 +121,26 @@ def reorder_rows(w, heads, to_halves):
     if to_halves:
         return w.reshape(heads, size // 2, 2, *rest).transpose(1, 2).reshape(rows, *rest).contiguous()
     return w.reshape(heads, 2, size // 2, *rest).transpose(1, 2).reshape(rows, *rest).contiguous()
+
+
+def may_rotate(state):
+    """Whether a TencentPretrain-layout state could come from a model with rotary layers: self-attention and
+    neither a position table nor T5's relative one (only its config can tell LLaMA's from BLOOM's)."""
+    return any(ROTATED.match(k) for k in state) and not any(
+        k.startswith(("embedding.pos.", "encoder.relative_pos_emb.")) or LAYER_RELATIVE.match(k) for k in state)
+
+
+def rotary_heads_of(config):
+    """(heads, key/value heads) of a config (a dict or an args namespace) with rotary layers, else None."""
+    config = config if isinstance(config, dict) else vars(config)
+    if not config.get("rotary_position_embedding"):
+        return None
+    return config["heads_num"], config.get("local_kv_heads_num") or config["heads_num"]
+
+
+def successor_names(key):
+    """The names this project's key may have in TencentPretrain's layout (an output layer's depends on the
+    target), or (key,) where the layouts agree."""
+    names = [old + key[len(new.format(sp=task)):] for old, new in RENAMES for task in SENTENCE_TASKS
+             if key.startswith(new.format(sp=task))]
+    return tuple(dict.fromkeys(names)) or (key,)
