@@ -7,7 +7,12 @@ blank line between reviews), corpora/book_review_cls.txt (label<TAB>review) and 
 datasets/book_review/{train,dev,test,test_nolabel}.tsv (header "label<TAB>text_a"; other reviews) and the NER
 sample datasets/ner_sample/ (header "text_a<TAB>label", BIO tags, label2id.json) and the reading-comprehension
 sample datasets/cmrc_sample/ (SQuAD-style JSON), a DBQA sample datasets/dbqa_sample/ (qid, label, text_a,
-text_b) and a multiple-choice sample datasets/c3_sample/ (C3 JSON). The reviews are synthetic,
+text_b) and a multiple-choice sample datasets/c3_sample/ (C3 JSON), and for the later task scripts
+datasets/book_review/few.tsv (64 labelled reviews: prompt classification with few labels),
+datasets/review_score/ (regression: label = 5 x the share of positive sentences), datasets/review_aspects/
+(multi-label: the ids of the aspects a review speaks of, comma-separated) and datasets/review_pairs/ (SimCSE:
+train.tsv sentences, dev/test.tsv pairs scored 1 when both praise or both criticise, else 0; siamese.tsv the
+same pairs with integer labels). The reviews are synthetic,
 built from phrase templates, so that a tiny model can learn their regularities in a few hundred steps.
 """
 import os
@@ -60,6 +65,11 @@ def main(n=3000, seed=2020):
     write_reading_sample(os.path.join(os.path.dirname(here), "datasets", "cmrc_sample"), seed + 3)
     write_dbqa_sample(os.path.join(os.path.dirname(here), "datasets", "dbqa_sample"), seed + 4)
     write_c3_sample(os.path.join(os.path.dirname(here), "datasets", "c3_sample"), seed + 5)
+    datasets = os.path.join(os.path.dirname(here), "datasets")
+    write_few_sample(os.path.join(datasets, "book_review"), seed + 6)
+    write_score_sample(os.path.join(datasets, "review_score"), seed + 7)
+    write_aspects_sample(os.path.join(datasets, "review_aspects"), seed + 8)
+    write_pairs_sample(os.path.join(datasets, "review_pairs"), seed + 9)
 
 
 PERSONS = ["王明", "李华", "张文", "马克", "黄金", "高山"]
@@ -190,6 +200,64 @@ def write_c3_sample(directory, seed, sizes=(("train", 300), ("dev", 60), ("test"
             items.append([sentences, questions, f"{name}-{k}"])
         with open(os.path.join(directory, f"{name}.json"), "w", encoding="utf-8") as f:
             json.dump(items, f, ensure_ascii=False, indent=1)
+
+
+def write_few_sample(directory, seed, n=64):
+    rng = random.Random(seed)
+    with open(os.path.join(directory, "few.tsv"), "w", encoding="utf-8") as f:
+        f.write("label\ttext_a\n")
+        for _ in range(n):
+            label, sentences = review(rng)
+            f.write(f"{label}\t{''.join(sentences)}\n")
+
+
+def write_score_sample(directory, seed, sizes=(("train", 800), ("dev", 200), ("test", 200))):
+    """Regression: mixed reviews, the label 5 x the share of their sentences that praise."""
+    rng = random.Random(seed)
+
+    def row():
+        goods = [rng.random() < 0.5 for _ in range(rng.randint(1, 4))]
+        text = "".join(sentence(rng, good) for good in goods)
+        return {"label": f"{5 * sum(goods) / len(goods):.2f}", "text_a": text}
+    write_splits(directory, row, sizes, ["label", "text_a"])
+
+
+ASPECTS = ["作者的文笔", "译者的翻译", "书里的插图", "人物的塑造"]  # label ids 0..3
+
+
+def write_aspects_sample(directory, seed, sizes=(("train", 800), ("dev", 200), ("test", 200))):
+    """Multi-label: 1 to 3 sentences, each about an aspect or another subject; the label the aspects' ids."""
+    rng = random.Random(seed)
+    others = [s for s in SUBJECTS if s not in ASPECTS]
+
+    def row():
+        subjects = [rng.choice(ASPECTS if rng.random() < 0.6 else others) for _ in range(rng.randint(1, 3))]
+        good = rng.random() < 0.5
+        text = "".join(f"{rng.choice(OPENERS)}，{s}{rng.choice(POSITIVE if good else NEGATIVE)}。" for s in subjects)
+        ids = sorted({ASPECTS.index(s) for s in subjects if s in ASPECTS})
+        return {"label": ",".join(map(str, ids)), "text_a": text}
+    write_splits(directory, row, sizes, ["label", "text_a"])
+
+
+def write_pairs_sample(directory, seed, sentences=1000, pairs=(("dev", 200), ("test", 200))):
+    """SimCSE: sentences to train on; pairs of sentences, similar (1) when both praise or both criticise."""
+    rng = random.Random(seed)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "train.tsv"), "w", encoding="utf-8") as f:
+        f.write("text_a\n")
+        f.writelines(sentence(rng, rng.random() < 0.5) + "\n" for _ in range(sentences))
+    for name, n in pairs:
+        rows = []
+        for _ in range(n):
+            a, b = rng.random() < 0.5, rng.random() < 0.5
+            rows.append((int(a == b), sentence(rng, a), sentence(rng, b)))
+        with open(os.path.join(directory, f"{name}.tsv"), "w", encoding="utf-8") as f:
+            f.write("text_a\ttext_b\tlabel\n")
+            f.writelines(f"{x}\t{y}\t{label}.0\n" for label, x, y in rows)
+        if name == "test":
+            with open(os.path.join(directory, "siamese.tsv"), "w", encoding="utf-8") as f:
+                f.write("label\ttext_a\ttext_b\n")
+                f.writelines(f"{label}\t{x}\t{y}\n" for label, x, y in rows)
 
 
 if __name__ == "__main__":

@@ -205,3 +205,45 @@ def test_the_project_speaks_of_itself_only():
     found = [f"{os.path.relpath(p, ROOT)}: {m.group(0)}" for p in files if not p.endswith("test_docs.py")
              for m in HISTORY.finditer(read(p))]
     assert not found, found
+
+
+SAMPLE_TASKS = ("datasets/review_", "datasets/book_review/few.tsv", "--prompt_id")
+
+
+def test_the_later_task_examples_run_as_written(tmp_path):
+    """The fine-tuning examples on the shipped samples of the later task scripts (regression, multi-label, two
+    towers, SimCSE, prompts) run as the page prints them (for one epoch), from a folder laid out as the repository (datasets/,
+    models/), with a BERT-tiny of the Quickstart's shape standing for models/book_review_model.bin."""
+    import shutil
+    import subprocess
+    import sys
+    from conftest import TINY, model_args  # noqa: F401 -- conftest puts the repository on the path
+    from uer.model_builder import build_model
+    from uer.model_saver import save_model
+    from uer.opts import load_config
+    from uer.utils.vocab import Vocab
+    shutil.copytree(os.path.join(ROOT, "datasets"), tmp_path / "datasets")
+    (tmp_path / "models").mkdir()
+    for name in os.listdir(os.path.join(ROOT, "models")):
+        if not name.endswith(".bin"):
+            os.symlink(os.path.join(ROOT, "models", name), tmp_path / "models" / name)
+    config_path = os.path.join(ROOT, "models", "bert_tiny_config.json")
+    vocab = Vocab.load(os.path.join(ROOT, "models", "reviews_vocab.txt"))
+    save_model(build_model(model_args(load_config(config_path), config_path=config_path), len(vocab)),
+               str(tmp_path / "models" / "book_review_model.bin"))
+    ran = []
+    for block in CODE_BLOCK.findall(read(os.path.join(ROOT, "docs", "finetuning.md"))):
+        for name, argv in commands(block):
+            line = " ".join(argv)
+            if not any(marker in line for marker in SAMPLE_TASKS):
+                continue
+            quick = [] if name.endswith("_infer.py") else ["--epochs_num", "1"]  # as written, one epoch
+            proc = subprocess.run([sys.executable, scripts()[name], *argv, *quick], cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, f"{name} {line}\n{proc.stderr[-2000:]}"
+            ran.append(name)
+    assert sorted(set(ran)) == sorted(["run_regression.py", "run_regression_infer.py",
+                                       "run_classifier_multi_label.py", "run_classifier_multi_label_infer.py",
+                                       "run_classifier_siamese.py", "run_simcse.py", "run_simcse_infer.py",
+                                       "run_classifier_prompt.py"])
+    assert (tmp_path / "datasets" / "review_aspects" / "prediction.tsv").read_text().splitlines()[0] == "label\tprob"
