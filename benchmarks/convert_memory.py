@@ -24,6 +24,8 @@ from uer.utils.interop.hf_files import write_safetensors  # noqa: E402
 
 SHAPE = {"hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32,
          "num_key_value_heads": 4, "vocab_size": 32000}
+SMOKE_SHAPE = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "vocab_size": 100}
 
 
 def layer_tensors(i, h, inter, kv_rows):
@@ -68,9 +70,10 @@ def main():
     parser.add_argument("--work_dir", default=None)
     parser.add_argument("--layers", type=int, default=22, help="Layers of the random model (TinyLlama: 22).")
     parser.add_argument("--keep", action="store_true", help="Keep the files.")
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     work = args.work_dir or tempfile.mkdtemp(prefix="convert_memory_")
-    shape = dict(SHAPE, num_hidden_layers=args.layers)
+    shape = dict(SMOKE_SHAPE if args.smoke else SHAPE, num_hidden_layers=2 if args.smoke else args.layers)
     size = write_random_model(os.path.join(work, "hf"), shape) / 2 ** 20
     params = size * 2 ** 20 / 2
     print(f"random LLaMA-style model: {params / 1e9:.2f}B parameters, bf16, {size:.0f} MB in "

@@ -46,24 +46,29 @@ def main():
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--tasks", default="douban,msra,cmrc")
     parser.add_argument("--out_dir", default=None, help="Where models and logs go (default: a temporary folder).")
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     out = args.out_dir or tempfile.mkdtemp(prefix="uer_finetune_")
     table = tasks(args.data_dir, out)
     print("| task | result (best dev model) | wall time |\n|---|---|---|")
+    failed = False
     for name in args.tasks.split(","):
         title, script, argv, pattern = table[name]
         start = time.perf_counter()
+        smoke = ["--epochs_num", "1", "--seq_length", "64"] if args.smoke else []
         proc = subprocess.run([sys.executable, script, *argv, "--output_model_path", f"{out}/{name}.bin",
-                               "--report_steps", "200"], cwd=ROOT, capture_output=True, text=True)
+                               "--report_steps", "200", *smoke], cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         with open(f"{out}/{name}.log", "w", encoding="utf-8") as f:
             f.write(proc.stdout + proc.stderr)
         if proc.returncode:
             print(f"| {title} | failed, see {out}/{name}.log | |")
+            failed = True
             continue
         found = re.findall(pattern, proc.stdout)
         print(f"| {title} | {found[-1] if found else '?'} | {seconds / 60:.1f} min |", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

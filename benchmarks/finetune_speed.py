@@ -90,7 +90,10 @@ def main():
     parser.add_argument("--models", default="lstm,tiny")
     parser.add_argument("--steps", type=int, default=20, help="Timed training steps per row.")
     parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
+    if args.smoke:
+        args.steps, args.dev_examples = 2, 16
     keep_freed_memory()  # as the fine-tuning scripts do on CPU
     douban = os.path.join(args.data_dir, "datasets", "douban_book_review")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
@@ -108,7 +111,7 @@ def main():
     timed_mean = np.mean([train.length[b].max() for b in batches[1:]])
     for name in args.models.split(","):
         label, flags = MODELS[name]
-        for fp16 in (False, True):
+        for fp16 in (False,) if args.smoke else (False, True):
             if fp16 and not cpu_has_fast_bf16():
                 print(f"| {label} | --fp16 | n/a (no native bf16 on this CPU) | | | | | | | |")
                 continue

@@ -118,13 +118,15 @@ def main():
     parser.add_argument("--processes_num", type=int, default=2)
     parser.add_argument("--segmenters_only", action="store_true", help="Only the segmenter table.")
     parser.add_argument("--scale", action="store_true", help="Only the 20 MB against 200 MB table.")
+    parser.add_argument("--smoke", action="store_true", help="The corpora once instead of x10 and x100: checks that "
+                        "the script runs (the test suite runs it).")
     args = parser.parse_args()
     vocab = args.vocab_path or os.path.join(args.data_dir, "models", "google_zh_vocab.txt")
     corpora = os.path.join(args.data_dir, "corpora")
     with tempfile.TemporaryDirectory() as tmp:
-        big = clue_x10(corpora, tmp)
+        big = clue_x10(corpora, tmp, 1 if args.smoke else 10)
         if args.scale:
-            return scale_table(args, vocab, big, clue_x10(corpora, tmp, 100), tmp)
+            return scale_table(args, vocab, big, clue_x10(corpora, tmp, 2 if args.smoke else 100), tmp)
         if not args.segmenters_only:
             preprocess_table(args, vocab, corpora, big, tmp)
         segmenter_table(big)

@@ -44,6 +44,10 @@ RECIPES = {  # flag defaults of a named recipe
     "gpu": {"layers_num": 4, "hidden_size": 512, "heads_num": 8, "lstm_hidden_size": 512, "bert_steps": 20000,
             "lstm_steps": 20000, "pretrain_batch_size": 64, "epochs": "20,8,3",
             "pretrain_extra": "--bias_correction --warmup 0.05 --dropout 0 --gpu_ranks 0"},
+    # --smoke: the whole pipeline at tiny sizes, a few steps (the test suite runs it)
+    "smoke": {"layers_num": 1, "hidden_size": 32, "heads_num": 2, "lstm_hidden_size": 32, "bert_steps": 2,
+              "lstm_steps": 2, "pretrain_batch_size": 4, "pretrain_seq_length": 32, "seq_length": 32,
+              "seeds": "1", "train_sizes": "32", "epochs": "1", "dev_examples": 32},
 }
 
 
@@ -53,6 +57,8 @@ def build_parser():
     p.add_argument("--tasks", default="douban")
     p.add_argument("--models", default="bert,lstm")
     p.add_argument("--recipe", choices=sorted(RECIPES), default="cpu", help="A set of defaults for the flags below.")
+    p.add_argument("--smoke", action="store_true", help="--recipe smoke: tiny sizes and a few steps, to check that "
+                   "the script runs (the test suite runs it).")
     p.add_argument("--work_dir", default=None, help="Where corpora, models and logs go (default: a temp folder).")
     p.add_argument("--seeds", default="1,2", help="Fine-tuning seeds; each runs from scratch and pre-trained.")
     p.add_argument("--train_sizes", default="500,2000,20000", help="Numbers of labelled training examples.")
@@ -96,7 +102,7 @@ def build_parser():
 def parse_args(argv=None):
     parser = build_parser()
     args, _ = parser.parse_known_args(argv)
-    parser.set_defaults(**RECIPES[args.recipe])
+    parser.set_defaults(**RECIPES["smoke" if args.smoke else args.recipe])
     return parser.parse_args(argv)
 
 

@@ -70,7 +70,7 @@ def uer_py_rate(model, vocab, tokenizer, pairs, candidates, args):
     return rows / elapsed, elapsed
 
 
-def script_rate(work, args, pairs):
+def script_rate(work, args, pairs, candidates):
     sent_path = os.path.join(work, "sentences.txt")
     with open(sent_path, "w", encoding="utf-8") as f:
         f.writelines(f"{s}\t{w}\n" for s, w in pairs)
@@ -81,7 +81,10 @@ def script_rate(work, args, pairs):
                            "--sent_path", sent_path, "--batch_size", str(args.batch_size), "--seq_length",
                            str(args.seq_length)], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    value, prefix = re.findall(r"100% .*?([0-9.]+)([kM]?)seq/s\]", proc.stderr)[-1]
+    found = re.findall(r"100% .*?([0-9.]+)([kM]?)seq/s\]", proc.stderr)
+    if not found:  # done within the progress bar's quiet first second (--smoke): the wall time, loading included
+        return len(pairs) * (candidates + 1) / wall, wall
+    value, prefix = found[-1]
     return float(value) * SI[prefix], wall
 
 
@@ -93,7 +96,11 @@ def main():
     parser.add_argument("--sentences", type=int, default=2)
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--seq_length", type=int, default=32)
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     opts = parser.parse_args()
+    if opts.smoke:
+        opts.config_path = os.path.join(ROOT, "models", "bert_tiny_config.json")
+        opts.candidates, opts.sentences, opts.batch_size, opts.seq_length = 16, 1, 8, 16
     vocab_path = os.path.join(opts.data_dir, "models", "google_zh_vocab.txt")
     args = model_args(vocab_path, opts.config_path, opts.batch_size, opts.seq_length)
     vocab, tokenizer = load_vocab_and_tokenizer(args)
@@ -107,7 +114,7 @@ def main():
         save_model(model, os.path.join(work, "model.bin"))
         with open(os.path.join(work, "cand.txt"), "w", encoding="utf-8") as f:
             f.writelines(w + "\n" for w in candidates)
-        ours, wall = script_rate(work, args, pairs)
+        ours, wall = script_rate(work, args, pairs, len(candidates))
     theirs, seconds = uer_py_rate(model, vocab, tokenizer, pairs, candidates, args)
     tokens = [len(tokenizer.encode(s)) + 2 for s, _ in pairs]
     print(f"{os.path.basename(opts.config_path)}, {len(candidates)} candidates, {len(pairs)} sentences of "
