@@ -153,6 +153,17 @@ def test_a_stack_embedding_other_than_the_shared_one_is_refused(tmp_path):
         convert(tmp_path / "hf", tmp_path)
 
 
+def test_generation_settings_the_scripts_do_not_apply_are_named(tmp_path, capsys):
+    import json
+    hf_model(tmp_path / "hf", "bart")
+    (tmp_path / "hf" / "generation_config.json").write_text(json.dumps(
+        {"forced_eos_token_id": 2, "forced_bos_token_id": 0, "no_repeat_ngram_size": 3, "num_beams": 4}))
+    convert(tmp_path / "hf", tmp_path)
+    out = capsys.readouterr().out
+    assert "sets forced_eos_token_id 2, forced_bos_token_id 0, no_repeat_ngram_size 3: generate_seq2seq.py does " \
+           "not apply them" in out
+
+
 EOS_BIAS = 6.0  # BART's </s> bias: some hypotheses end after 0 to 2 tokens, others run to the limit
 
 

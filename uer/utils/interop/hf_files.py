@@ -101,7 +101,7 @@ def note_generation_settings(folder):
         return
     from uer.utils.readers import read_json_object
     given = {k: v for k, v in read_json_object(path, "generation config").items()
-             if k in GENERATION_SETTINGS and v not in (None, 0)}
+             if k in GENERATION_SETTINGS and v is not None and not (k == "no_repeat_ngram_size" and v == 0)}
     if given:
         print(f"note: {path} sets {', '.join(f'{k} {v}' for k, v in given.items())}: generate_seq2seq.py does not "
               "apply them, so where transformers' generate would (e.g. forcing the end token when --max_new_tokens "
