@@ -20,10 +20,14 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
     from uer.utils.errors import UserInputError
+    from uer.utils.interop.layout import layout_of
     from uer.utils.monitor.progress import progress
     states = [read_state_dict(p) for p in progress(args.model_list_path, desc="reading", unit="model")]
     first = states[0]
     for path, state in zip(args.model_list_path[1:], states[1:]):
+        if layout_of(state) != layout_of(first):
+            raise UserInputError(f"{path} is in the {layout_of(state)} key layout, {args.model_list_path[0]} in the "
+                                 f"{layout_of(first)} one: write them in one with scripts/convert_model_layout.py")
         if state.keys() != first.keys() or any(state[k].shape != first[k].shape for k in first):
             raise UserInputError(f"{path} does not have the keys and shapes of {args.model_list_path[0]}")
     average = {k: (sum(s[k].double() for s in states) / len(states)).to(first[k].dtype) if first[k].is_floating_point()

@@ -108,6 +108,16 @@ def test_average_model_is_the_mean(tmp_path):
         assert torch.allclose(avg[key], (a[key] + b[key]) / 2, atol=1e-7), key
 
 
+def test_average_model_refuses_two_layouts(tmp_path):
+    a = tiny_checkpoint(tmp_path / "a.bin", 0)
+    torch.save({k.replace("embedding.word_embedding.", "embedding.word.embedding."): v for k, v in a.items()},
+               tmp_path / "b.bin")
+    proc = run_script("scripts/average_model.py", "--model_list_path", str(tmp_path / "a.bin"), str(tmp_path / "b.bin"),
+                      "--output_model_path", str(tmp_path / "avg.bin"), check=False)
+    assert proc.returncode == 2 and "b.bin is in the tencentpretrain key layout" in proc.stderr
+    assert "convert_model_layout.py" in proc.stderr and not (tmp_path / "avg.bin").exists()
+
+
 def test_check_model_lists_keys_and_fit(tmp_path):
     tiny_checkpoint(tmp_path / "a.bin", 0)
     config = tmp_path / "c.json"
