@@ -16,6 +16,7 @@ def main(argv=None):
     from uer.utils.errors import UserInputError
     from uer.utils.interop.convert_hf import read_hf_weights, config_beside, write_json, uer_config_path
     from uer.utils.interop.convert_gpt2 import gpt2_to_uer, gpt2_config_to_uer
+    from uer.utils.interop.hf_files import tie_from_tensors
     from uer.utils.readers import read_json_object
     state = gpt2_to_uer(read_hf_weights(args.input_model_path), args.layers_num)
     hf_config = config_beside(args.input_model_path, args.hf_config_path)
@@ -23,6 +24,7 @@ def main(argv=None):
         raise UserInputError(f"{hf_config}: GPT-2 config.json not found (give it with --hf_config_path); the UER "
                              "config made from it is what makes the converted model compute GPT-2")
     config = gpt2_config_to_uer(read_json_object(hf_config, "HuggingFace GPT-2 config"))
+    tie_from_tensors(config, state, hf_config)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
     write_json(config, uer_config_path(args.output_config_path, args.output_model_path))

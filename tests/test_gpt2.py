@@ -56,6 +56,27 @@ def test_converted_gpt2_gives_transformers_logits(hf_gpt2):
     assert (ours - theirs).abs().max() <= 1e-5, (ours - theirs).abs().max()
 
 
+def test_a_gpt2_file_whose_lm_head_differs_converts_untied(hf_gpt2, tmp_path):
+    """The flag alone does not decide tying: an lm_head other than the embedding keeps its own table."""
+    from safetensors.torch import load_file, save_file
+    hf, out = hf_gpt2
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text((out / "hf" / "config.json").read_text())
+    state = load_file(str(out / "hf" / "model.safetensors"))
+    head = state["transformer.wte.weight"] + torch.randn_like(state["transformer.wte.weight"])
+    save_file(dict(state, **{"lm_head.weight": head}), str(folder / "model.safetensors"))
+    proc = run_script("scripts/convert_gpt2_from_huggingface_to_uer.py", "--input_model_path", str(folder),
+                      "--output_model_path", str(tmp_path / "gpt2_uer.bin"))
+    assert "converted with an output layer of its own" in proc.stdout
+    model = uer_model(tmp_path)
+    assert model.target.output_layer.weight is not model.embedding.word_embedding.weight
+    src = torch.randint(1, 676, (2, 10))
+    with torch.no_grad():
+        hidden = model.encode(src, torch.ones_like(src))
+        assert torch.allclose(model.target.word_logits(hidden), hidden @ head.T, atol=1e-5)
+
+
 def test_gpt2_round_trip_is_bit_identical(hf_gpt2, tmp_path):
     _, out = hf_gpt2
     run_script("scripts/convert_gpt2_from_huggingface_to_uer.py", "--input_model_path", str(out / "hf"),
