@@ -91,8 +91,20 @@ def test_sharded_checkpoint_converts_and_round_trips_bit_identically(tmp_path):
     assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5
 
 
-def test_greedy_continuation_equals_transformers_generate(tmp_path):
-    hf = hf_model("llama", tmp_path / "hf")
+ROPE_SCALINGS = {
+    "linear": dict(rope_parameters={"rope_type": "linear", "factor": 4.0, "rope_theta": 10000.0}),
+    "dynamic": dict(rope_parameters={"rope_type": "dynamic", "factor": 2.0, "rope_theta": 10000.0},
+                    max_position_embeddings=32),
+    "llama3": dict(rope_parameters={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 16,
+                                    "rope_theta": 500000.0})}
+
+
+@pytest.mark.parametrize("scaling", [{}, ROPE_SCALINGS["dynamic"]], ids=["plain", "dynamic"])
+def test_greedy_continuation_equals_transformers_generate(tmp_path, scaling):
+    """Dynamic scaling: the prompt within the original 32 positions, the continuation past them (each step's
+    frequencies from its length, the cached keys as they were rotated)."""
+    hf = hf_model("llama", tmp_path / "hf", **scaling)
     ours = convert(tmp_path / "hf", tmp_path)
     prompt = [1, 17, 201, 45, 99]
     with torch.no_grad():
@@ -183,6 +195,40 @@ def test_tencentpretrain_checkpoint_loads_directly_with_its_config(tmp_path):
     with torch.no_grad():
         assert (logits(fresh, src) - hf(src).logits).abs().max() <= 1e-5
     assert (logits(fresh, src) - logits(ours, src)).abs().max() <= 1e-6
+
+
+@pytest.mark.parametrize("kind", sorted(ROPE_SCALINGS))
+def test_rope_scaling_gives_transformers_logits(tmp_path, kind):
+    """Each rope_type converted and computed as transformers does; dynamic on a sequence past the original
+    length (its base grows with the length), cached decoding equal to the whole pass."""
+    hf = hf_model("llama", tmp_path / "hf", **ROPE_SCALINGS[kind])
+    ours = convert(tmp_path / "hf", tmp_path)
+    assert json.loads((tmp_path / "uer.json").read_text())["rope_scaling"]["rope_type"] == kind
+    src = torch.randint(3, VOCAB_SIZE, (2, 48))
+    with torch.no_grad():
+        assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5
+    back = tmp_path / "back" / "model.safetensors"
+    load_script(TO_HF).main(["--input_model_path", str(tmp_path / "uer.bin"), "--config_path",
+                             str(tmp_path / "uer.json"), "--output_model_path", str(back)])
+    again = transformers.LlamaForCausalLM.from_pretrained(str(back.parent)).eval()
+    with torch.no_grad():
+        assert torch.equal(again(src).logits, hf(src).logits)
+
+
+def test_rope_scaling_of_transformers_4_configs_and_unsupported_types(tmp_path):
+    hf = hf_model("llama", tmp_path / "hf", **ROPE_SCALINGS["linear"])
+    config = json.loads((tmp_path / "hf" / "config.json").read_text())
+    config.pop("rope_parameters", None)
+    (tmp_path / "hf" / "config.json").write_text(json.dumps(dict(config, rope_theta=10000.0,
+                                                                 rope_scaling={"type": "linear", "factor": 4.0})))
+    ours = convert(tmp_path / "hf", tmp_path)
+    src = torch.randint(3, VOCAB_SIZE, (1, 40))
+    with torch.no_grad():
+        assert (logits(ours, src) - hf(src).logits).abs().max() <= 1e-5
+    (tmp_path / "hf" / "config.json").write_text(json.dumps(dict(config, rope_scaling={"rope_type": "yarn",
+                                                                                      "factor": 4.0})))
+    with pytest.raises(UserInputError, match="rope scaling 'yarn' is not supported; supported: linear, dynamic"):
+        convert(tmp_path / "hf", tmp_path)
 
 
 def test_unsupported_architecture_is_named(tmp_path):

@@ -84,7 +84,8 @@ def check_shape_keys(args):
 
 
 ATTENTION_KEYS = ("mask", "rotary_position_embedding", "alibi_position_embedding", "attention_head_size",
-                  "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale", "relative_position_embedding")
+                  "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale", "relative_position_embedding",
+                  "rope_scaling")
 LAYER_KEYS = ("remove_transformer_bias",)
 
 
@@ -123,6 +124,8 @@ def check_block_keys(args):
         raise UserInputError(f"{where}: {'rotary' if rotary else 'alibi'}_position_embedding with the learned "
                              f"position embedding of --embedding {args.embedding}; use the embedding word "
                              "(TencentPretrain: [\"word\"])")
+    if getattr(args, "rope_scaling", None) and not rotary:
+        raise UserInputError(f"{where}: rope_scaling stretches rotary positions: it needs rotary_position_embedding")
     if rotary and (head_size or args.hidden_size // args.heads_num) % 2:
         raise UserInputError(f"{where}: rotary_position_embedding needs an even head size")
     seq_length = getattr(args, "seq_length", None)

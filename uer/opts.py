@@ -24,7 +24,7 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   "layernorm": "normal", "feed_forward": "dense", "remove_transformer_bias": False,
                   "remove_attention_scale": False, "attention_head_size": None, "local_kv_heads_num": None,
                   "attention_qkv_bias": None, "rotary_position_embedding": False, "rope_theta": 10000.0,
-                  "alibi_position_embedding": False, "mask": None, "has_lmtarget_bias": None,
+                  "alibi_position_embedding": False, "mask": None, "has_lmtarget_bias": None, "rope_scaling": None,
                   # encoder-decoder models
                   "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
                   "relative_position_embedding": False, "relative_attention_buckets_num": 32,
@@ -476,6 +476,25 @@ def check_layer_norm_keys(config, path):
                              f"2026-11 meant, and Google/HF models), or true for UER-py's 2020 formula")
 
 
+def check_rope_scaling(scaling, path):
+    """"rope_scaling": null, or {"rope_type": one of ROPE_SCALINGS, and that type's positive numbers}."""
+    from uer.layers.position import ROPE_SCALING_KEYS
+    if scaling is None:
+        return
+    kind = scaling.get("rope_type") if isinstance(scaling, dict) else None
+    if kind not in ROPE_SCALING_KEYS:
+        raise UserInputError(f"{path}: rope_scaling {json.dumps(scaling)}: expected {{\"rope_type\": one of "
+                             f"{', '.join(ROPE_SCALING_KEYS)}, ...}}")
+    needed = ROPE_SCALING_KEYS[kind]
+    bad = [k for k in needed if isinstance(scaling.get(k), bool) or not isinstance(scaling.get(k), (int, float))
+           or scaling[k] <= 0]
+    unknown = sorted(set(scaling) - set(needed) - {"rope_type"})
+    if bad or unknown:
+        raise UserInputError(f"{path}: rope_scaling {kind} takes the positive numbers {', '.join(needed)}"
+                             + (f"; {', '.join(bad)} missing or not positive" if bad else "")
+                             + (f"; unknown {', '.join(unknown)}" if unknown else ""))
+
+
 def check_config_values(config, path):
     from uer.layers.position_ffn import ACTIVATIONS
     choices = dict(CONFIG_CHOICES, hidden_act=tuple(ACTIVATIONS), mlm_hidden_act=tuple(ACTIVATIONS))
@@ -490,6 +509,7 @@ def check_config_values(config, path):
             raise UserInputError(f"{path}: {key} {json.dumps(config[key])} is not supported; expected one of "
                                  f"{', '.join(allowed)}")
     check_layer_norm_keys(config, path)
+    check_rope_scaling(config.get("rope_scaling"), path)
     for key in BOOL_KEYS:
         if key in config and not isinstance(config[key], bool):
             raise UserInputError(f"{path}: {key} must be true or false, not {json.dumps(config[key])}")

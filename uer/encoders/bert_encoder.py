@@ -45,7 +45,8 @@ class BertEncoder(nn.Module):
         if pre_layer_norm(args):
             self.layer_norm = layer_norm_from_args(args, args.hidden_size)
         head_size = getattr(args, "attention_head_size", None) or args.hidden_size // args.heads_num
-        self.rotary = RotaryEmbedding(head_size, getattr(args, "rope_theta", 10000.0)) \
+        self.rotary = RotaryEmbedding(head_size, getattr(args, "rope_theta", 10000.0),
+                                      getattr(args, "rope_scaling", None)) \
             if getattr(args, "rotary_position_embedding", False) else None
         self.alibi = getattr(args, "alibi_position_embedding", False)
         if self.alibi:

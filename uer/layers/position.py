@@ -2,6 +2,7 @@
 
 - "rotary_position_embedding": RoPE (Su et al.; LLaMA). Queries and keys are rotated by position-dependent
   angles, pairing dimension i with i + head_size / 2 (HuggingFace's layout); "rope_theta" is the base (10000).
+  "rope_scaling" stretches the frequencies for longer contexts (ROPE_SCALINGS).
 - "alibi_position_embedding": ALiBi (Press et al.; BLOOM). Each head adds slope_h * (j - i) to the score of
   query i for key j; the slopes are BLOOM's geometric sequence.
 """
@@ -11,21 +12,73 @@ import torch
 import torch.nn as nn
 
 
+def rope_frequencies(head_size, base):
+    return 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.int64).float() / head_size))
+
+
+def linear_scaling(inv_freq, scaling, head_size, base, seq_length):
+    """Positions divided by "factor" (transformers' "linear")."""
+    return inv_freq / scaling["factor"]
+
+
+def dynamic_scaling(inv_freq, scaling, head_size, base, seq_length):
+    """Dynamic NTK (transformers' "dynamic"): past "original_max_position_embeddings" the base grows with the
+    sequence's length (start + length of the forward pass, as transformers counts it)."""
+    original = scaling["original_max_position_embeddings"]
+    if seq_length <= original:
+        return inv_freq
+    factor = scaling["factor"]
+    length = torch.tensor(seq_length)  # float32 arithmetic on a tensor, as transformers computes it
+    base = base * ((factor * length / original) - (factor - 1)) ** (head_size / (head_size - 2))
+    return 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.int64).float() / head_size))
+
+
+def llama3_scaling(inv_freq, scaling, head_size, base, seq_length):
+    """Llama 3.1's (transformers' "llama3"): wavelengths past original / low_freq_factor divided by "factor",
+    those below original / high_freq_factor kept, a smooth mix between."""
+    factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+    original = scaling["original_max_position_embeddings"]
+    wavelength = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelength > original / low, inv_freq / factor, inv_freq)
+    smooth = (original / wavelength - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = ~(wavelength < original / high) * ~(wavelength > original / low)
+    return torch.where(medium, smoothed, scaled)
+
+
+# "rope_scaling": {"rope_type": NAME, ...}: how the rotary frequencies are stretched for longer contexts (as
+# transformers' rope_type of the same name); each takes (inv_freq, the config's dict, head size, base, the
+# forward pass's sequence length). Adding one: a function and a line here (and its keys in ROPE_SCALING_KEYS).
+ROPE_SCALINGS = {"linear": linear_scaling, "dynamic": dynamic_scaling, "llama3": llama3_scaling}
+ROPE_SCALING_KEYS = {"linear": ("factor",), "dynamic": ("factor", "original_max_position_embeddings"),
+                     "llama3": ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")}
+
+
 class RotaryEmbedding(nn.Module):
     """cos and sin [length, head_size] of positions start .. start + length - 1, computed in fp32 as
-    HuggingFace's LlamaRotaryEmbedding computes them (no parameters: nothing in the checkpoint)."""
+    HuggingFace's LlamaRotaryEmbedding computes them (no parameters: nothing in the checkpoint); "rope_scaling"
+    one of ROPE_SCALINGS."""
 
-    def __init__(self, head_size, base=10000.0):
+    def __init__(self, head_size, base=10000.0, scaling=None):
         super().__init__()
         if head_size % 2:
             raise ValueError(f"rotary_position_embedding needs an even head size, not {head_size}")
-        inv_freq = 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.int64).float() / head_size))
+        self.head_size, self.base, self.scaling = head_size, base, scaling
+        self.stretch = ROPE_SCALINGS[scaling["rope_type"]] if scaling else None
+        inv_freq = rope_frequencies(head_size, base)
+        if self.stretch is not None and self.stretch is not dynamic_scaling:
+            inv_freq = self.stretch(inv_freq, scaling, head_size, base, None)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
+
+    def frequencies(self, seq_length, device):
+        if self.stretch is dynamic_scaling:
+            return dynamic_scaling(self.inv_freq, self.scaling, self.head_size, self.base, seq_length).to(device)
+        return self.inv_freq.to(device)
 
     def forward(self, start, length, device):
         positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
         with torch.autocast(device.type, enabled=False):
-            freqs = positions[:, None] * self.inv_freq.to(device)[None, :]
+            freqs = positions[:, None] * self.frequencies(start + length, device)[None, :]
             angles = torch.cat([freqs, freqs], -1)
             return angles.cos(), angles.sin()
 

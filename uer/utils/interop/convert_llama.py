@@ -65,6 +65,26 @@ def uer_to_hf(tensors, tied):
         yield uer_name_to_hf(name), tensor
 
 
+def rope_scaling_of(config, rope, max_length, source):
+    """Our "rope_scaling" of HF's rope_scaling (transformers 4) or rope_parameters (5), None for plain RoPE."""
+    from uer.layers.position import ROPE_SCALING_KEYS
+    given = dict(config.get("rope_scaling") or rope)
+    kind = given.pop("rope_type", None) or given.pop("type", None) or "default"
+    given.pop("type", None)
+    if kind == "default":
+        return None
+    if kind not in ROPE_SCALING_KEYS:
+        raise UserInputError(f"{source}: rope scaling {kind!r} is not supported; supported: "
+                             f"{', '.join(ROPE_SCALING_KEYS)}")
+    if kind == "dynamic":
+        given.setdefault("original_max_position_embeddings", max_length)
+    scaling = {"rope_type": kind, **{k: given[k] for k in ROPE_SCALING_KEYS[kind] if k in given}}
+    missing = [k for k in ROPE_SCALING_KEYS[kind] if k not in scaling]
+    if missing:
+        raise UserInputError(f"{source}: rope scaling {kind} without {', '.join(missing)}")
+    return scaling
+
+
 def hf_config_to_uer(config, source):
     arch = (config.get("architectures") or [None])[0]
     if arch not in ARCHITECTURES:
@@ -74,9 +94,6 @@ def hf_config_to_uer(config, source):
         if config.get(key):
             raise UserInputError(f"{source}: {key} true (biases on every projection) is not supported")
     rope = config.get("rope_parameters") or {}  # transformers 5; 4 wrote rope_theta and rope_scaling
-    if config.get("rope_scaling") or rope.get("rope_type", "default") != "default":
-        raise UserInputError(f"{source}: rope scaling {config.get('rope_scaling') or rope} is not supported "
-                             "(plain RoPE only)")
     if config.get("hidden_act", "silu") != "silu":
         raise UserInputError(f"{source}: hidden_act {config['hidden_act']!r}; LLaMA-style models use silu")
     from uer.utils.interop.hf_files import require
@@ -88,6 +105,9 @@ def hf_config_to_uer(config, source):
         print(f"note: {source}: sliding_window {window} < max_position_embeddings {max_length}: the converted model "
               f"takes at most {window} tokens (max_seq_length), where the window changes nothing")
         max_length = window
+    scaling = rope_scaling_of(config, rope, max_length, source)
+    if scaling and scaling["rope_type"] == "dynamic":  # the point of it: running past the original length
+        max_length = int(max_length * scaling["factor"])
     out = {"emb_size": width, "hidden_size": width, "feedforward_size": config["intermediate_size"],
            "heads_num": heads, "layers_num": config["num_hidden_layers"], "max_seq_length": max_length,
            "dropout": 0.0, "hidden_act": "silu", "embedding": "word", "remove_embedding_layernorm": True,
@@ -97,6 +117,8 @@ def hf_config_to_uer(config, source):
            "rope_theta": float(rope.get("rope_theta", config.get("rope_theta", 10000.0))), "target": "lm",
            "has_lmtarget_bias": False,
            "tie_weights": bool(config.get("tie_word_embeddings", False))}
+    if scaling:
+        out["rope_scaling"] = scaling
     kv = config.get("num_key_value_heads") or heads
     if heads % kv:
         raise UserInputError(f"{source}: num_key_value_heads {kv} does not divide num_attention_heads {heads}")
@@ -110,6 +132,19 @@ def hf_config_to_uer(config, source):
         out["attention_head_size"] = head_dim
     if arch == "Qwen2ForCausalLM":
         out["attention_qkv_bias"] = True
+    return out
+
+
+def hf_rope_scaling(config):
+    """HF's keys of our "rope_scaling" (dynamic: the original length is HF's max_position_embeddings)."""
+    scaling = config.get("rope_scaling")
+    if not scaling:
+        return {}
+    params = {k: v for k, v in scaling.items() if k != "original_max_position_embeddings" or
+              scaling["rope_type"] != "dynamic"}
+    out = {"rope_scaling": params, "rope_parameters": dict(params, rope_theta=config.get("rope_theta", 10000.0))}
+    if scaling["rope_type"] == "dynamic":
+        out["max_position_embeddings"] = scaling["original_max_position_embeddings"]
     return out
 
 
@@ -135,6 +170,7 @@ def uer_config_to_hf(config, vocab_size):
            "max_position_embeddings": config.get("max_seq_length", 2048), "hidden_act": "silu",
            "rms_norm_eps": config.get("layer_norm_eps", 1e-6), "rope_theta": config.get("rope_theta", 10000.0),
            "rope_parameters": {"rope_type": "default", "rope_theta": config.get("rope_theta", 10000.0)},
+           **hf_rope_scaling(config),
            "tie_word_embeddings": bool(config.get("tie_weights", False)), "attention_bias": False,
            "torch_dtype": "float32"}
     if qwen:
