@@ -70,7 +70,8 @@ def main():
     parser.add_argument("--work_dir", default=None)
     parser.add_argument("--layers", type=int, default=22, help="Layers of the random model (TinyLlama: 22).")
     parser.add_argument("--keep", action="store_true", help="Keep the files.")
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     work = args.work_dir or tempfile.mkdtemp(prefix="convert_memory_")
     shape = dict(SMOKE_SHAPE if args.smoke else SHAPE, num_hidden_layers=2 if args.smoke else args.layers)

@@ -40,7 +40,8 @@ def main():
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--epochs_num", type=int, default=2)
     parser.add_argument("--folds_num", type=int, default=5)
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     if args.smoke:
         args.epochs_num, args.folds_num = 1, 2

@@ -46,7 +46,8 @@ def main():
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--tasks", default="douban,msra,cmrc")
     parser.add_argument("--out_dir", default=None, help="Where models and logs go (default: a temporary folder).")
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     out = args.out_dir or tempfile.mkdtemp(prefix="uer_finetune_")
     table = tasks(args.data_dir, out)

@@ -90,7 +90,8 @@ def main():
     parser.add_argument("--models", default="lstm,tiny")
     parser.add_argument("--steps", type=int, default=20, help="Timed training steps per row.")
     parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     if args.smoke:
         args.steps, args.dev_examples = 2, 16

@@ -112,10 +112,12 @@ def main():
     parser.add_argument("--batch_size", type=int, default=2, help="Per process.")
     parser.add_argument("--seq_length", type=int, default=64)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     if args.smoke:
-        args.config, args.steps, args.seq_length = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json"), 2, 16
+        args.config = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json")
+        args.steps, args.seq_length = 2, 16
     print(f"{os.path.basename(args.config)}, {args.processes} processes x batch {args.batch_size} x "
           f"{args.seq_length}, {args.steps} steps, torch {torch.__version__}")
     rows = {mode: run(args, mode, 29600 + i) for i, mode in enumerate(("ddp", "fsdp"))}

@@ -123,14 +123,16 @@ def parser():
     p.add_argument("--seq_length", type=int, default=512)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--recompute", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    p.add_argument("--smoke", action="store_true",
+                   help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     return p
 
 
 def main():
     args = parser().parse_args()
     if args.smoke:
-        args.config, args.batch_size, args.seq_length = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json"), 2, 16
+        args.config = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json")
+        args.batch_size, args.seq_length = 2, 16
     print(f"{os.path.basename(args.config)}, batch {args.batch_size} x {args.seq_length}, {args.device}, torch "
           f"{torch.__version__}, threads {torch.get_num_threads()}")
     rows = {mode: measure(args, mode) for mode in (False, True)}

@@ -70,7 +70,8 @@ CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert
 def seq2seq_config(name, smoke=False):
     from uer.utils.interop.convert_seq2seq import hf_config_to_uer
     sizes = dict(SEQ2SEQ[name], **SMOKE_SEQ2SEQ[name]) if smoke else SEQ2SEQ[name]
-    return dict(hf_config_to_uer(sizes, name), hf_sizes_for_benchmark=sizes, vocab_size_for_benchmark=sizes["vocab_size"])
+    return dict(hf_config_to_uer(sizes, name), hf_sizes_for_benchmark=sizes,
+                vocab_size_for_benchmark=sizes["vocab_size"])
 
 
 # --smoke: every row at these sizes, a step or two: the script's paths in seconds (the test suite runs it).

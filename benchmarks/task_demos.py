@@ -35,7 +35,8 @@ def main():
     p.add_argument("--dev", type=int, default=500, help="Dev examples.")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--work_dir", default=None)
-    p.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    p.add_argument("--smoke", action="store_true",
+                   help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = p.parse_args()
     if args.smoke:
         args.train, args.dev, args.epochs = 64, 32, 1

@@ -131,7 +131,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=8, help="Fine-tuning epochs.")
     parser.add_argument("--pretrain_steps", type=int, default=400, help="news: pre-training steps.")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     args = parser.parse_args()
     if args.smoke:
         args.epochs, args.pretrain_steps = 1, 2

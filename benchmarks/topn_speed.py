@@ -96,7 +96,8 @@ def main():
     parser.add_argument("--sentences", type=int, default=2)
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--seq_length", type=int, default=32)
-    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
     opts = parser.parse_args()
     if opts.smoke:
         opts.config_path = os.path.join(ROOT, "models", "bert_tiny_config.json")

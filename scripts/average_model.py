@@ -20,7 +20,7 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
     from uer.utils.errors import UserInputError
-    from uer.utils.interop.layout import layout_of
+    from uer.model_layout import layout_of
     from uer.utils.monitor.progress import progress
     states = [read_state_dict(p) for p in progress(args.model_list_path, desc="reading", unit="model")]
     first = states[0]

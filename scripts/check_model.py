@@ -23,7 +23,7 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.model_builder import build_model
     from uer.model_loader import read_state_dict, load_model
-    from uer.utils.interop.layout import layout_of, successor_names
+    from uer.model_layout import layout_of, successor_names
     state = read_state_dict(args.load_model_path)
     for key, value in state.items():
         print(f"{key}\t{list(value.shape)}\t{str(value.dtype).replace('torch.', '')}")

@@ -39,7 +39,7 @@ def main(argv=None):
     from uer.opts import load_config
     from uer.utils.errors import UserInputError
     from uer.utils.interop.convert_hf import write_json, uer_config_path
-    from uer.utils.interop.layout import to_uer
+    from uer.model_layout import to_uer
     if not args.config_path:
         raise UserInputError("--from tencentpretrain needs --config_path, the checkpoint's TencentPretrain config")
     config = load_config(args.config_path)

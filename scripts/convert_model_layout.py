@@ -34,7 +34,7 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
     from uer.opts import load_config
-    from uer.utils.interop.layout import layout_of, to_tencentpretrain, to_uer
+    from uer.model_layout import layout_of, to_tencentpretrain, to_uer
     config = load_config(args.config_path)
     target = args.target or config.get("target") or "lm"
     state = read_state_dict(args.input_model_path)

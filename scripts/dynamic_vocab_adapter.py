@@ -35,7 +35,7 @@ def main(argv=None):
     shared = [(i, old.w2i[w]) for i, w in enumerate(new.i2w) if w in old.w2i]
     new_idx, old_idx = (torch.tensor(x, dtype=torch.long) for x in zip(*shared))
     generator = torch.Generator().manual_seed(args.seed)
-    from uer.utils.interop.layout import successor_names
+    from uer.model_layout import successor_names
     for key in dict.fromkeys(k for row in VOCAB_ROWS for k in (row,) + successor_names(row)):  # either layout's
         if key not in state:
             continue

@@ -24,7 +24,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.layers.lora import merged_files
+    from uer.utils.runtime.adapters import merged_files
     from uer.model_saver import atomic_torch_save
     from uer.opts import load_config
     config = load_config(args.config_path) if args.config_path else None

@@ -212,8 +212,8 @@ SAMPLE_TASKS = ("datasets/review_", "datasets/book_review/few.tsv", "--prompt_id
 
 def test_the_later_task_examples_run_as_written(tmp_path):
     """The fine-tuning examples on the shipped samples of the later task scripts (regression, multi-label, two
-    towers, SimCSE, prompts) run as the page prints them (for one epoch), from a folder laid out as the repository (datasets/,
-    models/), with a BERT-tiny of the Quickstart's shape standing for models/book_review_model.bin."""
+    towers, SimCSE, prompts) run as the page prints them (for one epoch), from a folder laid out as the repository
+    (datasets/, models/), with a BERT-tiny of the Quickstart's shape standing for models/book_review_model.bin."""
     import shutil
     import subprocess
     import sys
@@ -247,3 +247,35 @@ def test_the_later_task_examples_run_as_written(tmp_path):
                                        "run_classifier_siamese.py", "run_simcse.py", "run_simcse_infer.py",
                                        "run_classifier_prompt.py"])
     assert (tmp_path / "datasets" / "review_aspects" / "prediction.tsv").read_text().splitlines()[0] == "label\tprob"
+
+
+DESIGN = os.path.join(ROOT, "docs", "design.md")
+MODULE_PATH = re.compile(r"\buer/[\w/]*?\w+(?:\.py|/)")
+
+
+def test_design_names_only_what_exists_and_everything_there_is():
+    """docs/design.md: every uer/ path it names exists; every package under uer/, every script a user runs and
+    every test file is named in it."""
+    text = read(DESIGN)
+    for path in set(MODULE_PATH.findall(text)):
+        assert os.path.exists(os.path.join(ROOT, path)), f"docs/design.md names {path}, which does not exist"
+    packages = sorted(os.path.relpath(d, ROOT) + "/" for d, _, files in os.walk(os.path.join(ROOT, "uer"))
+                      if "__init__.py" in files and "__pycache__" not in d)
+    missing = [p for p in packages if p not in text]
+    assert not missing, f"docs/design.md does not name the packages {missing}"
+    names = set(re.findall(r"[\w.]+\.py", text))
+    unnamed = [name for name in scripts() if name not in names and name != "conftest.py"]
+    tests = [os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "tests", "test_*.py"))]
+    unnamed += [t for t in tests if t not in names]
+    assert not unnamed, f"docs/design.md does not name {unnamed}"
+
+
+def test_design_states_the_checked_layer_order():
+    import configparser
+    contracts = configparser.ConfigParser()
+    contracts.read(os.path.join(ROOT, ".importlinter"))
+    layers = contracts["importlinter:contract:layers"]["layers"]
+    checked = [line.strip() for line in layers.splitlines() if line.strip()]
+    text = read(DESIGN)
+    block = text[text.index("## Layer order"):].split("```")[1].strip().splitlines()
+    assert block == checked

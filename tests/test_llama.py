@@ -182,7 +182,6 @@ def test_a_config_that_cannot_describe_the_model_is_refused_at_conversion(tmp_pa
 
 def test_tencentpretrain_checkpoint_loads_directly_with_its_config(tmp_path):
     """No conversion: --pretrained_model_path / load_model reads its names and its rotary pairing."""
-    from uer.model_loader import load_model
     hf = hf_model("llama", tmp_path / "hf")
     torch.save(tencentpretrain_checkpoint(hf, 4, 2), tmp_path / "tp.bin")
     ours = convert(tmp_path / "hf", tmp_path)

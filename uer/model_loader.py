@@ -30,7 +30,7 @@ def read_in_uer_layout(path, config=None, mmap=False, log=None):
     was mapped). config (a dict or an args namespace): the target (ALBERT's sentence head is sop) and whether the
     layers rotate (their query/key rows are reordered); a TencentPretrain-layout file that may come from a rotary
     model needs it."""
-    from uer.utils.interop.layout import layout_of, may_rotate, rotary_heads_of, to_uer
+    from uer.model_layout import layout_of, may_rotate, rotary_heads_of, to_uer
     state = read_state_dict(path, mmap)
     if layout_of(state) == "uer":
         return state
@@ -47,7 +47,7 @@ def read_in_uer_layout(path, config=None, mmap=False, log=None):
 def words_only(path):
     """A model file's state with its word embedding under this project's name, in either layout (for the scripts
     that read only that table)."""
-    from uer.utils.interop.layout import RENAMES
+    from uer.model_layout import RENAMES
     state = read_state_dict(path)
     old, new = RENAMES[0]
     if old + "weight" in state and new + "weight" not in state:
@@ -106,7 +106,7 @@ def rotary_heads(model):
 
 def in_own_layout(model, state, own, path, log):
     """state in this project's key names: a TencentPretrain / UER-py 2023+ file is mapped, in one line."""
-    from uer.utils.interop.layout import to_uer
+    from uer.model_layout import to_uer
     task = "sop" if any(k.startswith("target.sop_") for k in own) else "nsp"
     state, done = to_uer(state, task, rotary_heads(model))
     if done:

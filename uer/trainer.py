@@ -10,7 +10,8 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from uer.model_builder import build_model, recompute_layers_in_backward, units_to_shard
-from uer.layers.lora import adapt_pretrained, load_adapters
+from uer.models.body import POSITION_TABLES
+from uer.utils.runtime.adapters import adapt_pretrained, load_adapters
 from uer.model_loader import load_model, load_exact
 from uer.model_saver import save_model, atomic_torch_save, unwrap
 from uer.utils.runtime import distributed, sharding
@@ -55,7 +56,7 @@ def prepare(args, placement):
     if args.target == "cls":
         args.labels_num = dataset.header["labels_num"]
     args.seq_length = dataset.header["seq_length"]
-    if args.embedding in ("bert", "word_pos", "word_sinusoidalpos", "word_sinusoidalpos_tencentpretrain") and args.seq_length > args.max_seq_length:
+    if args.embedding in POSITION_TABLES and args.seq_length > args.max_seq_length:
         raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
     tgt_vocab = check_seq2seq(args, dataset)

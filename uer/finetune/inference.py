@@ -3,7 +3,7 @@ the fine-tuned model of --load_model_path, its predictions in input order, and t
 import torch
 
 from uer.finetune.loop import place, predict
-from uer.layers.lora import merged_files
+from uer.utils.runtime.adapters import merged_files
 from uer.model_loader import load_model
 from uer.utils.fileutil import atomic_open
 from uer.utils.text.tokenizers import load_vocab_and_tokenizer

@@ -13,7 +13,7 @@ from uer.finetune.data import training_batches, evaluation_batches
 from uer.finetune import parallel
 from uer.finetune.parallel import Team
 from uer.model_builder import recompute_layers_in_backward
-from uer.layers.lora import adapt_pretrained
+from uer.utils.runtime.adapters import adapt_pretrained
 from uer.model_loader import load_model
 from uer.model_saver import unwrap
 from uer.utils.training.optimizers import build_optimizer

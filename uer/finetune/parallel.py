@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from uer.layers.lora import load_adapters
+from uer.utils.runtime.adapters import load_adapters
 from uer.model_builder import units_to_shard
 from uer.model_loader import load_model, safe_torch_load
 from uer.model_saver import unwrap, cpu_state_dict, atomic_torch_save

@@ -2,7 +2,7 @@ import torch
 import torch.nn as nn
 
 from uer.layers.pooling import pool
-from uer.model_builder import build_body, init_weights
+from uer.models.body import build_body, init_weights
 from uer.models.model import Body
 
 

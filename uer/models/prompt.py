@@ -1,6 +1,6 @@
 import torch
 
-from uer.model_builder import build_body, init_weights
+from uer.models.body import build_body, init_weights
 from uer.models.model import Body
 from uer.targets.mlm_target import MlmTarget
 

@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from uer.layers.pooling import pool
-from uer.model_builder import build_body, init_weights
+from uer.models.body import build_body, init_weights
 from uer.models.model import Body
 
 

@@ -1,7 +1,7 @@
 import torch.nn as nn
 
 from uer.layers.crf import CRF
-from uer.model_builder import build_body, init_weights
+from uer.models.body import build_body, init_weights
 from uer.models.model import Body
 
 

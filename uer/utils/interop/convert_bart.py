@@ -9,6 +9,7 @@ final_logits_bias).
 import re
 
 from uer.utils.errors import UserInputError
+from uer.utils.interop.seq2seq_weights import hf_to_uer as renamed
 
 ATTENTION = {"q_proj": "linear_layers.0", "k_proj": "linear_layers.1", "v_proj": "linear_layers.2",
              "out_proj": "final_linear"}
@@ -49,7 +50,6 @@ def hf_name_to_uer(name):
 
 
 def hf_to_uer(tensors):
-    from uer.utils.interop.convert_seq2seq import hf_to_uer as renamed
     out = renamed(tensors, hf_name_to_uer)
     out["target.output_layer.bias"] = out["target.output_layer.bias"].reshape(-1)  # HF's [1, vocab] buffer
     return out

@@ -8,7 +8,7 @@ UER expresses these models as: "embedding": "word" without its layer norm, "enco
 target without bias ("has_lmtarget_bias": false), tied to the embedding where HF ties them.
 
 Rotary pairing: HF (and UER) rotate dimension i of a head with i + head_size / 2; TencentPretrain, like Meta's
-original code, rotates adjacent pairs (2i, 2i + 1): its files are read through uer/utils/interop/layout.py,
+original code, rotates adjacent pairs (2i, 2i + 1): its files are read through uer/model_layout.py,
 which reorders the query and key rows.
 """
 import re

@@ -10,6 +10,7 @@ with "lm_hidden_scale" hidden_size^-0.5 where HF ties them (HF scales the decode
 import re
 
 from uer.utils.errors import UserInputError
+from uer.utils.interop.seq2seq_weights import hf_to_uer as renamed
 
 ATTENTION = {"q": "linear_layers.0", "k": "linear_layers.1", "v": "linear_layers.2", "o": "final_linear"}
 FEED_FORWARD = {"wi": "linear_1", "wi_0": "linear_gate", "wi_1": "linear_1", "wo": "linear_2"}
@@ -49,7 +50,6 @@ def hf_name_to_uer(name):
 
 
 def hf_to_uer(tensors):
-    from uer.utils.interop.convert_seq2seq import hf_to_uer as renamed
     return renamed(tensors, hf_name_to_uer)
 
 
