@@ -23,9 +23,9 @@ class Decoder:
     earlier positions, so each step encodes only the new token; other encoders re-read the whole prefix."""
 
     def __init__(self, model, device):
-        from uer.encoders.bert_encoder import BertEncoder
+        from uer.encoders.transformer_encoder import TransformerEncoder
         self.model, self.device, self.done = model, device, 0
-        cached = isinstance(model.encoder, BertEncoder) and model.encoder.causal and model.subencoder is None
+        cached = isinstance(model.encoder, TransformerEncoder) and model.encoder.causal and model.subencoder is None
         self.cache = [{} for _ in range(model.encoder.layers_num)] if cached else None
 
     def __call__(self, ids):

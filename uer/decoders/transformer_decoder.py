@@ -1,14 +1,14 @@
-from uer.encoders.bert_encoder import BertEncoder
+from uer.encoders.transformer_encoder import TransformerEncoder
 
 
-class TransformerDecoder(BertEncoder):
+class TransformerDecoder(TransformerEncoder):
     """The decoder of an encoder-decoder model ("decoder": "transformer"): "decoder_layers_num" transformer layers
     (`transformer_decoder.{i}`) with causal self-attention, cross-attention to the encoder's output and the
     feed-forward, with the encoder's block keys; T5's relative position bias is its own (`self_pos_emb`,
     unidirectional); pre-LN layers are followed by a final `layer_norm`."""
 
-    default_mask = "causal"
-    layers_name, depth_key, cross_attention, mask_from_config = "transformer_decoder", "decoder_layers_num", True, False
+    fixed_mask = "causal"
+    layers_name, depth_key, cross_attention = "transformer_decoder", "decoder_layers_num", True
     relative_name = "self_pos_emb"
 
     def forward(self, emb, tgt_seg, memory, src_seg, cache=None):

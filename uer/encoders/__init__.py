@@ -1,4 +1,5 @@
-from uer.encoders.bert_encoder import BertEncoder, TransformerEncoder
+from uer.encoders.bert_encoder import BertEncoder
+from uer.encoders.transformer_encoder import TransformerEncoder
 from uer.encoders.gpt_encoder import GptEncoder
 from uer.encoders.lstm_encoder import LstmEncoder
 from uer.encoders.gru_encoder import GruEncoder

@@ -1,10 +1,10 @@
-from uer.encoders.bert_encoder import BertEncoder
+from uer.encoders.transformer_encoder import TransformerEncoder
 
 
-class GptEncoder(BertEncoder):
+class GptEncoder(TransformerEncoder):
     """Transformer with a causal mask: position t attends to positions <= t.
 
     Padding sits at the end of each sequence, so real tokens never attend to it under the causal mask.
     """
 
-    default_mask = "causal"
+    fixed_mask = "causal"

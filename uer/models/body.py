@@ -6,7 +6,7 @@ import json
 import torch.nn as nn
 
 from uer.encoders import str2encoder
-from uer.encoders.bert_encoder import BertEncoder
+from uer.encoders.transformer_encoder import TransformerEncoder
 from uer.layers import str2embedding
 from uer.subencoders import str2subencoder
 from uer.utils.errors import UserInputError
@@ -77,19 +77,19 @@ def check_block_keys(args):
     encoder = str2encoder[args.encoder]
     given = [k for k in ATTENTION_KEYS + LAYER_KEYS + ("feed_forward",) if getattr(args, k, None) not in
              (None, False, "dense")]
-    takers = ATTENTION_KEYS if issubclass(encoder, BertEncoder) else ()
-    if encoder.__name__ == "SyntEncoder" or issubclass(encoder, BertEncoder):
+    takers = ATTENTION_KEYS if issubclass(encoder, TransformerEncoder) else ()
+    if encoder.__name__ == "SyntEncoder" or issubclass(encoder, TransformerEncoder):
         takers += LAYER_KEYS + ("feed_forward",)
     ignored = [k for k in given if k not in takers]
     if ignored:
         raise UserInputError(f"{where}: {', '.join(ignored)} apply to the transformer encoders (bert, gpt, "
                              f"transformer), not to --encoder {args.encoder}")
-    if not issubclass(encoder, BertEncoder):
+    if not issubclass(encoder, TransformerEncoder):
         return
     mask = getattr(args, "mask", None)
-    if mask and encoder is not str2encoder["transformer"] and mask != encoder.default_mask:
+    if mask and encoder.fixed_mask and mask != encoder.fixed_mask:
         raise UserInputError(f"{where}: mask {mask!r} contradicts --encoder {args.encoder} (always "
-                             f"{encoder.default_mask}); use --encoder transformer with the mask")
+                             f"{encoder.fixed_mask}); use --encoder transformer with the mask")
     kv = getattr(args, "local_kv_heads_num", None)
     if kv and args.heads_num % kv:
         raise UserInputError(f"{where}: local_kv_heads_num {kv} does not divide heads_num {args.heads_num}")
