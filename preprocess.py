@@ -4,10 +4,10 @@ import argparse
 import time
 
 from uer.opts import tokenizer_opts, masking_opts, seq2seq_data_opts
-from uer.utils.cli import run_main
-from uer.utils.pretraining.targets import str2data
-from uer.utils.text.segmenters import SEGMENTERS
-from uer.utils.text.tokenizers import load_vocab
+from uer.core.cli import run_main
+from uer.data.targets import str2data
+from uer.text.segmenters import SEGMENTERS
+from uer.text.tokenizers import load_vocab
 
 
 def build_parser():
@@ -40,7 +40,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.pretraining import preprocessing
+    from uer.data import preprocessing
     vocab, _ = load_vocab(args)
     if args.dup_factor is None:
         args.dup_factor = 5

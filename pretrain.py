@@ -4,7 +4,7 @@ import argparse
 
 from uer.opts import (vocab_opts, tgt_vocab_opts, model_opts, masking_opts, optimization_opts, lora_opts,
                       distributed_opts, monitor_opts, parse)
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -38,12 +38,12 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parse(parser, argv)
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     for name in ("total_steps", "save_checkpoint_steps", "report_steps", "batch_size", "dist_timeout"):
         if getattr(args, name) < 1:
             raise UserInputError(f"--{name} must be at least 1")
     if args.tensorboard_dir:
-        from uer.utils.monitor.metrics import summary_writer_class
+        from uer.monitor.metrics import summary_writer_class
         summary_writer_class()  # fail now, not after the first report
     from uer.trainer import launch
     signum = launch(args)

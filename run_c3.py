@@ -4,7 +4,7 @@ id]; each choice is scored against the question and context, and the best-scorin
 import argparse
 
 from uer.opts import finetune_opts, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -20,7 +20,7 @@ def main(argv=None):
     from uer.finetune.choice import read_c3, choice_loss, choice_evaluator
     from uer.finetune.loop import fine_tune_task
     from uer.models.classifier import MultipleChoice
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     fine_tune_task(args, MultipleChoice, vocab,
                    lambda path: read_c3(path, tokenizer, args.seq_length, args.max_choices_num), choice_loss,

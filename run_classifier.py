@@ -5,7 +5,7 @@ import argparse
 
 from uer.opts import finetune_opts, parse
 from uer.layers.pooling import POOLINGS
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -23,7 +23,7 @@ def main(argv=None):
                                              classifier_loss, classifier_evaluator)
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import Classifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_classification(args.train_path, tokenizer, args.seq_length, soft_targets=args.soft_targets)
     args.labels_num = labels_num_of(args.train_path, train)

@@ -6,7 +6,7 @@ import argparse
 
 from uer.opts import finetune_opts, parse
 from uer.layers.pooling import POOLINGS
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -29,7 +29,7 @@ def main(argv=None):
         classifier_evaluator
     from uer.finetune.cross_validation import cross_validate, save_features
     from uer.models.classifier import Classifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_classification(args.train_path, tokenizer, args.seq_length)
     args.labels_num = labels_num_of(args.train_path, train)

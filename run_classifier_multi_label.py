@@ -3,7 +3,7 @@
 label (comma-separated label ids, e.g. 0,3,5), text_a[, text_b]. Loss: binary cross-entropy of every label;
 reported: micro-F1 (which keeps the best epoch) and macro-F1, labels predicted at probability >= 0.5."""
 from uer.opts import pooled_classifier_parser, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -15,7 +15,7 @@ def main(argv=None):
     from uer.finetune.loop import FineTuner
     from uer.finetune.multi_label import read_multi_label, multi_label_loss, multi_label_evaluator
     from uer.models.classifier import Classifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_multi_label(args.train_path, tokenizer, args.seq_length)
     args.labels_num = train.fields["labels"].shape[1]

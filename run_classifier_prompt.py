@@ -6,7 +6,7 @@ few labelled examples go a long way) on the answer words' cross-entropy."""
 import argparse
 
 from uer.opts import finetune_opts, prompt_opts, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -25,8 +25,8 @@ def main(argv=None):
     from uer.finetune.loop import FineTuner
     from uer.finetune.prompt import Prompt, read_prompted, prompt_loss, answer_logits
     from uer.models.prompt import PromptClassifier
-    from uer.utils.errors import UserInputError
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.core.errors import UserInputError
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     prompt = Prompt(args.prompt_path, args.prompt_id, tokenizer)
     args.answer_ids, args.labels_num = prompt.answer_ids, len(prompt.answer_ids)

@@ -6,8 +6,8 @@ import argparse
 
 from uer.opts import finetune_opts, parse
 from uer.layers.pooling import POOLINGS
-from uer.utils.cli import run_main
-from uer.utils.errors import UserInputError
+from uer.core.cli import run_main
+from uer.core.errors import UserInputError
 
 
 def build_parser():
@@ -28,7 +28,7 @@ def main(argv=None):
     from uer.finetune.loop import FineTuner
     from uer.finetune.pairs import read_text_pairs
     from uer.models.sentence import SiameseClassifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_text_pairs(args.train_path, tokenizer, args.seq_length, "class")
     args.labels_num = labels_num_of(args.train_path, train)

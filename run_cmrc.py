@@ -4,7 +4,7 @@ windows of --seq_length with a stride of --doc_stride; reports CMRC2018's EM and
 import argparse
 
 from uer.opts import finetune_opts, reading_opts, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -20,7 +20,7 @@ def main(argv=None):
     from uer.finetune.loop import fine_tune_task
     from uer.finetune.reading import read_squad, ReadingSet, span_loss, reading_evaluator
     from uer.models.classifier import SpanReader
-    from uer.utils.text.tokenizers import load_vocab
+    from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     fine_tune_task(args, SpanReader, vocab,
                    lambda path: ReadingSet(read_squad(path), vocab, args.seq_length, args.doc_stride), span_loss,

@@ -6,7 +6,7 @@ import argparse
 
 from uer.opts import finetune_opts, parse
 from uer.layers.pooling import POOLINGS
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -21,7 +21,7 @@ def main(argv=None):
     from uer.finetune.classification import read_classification, classifier_loss, ranking_evaluator
     from uer.finetune.loop import fine_tune_task
     from uer.models.classifier import Classifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     args.labels_num = 2
     fine_tune_task(args, Classifier, vocab,

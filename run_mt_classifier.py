@@ -7,7 +7,7 @@ import os
 
 from uer.opts import finetune_opts, parse
 from uer.layers.pooling import POOLINGS
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -27,7 +27,7 @@ def main(argv=None):
     from uer.finetune.data import Examples
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import MultiTaskClassifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     trains, devs, args.labels_num_list = [], [], []
     for task, folder in enumerate(args.dataset_path_list):

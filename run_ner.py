@@ -5,7 +5,7 @@ tokens) and label (one tag per token); --label2id_path maps tags to ids. Reports
 import argparse
 
 from uer.opts import finetune_opts, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():

@@ -3,7 +3,7 @@
 row: label (a float), text_a[, text_b]. Loss: mean squared error; reported: Pearson (which keeps the best
 epoch) and Spearman correlations."""
 from uer.opts import pooled_classifier_parser, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -15,7 +15,7 @@ def main(argv=None):
     from uer.finetune.loop import fine_tune_task
     from uer.finetune.regression import read_scored, regression_loss, regression_evaluator
     from uer.models.classifier import Classifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     args.labels_num, args.labels_source = 1, "regression (one output)"
     fine_tune_task(args, Classifier, vocab, lambda path: read_scored(path, tokenizer, args.seq_length),

@@ -9,7 +9,7 @@ import sys
 
 from uer.opts import finetune_opts, parse
 from uer.layers.pooling import POOLINGS
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():
@@ -25,8 +25,8 @@ def main(argv=None):
     from uer.finetune.loop import FineTuner
     from uer.finetune.pairs import read_text_pairs, contrastive_loss, similarity_evaluator
     from uer.models.sentence import SentenceEncoder
-    from uer.utils.errors import UserInputError
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.core.errors import UserInputError
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     if args.temperature <= 0:
         raise UserInputError(f"--temperature must be positive, not {args.temperature}")
     vocab, tokenizer = load_vocab_and_tokenizer(args)

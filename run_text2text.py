@@ -6,7 +6,7 @@ written as words). After each epoch the model generates the dev targets greedily
 import argparse
 
 from uer.opts import finetune_opts, seq2seq_target_opts, parse
-from uer.utils.cli import run_main
+from uer.core.cli import run_main
 
 
 def build_parser():

@@ -23,10 +23,10 @@ from uer.finetune.data import training_batches  # noqa: E402
 from uer.finetune.loop import predict  # noqa: E402
 from uer.models.classifier import Classifier  # noqa: E402
 from uer.opts import finetune_opts, parse  # noqa: E402
-from uer.utils.training.optimizers import build_optimizer  # noqa: E402
-from uer.utils.runtime.memory import keep_freed_memory  # noqa: E402
-from uer.utils.runtime.precision import Precision, cpu_has_fast_bf16  # noqa: E402
-from uer.utils.text.tokenizers import load_vocab_and_tokenizer  # noqa: E402
+from uer.optim.optimizers import build_optimizer  # noqa: E402
+from uer.runtime.memory import keep_freed_memory  # noqa: E402
+from uer.runtime.precision import Precision, cpu_has_fast_bf16  # noqa: E402
+from uer.text.tokenizers import load_vocab_and_tokenizer  # noqa: E402
 
 MODELS = {  # name: (label, flags)
     "lstm": ("LSTM (rnn_config)", ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean",

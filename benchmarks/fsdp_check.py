@@ -21,11 +21,11 @@ import torch.multiprocessing as mp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model, units_to_shard  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
-from uer.utils.runtime import sharding  # noqa: E402
-from uer.utils.runtime.distributed import Placement  # noqa: E402
-from uer.utils.runtime.memory import keep_freed_memory  # noqa: E402
-from uer.utils.runtime.precision import Precision  # noqa: E402
-from uer.utils.training.optimizers import build_optimizer  # noqa: E402
+from uer.runtime import sharding  # noqa: E402
+from uer.runtime.distributed import Placement  # noqa: E402
+from uer.runtime.memory import keep_freed_memory  # noqa: E402
+from uer.runtime.precision import Precision  # noqa: E402
+from uer.optim.optimizers import build_optimizer  # noqa: E402
 
 VOCAB = 21128
 
@@ -51,7 +51,7 @@ def worker(rank, args, mode, port, results):
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.processes))
     cuda = torch.cuda.is_available()
     if not cuda and mode == "ddp":
-        keep_freed_memory()  # as pretrain.py on the CPU (not under --fsdp: see uer/utils/runtime/memory.py)
+        keep_freed_memory()  # as pretrain.py on the CPU (not under --fsdp: see uer/runtime/memory.py)
     device = torch.device("cuda", rank) if cuda else torch.device("cpu")
     if cuda:
         torch.cuda.set_device(device)  # FSDP places its buffers on the current device

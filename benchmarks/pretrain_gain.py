@@ -36,7 +36,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from uer.finetune.data import read_tsv  # noqa: E402
-from uer.utils.monitor.metrics import read_metrics  # noqa: E402
+from uer.monitor.metrics import read_metrics  # noqa: E402
 
 TASKS = {"douban": ("douban_book_review", "book_review.txt"), "chnsenticorp": ("chnsenticorp", "chnsenticorp.txt")}
 RECIPES = {  # flag defaults of a named recipe

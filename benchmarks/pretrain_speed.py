@@ -37,10 +37,10 @@ import torch.multiprocessing as mp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
-from uer.utils.training.optimizers import build_optimizer  # noqa: E402
-from uer.utils.runtime.compile import compile_model  # noqa: E402
-from uer.utils.runtime.memory import keep_freed_memory  # noqa: E402
-from uer.utils.runtime.precision import Precision, cpu_has_fast_bf16  # noqa: E402
+from uer.optim.optimizers import build_optimizer  # noqa: E402
+from uer.runtime.compile import compile_model  # noqa: E402
+from uer.runtime.memory import keep_freed_memory  # noqa: E402
+from uer.runtime.precision import Precision, cpu_has_fast_bf16  # noqa: E402
 
 VOCAB = 21128  # google_zh_vocab.txt
 LLAMA_VOCAB = 32000
@@ -68,7 +68,7 @@ CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert
 
 
 def seq2seq_config(name, smoke=False):
-    from uer.utils.interop.convert_seq2seq import hf_config_to_uer
+    from uer.interop.convert_seq2seq import hf_config_to_uer
     sizes = dict(SEQ2SEQ[name], **SMOKE_SEQ2SEQ[name]) if smoke else SEQ2SEQ[name]
     return dict(hf_config_to_uer(sizes, name), hf_sizes_for_benchmark=sizes,
                 vocab_size_for_benchmark=sizes["vocab_size"])
@@ -218,7 +218,7 @@ def huggingface_llama(config, batch, seq, device, fp16):
 class StepServer:
     """One side of the comparison in a process of its own, so that neither runs on a heap the other shaped.
 
-    Ours keeps freed memory as pretrain.py does on CPU (uer/utils/runtime/memory.py); HF runs with the allocator's
+    Ours keeps freed memory as pretrain.py does on CPU (uer/runtime/memory.py); HF runs with the allocator's
     defaults, as its users run it, unless keep_memory is set for it too. Calling it runs one training step
     there and returns the step's seconds."""
 

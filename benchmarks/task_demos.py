@@ -15,7 +15,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from uer.finetune import synthetic  # noqa: E402
-from uer.utils.monitor.metrics import read_metrics  # noqa: E402
+from uer.monitor.metrics import read_metrics  # noqa: E402
 
 # script, train rows, dev rows, their header, the metric, what chance scores, more flags
 TASKS = [

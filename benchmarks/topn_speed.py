@@ -28,8 +28,8 @@ from uer.model_builder import build_body, init_weights  # noqa: E402
 from uer.model_saver import save_model  # noqa: E402
 from uer.models.model import Body  # noqa: E402
 from uer.opts import probing_opts, parse  # noqa: E402
-from uer.utils.constants import CLS_TOKEN  # noqa: E402
-from uer.utils.text.tokenizers import load_vocab_and_tokenizer  # noqa: E402
+from uer.core.constants import CLS_TOKEN  # noqa: E402
+from uer.text.tokenizers import load_vocab_and_tokenizer  # noqa: E402
 
 SI = {"": 1, "k": 1e3, "M": 1e6}
 

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -25,8 +25,8 @@ def main(argv=None):
     from uer.finetune.loop import place
     from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import MultipleChoice
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.core.fileutil import atomic_open
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read_c3(args.test_path, tokenizer, args.seq_length, args.max_choices_num, with_answers=False)
     model = MultipleChoice(args, len(vocab), vocab)

@@ -8,7 +8,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_opts, parse  # noqa: E402
 from uer.layers.pooling import POOLINGS  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -30,8 +30,8 @@ def main(argv=None):
     from uer.finetune.loop import place, predict
     from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import Classifier
-    from uer.utils.errors import UserInputError
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.core.errors import UserInputError
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read_classification(args.test_path, tokenizer, args.seq_length, with_labels=False)
     paths = [fold_path(args.load_model_path, k) for k in range(args.folds_num)]

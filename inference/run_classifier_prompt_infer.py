@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_parser, prompt_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -29,7 +29,7 @@ def main(argv=None):
     def read(tokenizer):
         prompt = Prompt(args.prompt_path, args.prompt_id, tokenizer)
         if args.labels_num is not None and args.labels_num != len(prompt.answer_ids):
-            from uer.utils.errors import UserInputError
+            from uer.core.errors import UserInputError
             raise UserInputError(f"--labels_num {args.labels_num}, but {prompt.where} has "
                                  f"{len(prompt.answer_ids)} answer words (one per label)")
         args.answer_ids = prompt.answer_ids

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_parser, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_opts, reading_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -24,8 +24,8 @@ def main(argv=None):
     from uer.finetune.reading import read_squad, ReadingSet, predicted_answers
     from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import SpanReader
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.text.tokenizers import load_vocab
+    from uer.core.fileutil import atomic_open
+    from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     questions = read_squad(args.test_path, with_answers=False)
     data = ReadingSet(questions, vocab, args.seq_length, args.doc_stride, with_answers=False)

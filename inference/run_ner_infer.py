@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -27,7 +27,7 @@ def main(argv=None):
     from uer.finetune.inference import load_fine_tuned
     from uer.model_loader import read_state_dict
     from uer.models.tagger import Tagger
-    from uer.utils.fileutil import atomic_open
+    from uer.core.fileutil import atomic_open
     vocab, id2label = tagging_setup(args)
     examples = read_tagging(args.test_path, vocab, args.seq_length)
     check_crf_flag(read_state_dict(args.load_model_path, mmap=True), args.load_model_path, args.crf_target)

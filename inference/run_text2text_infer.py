@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import inference_opts, seq2seq_target_opts, beam_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -23,13 +23,13 @@ def build_parser():
 
 def main(argv=None):
     args = parse(build_parser(), argv)
-    from uer.decoders.seq2seq_generation import start_and_end, beam_one, decode_target, greedy_batch
+    from uer.generation.seq2seq import start_and_end, beam_one, decode_target, greedy_batch
     from uer.finetune.loop import place, predict
     from uer.finetune.text2text import read_text2text, seq2seq_builder
     from uer.finetune.inference import load_fine_tuned
-    from uer.utils.errors import UserInputError
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
+    from uer.core.errors import UserInputError
+    from uer.core.fileutil import atomic_open
+    from uer.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
     if args.beam_width < 1:
         raise UserInputError("--beam_width must be at least 1")
     vocab, tokenizer = load_vocab_and_tokenizer(args)

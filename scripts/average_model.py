@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -19,9 +19,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     from uer.model_layout import layout_of
-    from uer.utils.monitor.progress import progress
+    from uer.monitor.progress import progress
     states = [read_state_dict(p) for p in progress(args.model_list_path, desc="reading", unit="model")]
     first = states[0]
     for path, state in zip(args.model_list_path[1:], states[1:]):

@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 JOB_LINES = 20000
 
@@ -34,11 +34,11 @@ def count_lines(job):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.constants import SPECIAL_TOKENS
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.readers import read_lines
-    from uer.utils.monitor.progress import progress
-    from uer.utils.pretraining.preprocessing import pool_map
+    from uer.core.constants import SPECIAL_TOKENS
+    from uer.core.fileutil import atomic_open
+    from uer.core.readers import read_lines
+    from uer.monitor.progress import progress
+    from uer.data.preprocessing import pool_map
     lines = read_lines(args.corpus_path, "corpus")
     size = max(1, -(-len(lines) // max(1, args.processes_num)))
     size = min(size, JOB_LINES)  # small jobs, so that progress moves

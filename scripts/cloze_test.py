@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import probing_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -27,10 +27,10 @@ def main(argv=None):
     from uer.finetune.data import Examples, encode_pairs
     from uer.finetune.loop import place, predict
     from uer.model_builder import build_for_probing
-    from uer.utils.constants import MASK_TOKEN
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.readers import read_lines
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.core.constants import MASK_TOKEN
+    from uer.core.fileutil import atomic_open
+    from uer.core.readers import read_lines
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     lines = read_lines(args.input_path, "input")
     sequences, a_lens = encode_pairs(tokenizer, lines, None, args.seq_length)

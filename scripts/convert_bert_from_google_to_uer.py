@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import conversion_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -24,13 +24,13 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_saver import atomic_torch_save
-    from uer.utils.interop.convert_google import google_to_uer, read_checkpoint
-    from uer.utils.interop.convert_hf import write_uer_config
+    from uer.interop.convert_google import google_to_uer, read_checkpoint
+    from uer.interop.convert_hf import write_uer_config
     state = google_to_uer(read_checkpoint(args.input_model_path))
     if args.layers_num is not None:
-        from uer.utils.interop.convert_hf import uer_layers
+        from uer.interop.convert_hf import uer_layers
         if uer_layers(state) != args.layers_num:
-            from uer.utils.errors import UserInputError
+            from uer.core.errors import UserInputError
             raise UserInputError(f"{args.input_model_path} has {uer_layers(state)} layers, not --layers_num "
                                  f"{args.layers_num}")
     atomic_torch_save(state, args.output_model_path)

@@ -8,14 +8,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import uer_to_hf_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def main(argv=None):
     args = uer_to_hf_parser(__doc__).parse_args(argv)
     from uer.model_loader import read_in_uer_layout
     from uer.opts import load_config
-    from uer.utils.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights, write_json
+    from uer.interop.convert_hf import uer_to_hf, uer_config_to_hf, write_hf_weights, write_json
     state = read_in_uer_layout(args.input_model_path, {})
     out = uer_to_hf(state, args.layers_num)
     write_hf_weights(out, args.output_model_path)

@@ -7,17 +7,17 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import hf_to_uer_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def main(argv=None):
     args = hf_to_uer_parser(__doc__).parse_args(argv)
     from uer.model_saver import atomic_torch_save
-    from uer.utils.errors import UserInputError
-    from uer.utils.interop.convert_hf import read_hf_weights, config_beside, write_json, uer_config_path
-    from uer.utils.interop.convert_gpt2 import gpt2_to_uer, gpt2_config_to_uer
-    from uer.utils.interop.hf_files import tie_from_tensors
-    from uer.utils.readers import read_json_object
+    from uer.core.errors import UserInputError
+    from uer.interop.convert_hf import read_hf_weights, config_beside, write_json, uer_config_path
+    from uer.interop.convert_gpt2 import gpt2_to_uer, gpt2_config_to_uer
+    from uer.interop.hf_files import tie_from_tensors
+    from uer.core.readers import read_json_object
     state = gpt2_to_uer(read_hf_weights(args.input_model_path), args.layers_num)
     hf_config = config_beside(args.input_model_path, args.hf_config_path)
     if not os.path.exists(hf_config):

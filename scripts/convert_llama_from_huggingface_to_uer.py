@@ -8,8 +8,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.interop.hf_files import hf_conversion_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.interop.hf_files import hf_conversion_parser  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -28,8 +28,8 @@ def with_output_layer(state):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.interop import convert_llama
-    from uer.utils.interop.hf_files import hf_folder_to_uer
+    from uer.interop import convert_llama
+    from uer.interop.hf_files import hf_folder_to_uer
     if args.source == "huggingface":
         hf_folder_to_uer(args, convert_llama.hf_config_to_uer,
                          lambda tensors, _: with_output_layer(dict(convert_llama.hf_to_uer(tensors))))
@@ -37,8 +37,8 @@ def main(argv=None):
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
     from uer.opts import load_config
-    from uer.utils.errors import UserInputError
-    from uer.utils.interop.convert_hf import write_json, uer_config_path
+    from uer.core.errors import UserInputError
+    from uer.interop.convert_hf import write_json, uer_config_path
     from uer.model_layout import to_uer
     if not args.config_path:
         raise UserInputError("--from tencentpretrain needs --config_path, the checkpoint's TencentPretrain config")

@@ -7,8 +7,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.interop.hf_files import hf_conversion_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.interop.hf_files import hf_conversion_parser  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -17,8 +17,8 @@ def build_parser():
 
 def hf_tensors(state, config):
     import torch
-    from uer.utils.errors import UserInputError
-    from uer.utils.interop import convert_llama
+    from uer.core.errors import UserInputError
+    from uer.interop import convert_llama
     tied = config["tie_word_embeddings"]
     if tied and not torch.equal(state["target.output_layer.weight"], state["embedding.word_embedding.weight"]):
         raise UserInputError("the config says tie_weights, but the model's output layer differs from its word "
@@ -28,8 +28,8 @@ def hf_tensors(state, config):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.interop import convert_llama
-    from uer.utils.interop.hf_files import uer_to_hf_folder
+    from uer.interop import convert_llama
+    from uer.interop.hf_files import uer_to_hf_folder
     uer_to_hf_folder(args, convert_llama.uer_config_to_hf, hf_tensors)
 
 

@@ -7,8 +7,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.interop.hf_files import hf_conversion_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.interop.hf_files import hf_conversion_parser  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -17,8 +17,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.interop import convert_seq2seq
-    from uer.utils.interop.hf_files import hf_folder_to_uer
+    from uer.interop import convert_seq2seq
+    from uer.interop.hf_files import hf_folder_to_uer
     hf_folder_to_uer(args, convert_seq2seq.hf_config_to_uer,
                      lambda tensors, hf_config: convert_seq2seq.family_of_hf(hf_config, "").hf_to_uer(tensors))
 

@@ -6,8 +6,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.interop.hf_files import hf_conversion_parser  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.interop.hf_files import hf_conversion_parser  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -17,8 +17,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.opts import load_config
-    from uer.utils.interop import convert_seq2seq
-    from uer.utils.interop.hf_files import uer_to_hf_folder
+    from uer.interop import convert_seq2seq
+    from uer.interop.hf_files import uer_to_hf_folder
     family = convert_seq2seq.family_of_uer(load_config(args.config_path))
     uer_to_hf_folder(args, family.uer_config_to_hf, family.uer_to_hf_pairs)
 

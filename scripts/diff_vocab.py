@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -18,7 +18,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.readers import read_lines
+    from uer.core.readers import read_lines
     first, second = (read_lines(p, "vocabulary") for p in (args.vocab_1_path, args.vocab_2_path))
     only_1 = [t for t in first if t not in set(second)]
     only_2 = [t for t in second if t not in set(first)]

@@ -7,7 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 VOCAB_ROWS = ("embedding.word_embedding.weight", "target.mlm_linear_2.weight", "target.mlm_linear_2.bias",
               "target.output_layer.weight", "target.output_layer.bias")
@@ -28,8 +28,8 @@ def main(argv=None):
     import torch
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
-    from uer.utils.errors import UserInputError
-    from uer.utils.vocab import Vocab
+    from uer.core.errors import UserInputError
+    from uer.text.vocab import Vocab
     old, new = Vocab.load(args.old_vocab_path), Vocab.load(args.new_vocab_path)
     state = read_state_dict(args.old_model_path)
     shared = [(i, old.w2i[w]) for i, w in enumerate(new.i2w) if w in old.w2i]

@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import vocab_opts  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -21,10 +21,10 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.model_loader import words_only
-    from uer.utils.errors import UserInputError
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.monitor.progress import progress
-    from uer.utils.text.tokenizers import load_vocab
+    from uer.core.errors import UserInputError
+    from uer.core.fileutil import atomic_open
+    from uer.monitor.progress import progress
+    from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     table = words_only(args.pretrained_model_path).get("embedding.word_embedding.weight")
     if table is None or table.shape[0] != len(vocab):

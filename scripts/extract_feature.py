@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import probing_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -28,8 +28,8 @@ def main(argv=None):
     from uer.finetune.loop import place, predict
     from uer.model_builder import build_for_probing
     from uer.model_saver import atomic_torch_save
-    from uer.utils.readers import read_lines
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.core.readers import read_lines
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     lines = [line.split("\t", 1) for line in read_lines(args.input_path, "input")]
     texts_b = [p[1] if len(p) > 1 else "" for p in lines] if any(len(p) > 1 for p in lines) else None

@@ -11,39 +11,17 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import generation_parser, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
     return generation_parser(__doc__)
 
 
-class Decoder:
-    """decoder(ids) -> the last position's hidden state. Transformer (gpt) encoders keep the keys and values of
-    earlier positions, so each step encodes only the new token; other encoders re-read the whole prefix."""
-
-    def __init__(self, model, device):
-        from uer.encoders.transformer_encoder import TransformerEncoder
-        self.model, self.device, self.done = model, device, 0
-        cached = isinstance(model.encoder, TransformerEncoder) and model.encoder.causal and model.subencoder is None
-        self.cache = [{} for _ in range(model.encoder.layers_num)] if cached else None
-
-    def __call__(self, ids):
-        import torch
-        if self.cache is None:
-            src = torch.tensor([ids], device=self.device)
-            return self.model.encode(src, torch.ones_like(src))[0, -1]
-        src = torch.tensor([ids[self.done:]], device=self.device)
-        seg = torch.ones_like(src)
-        hidden = self.model.encoder(self.model.embedding(src, seg, start=self.done), seg, self.cache)
-        self.done = len(ids)
-        return hidden[0, -1]
-
-
 def generation_limit(args, prompt):
     """The text's length when generation stops: --seq_length, or the beginning + --max_new_tokens, which must
     stay within it (--seq_length bounds the whole text either way)."""
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise UserInputError("--max_new_tokens must be at least 1")
     if prompt >= args.seq_length:
@@ -60,15 +38,16 @@ def generation_limit(args, prompt):
 def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
-    from uer.decoders.search import next_token
+    from uer.generation.decoder_only import Decoder
+    from uer.generation.search import next_token
     from uer.finetune.loop import place
     from uer.model_builder import build_for_probing
-    from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
-    from uer.utils.errors import UserInputError
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.readers import read_text
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
-    from uer.utils.text.hf_tokenizer import HfTokenizer
+    from uer.core.constants import CLS_TOKEN, SEP_TOKEN
+    from uer.core.errors import UserInputError
+    from uer.core.fileutil import atomic_open
+    from uer.core.readers import read_text
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.hf_tokenizer import HfTokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args, padding=False)
     text = read_text(args.input_path, "input").strip()
     if not text:

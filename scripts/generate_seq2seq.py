@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import generation_parser, beam_opts, tgt_tokenizer_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -26,14 +26,14 @@ def build_parser():
 def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
-    from uer.decoders.seq2seq_generation import start_and_end, decode_target, sample_one
+    from uer.generation.seq2seq import start_and_end, decode_target, sample_one
     from uer.finetune.text2text import encode_sources
     from uer.finetune.loop import place
     from uer.model_builder import build_for_probing
-    from uer.utils.errors import UserInputError
-    from uer.utils.fileutil import atomic_open
-    from uer.utils.readers import read_lines
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
+    from uer.core.errors import UserInputError
+    from uer.core.fileutil import atomic_open
+    from uer.core.readers import read_lines
+    from uer.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
     if not getattr(args, "decoder", None):
         raise UserInputError(f"{args.config_path}: not an encoder-decoder model (no \"decoder\"); use generate.py")
     args.max_new_tokens = args.max_new_tokens or args.seq_length

@@ -7,7 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -24,7 +24,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.runtime.adapters import merged_files
+    from uer.runtime.adapters import merged_files
     from uer.model_saver import atomic_torch_save
     from uer.opts import load_config
     config = load_config(args.config_path) if args.config_path else None

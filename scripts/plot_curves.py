@@ -9,7 +9,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 PANEL_INCHES = (4.8, 3.2)
 TRAIN_FIGURE = re.compile(r"^(loss|acc)(_.+)?$")
@@ -61,8 +61,8 @@ def legend_names(paths):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from uer.utils.errors import UserInputError
-    from uer.utils.monitor.metrics import read_metrics
+    from uer.core.errors import UserInputError
+    from uer.monitor.metrics import read_metrics
     try:
         import matplotlib
     except ImportError:

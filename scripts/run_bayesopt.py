@@ -8,7 +8,7 @@ import sys
 from argparse import Namespace
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 # Search ranges (integers are rounded).
 BOUNDS = {"learning_rate": (0.01, 0.3), "num_leaves": (8, 128), "max_depth": (3, 12), "min_data_in_leaf": (5, 60),
@@ -39,7 +39,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.finetune.cross_validation import fold_of
     from uer.finetune.stacking import lightgbm, stacked_features, labels_of, booster_params, train_booster
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     lgb = lightgbm("scripts/run_bayesopt.py")
     try:
         from bayes_opt import BayesianOptimization

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import probing_opts, parse  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -26,9 +26,9 @@ def main(argv=None):
     import torch.nn.functional as F
     from uer.model_builder import build_for_probing
     from uer.finetune.loop import place
-    from uer.utils.monitor.progress import progress, write
-    from uer.utils.readers import read_lines
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.monitor.progress import progress, write
+    from uer.core.readers import read_lines
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     model, device = place(build_for_probing(args, vocab, args.pretrained_model_path), parallel=False)
     candidates = [w for w in dict.fromkeys(read_lines(args.cand_vocab_path, "candidates")) if w in vocab]
@@ -51,9 +51,9 @@ def main(argv=None):
 def read_queries(args, vocab, tokenizer):
     """The lines of --sent_path: sentence, word, line, token ids [CLS] sentence [SEP] and the word's position
     (None when the word is not one token of the sentence)."""
-    from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
-    from uer.utils.errors import UserInputError
-    from uer.utils.readers import read_lines
+    from uer.core.constants import CLS_TOKEN, SEP_TOKEN
+    from uer.core.errors import UserInputError
+    from uer.core.readers import read_lines
     queries = []
     for no, line in enumerate(read_lines(args.sent_path, "sentences"), start=1):
         if "\t" not in line:

@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.opts import vocab_opts  # noqa: E402
-from uer.utils.cli import run_main  # noqa: E402
+from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
@@ -25,8 +25,8 @@ def main(argv=None):
     import torch
     import torch.nn.functional as F
     from uer.model_loader import words_only
-    from uer.utils.readers import read_lines
-    from uer.utils.text.tokenizers import load_vocab
+    from uer.core.readers import read_lines
+    from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     table = F.normalize(words_only(args.pretrained_model_path)["embedding.word_embedding.weight"].float(), dim=-1)
     candidates = [w for w in dict.fromkeys(read_lines(args.cand_vocab_path, "candidates")) if w in vocab]

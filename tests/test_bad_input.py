@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import ROOT, VOCAB, TINY, CORPUS
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 OK_TSV = "label\ttext_a\n1\tgood book\n0\tbad book\n"
 
@@ -207,7 +207,7 @@ def test_byte_order_marks_are_not_text(tmp_path):
     import preprocess
     from uer.finetune.data import read_tsv
     from uer.opts import load_config
-    from uer.utils.vocab import Vocab
+    from uer.text.vocab import Vocab
     columns = read_tsv(write(f"{tmp_path}/x.tsv", BOM + OK_TSV), ["label", "text_a"])
     assert columns["label"] == ["1", "0"] and columns["text_a"] == ["good book", "bad book"]
     with open(VOCAB, encoding="utf-8") as f:
@@ -224,7 +224,7 @@ def test_byte_order_marks_are_not_text(tmp_path):
 
 def test_jieba_user_dictionary_with_a_byte_order_mark(tmp_path):
     pytest.importorskip("rjieba")
-    from uer.utils.text.segmenters import load_segmenter
+    from uer.text.segmenters import load_segmenter
     text = ["我在豆瓣书评网写书评"]
     plain = load_segmenter("jieba", write(f"{tmp_path}/plain.txt", "瓣书评网 10\n")).word_lengths(text)
     assert 4 in plain[0]  # the dictionary's word is cut whole

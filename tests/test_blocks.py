@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import ROOT, model_args
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 torch.manual_seed(0)
 
@@ -210,7 +210,7 @@ def test_llama_style_model_pretrains_and_classifies_with_last_token_pooling(data
         "--train_path", os.path.join(data, "train.tsv"), "--dev_path", os.path.join(data, "dev.tsv"),
         "--epochs_num", "1", "--batch_size", "32", "--learning_rate", "1e-3",
         "--output_model_path", str(tmp_path / "cls.bin"), "--metrics_path", str(tmp_path / "m.jsonl")])
-    from uer.utils.monitor.metrics import read_metrics
+    from uer.monitor.metrics import read_metrics
     dev = [r for r in read_metrics(str(tmp_path / "m.jsonl")) if r.get("split") == "dev"]
     assert dev and dev[-1]["acc"] > 0.7, dev
 
@@ -241,7 +241,7 @@ def test_hf_tokenizer_through_preprocess_pretrain_and_fine_tuning(tmp_path):
     run_script("preprocess.py", "--corpus_path", str(tmp_path / "corpus.txt"), "--tokenizer", "hf",
                "--tokenizer_path", tok, "--dataset_path", str(tmp_path / "lm.pt"), "--target", "lm",
                "--seq_length", "32")
-    from uer.utils.pretraining.pretrain_data import PretrainDataset
+    from uer.data.pretrain_data import PretrainDataset
     src, _, _ = PretrainDataset(str(tmp_path / "lm.pt")).batch(np.arange(1))
     texts = {tuple(int(w[1:]) for w in line.split()) for line in lines}
     assert src[0][0] == 1 and tuple(src[0][1:13]) in texts  # <s> (the [CLS] here), then the words' own ids
@@ -260,7 +260,7 @@ def test_hf_tokenizer_through_preprocess_pretrain_and_fine_tuning(tmp_path):
 
 def test_hf_tokenizer_whose_id_0_is_a_real_token_is_refused_for_padded_batches(tmp_path):
     from tokenizers import Tokenizer, models
-    from uer.utils.text.hf_tokenizer import load_hf
+    from uer.text.hf_tokenizer import load_hf
     tok = Tokenizer(models.WordLevel({"!": 0, "a": 1, "<|endoftext|>": 2}, unk_token="<|endoftext|>"))
     tok.save(str(tmp_path / "t.json"))
     with pytest.raises(UserInputError, match=r"t\.json: id 0 is '!', a real token"):
@@ -345,6 +345,6 @@ def test_conversion_of_a_broken_folder_names_the_file(tmp_path):
     with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
         convert(argv)
     assert not (tmp_path / "x.bin").exists()
-    from uer.utils.interop.convert_hf import read_hf_weights  # the BERT and GPT-2 conversions' reader
+    from uer.interop.convert_hf import read_hf_weights  # the BERT and GPT-2 conversions' reader
     with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
         read_hf_weights(str(folder))

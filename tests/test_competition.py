@@ -8,7 +8,7 @@ import torch
 
 from conftest import ROOT, VOCAB, run_script
 from uer.finetune.cross_validation import fold_of, fold_path
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 DATA = os.path.join(ROOT, "datasets", "book_review")
 LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean"]
@@ -53,7 +53,7 @@ def fold_probabilities(work, common, k, test_path):
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier
     from uer.opts import parse
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     import importlib.util
     spec = importlib.util.spec_from_file_location("cv", os.path.join(ROOT, "run_classifier_cv.py"))
     script = importlib.util.module_from_spec(spec)

@@ -221,7 +221,7 @@ def test_the_later_task_examples_run_as_written(tmp_path):
     from uer.model_builder import build_model
     from uer.model_saver import save_model
     from uer.opts import load_config
-    from uer.utils.vocab import Vocab
+    from uer.text.vocab import Vocab
     shutil.copytree(os.path.join(ROOT, "datasets"), tmp_path / "datasets")
     (tmp_path / "models").mkdir()
     for name in os.listdir(os.path.join(ROOT, "models")):

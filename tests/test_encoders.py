@@ -10,10 +10,10 @@ from conftest import model_args, run_script, VOCAB, CORPUS
 from uer.model_builder import build_model
 from uer.model_loader import load_model
 from uer.model_saver import save_model
-from uer.utils.errors import UserInputError
-from uer.utils.pretraining.pretrain_data import PretrainDataset
-from uer.utils.subword import char_table, word_characters
-from uer.utils.vocab import Vocab
+from uer.core.errors import UserInputError
+from uer.data.pretrain_data import PretrainDataset
+from uer.text.subword import char_table, word_characters
+from uer.text.vocab import Vocab
 
 RNN = dict(emb_size=512, hidden_size=512, layers_num=2)
 WORD_EMBEDDING = {"embedding.word_embedding.weight": [21128, "E"], "embedding.layer_norm.gamma": ["E"],

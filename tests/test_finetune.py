@@ -11,7 +11,7 @@ from conftest import ROOT, VOCAB, load_script, model_args, run_script
 from uer.finetune.data import Examples, training_batches, evaluation_batches, read_tsv
 from uer.finetune.metrics import classification_report
 from uer.finetune.tagging import entities, entity_scores
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 CLS_DATA = os.path.join(ROOT, "datasets", "book_review")
 NER_DATA = os.path.join(ROOT, "datasets", "ner_sample")
@@ -108,7 +108,7 @@ def test_predictions_do_not_depend_on_batch_padding(trained_classifier, small_rn
     from uer.finetune.loop import predict
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     args = model_args({"emb_size": 48, "hidden_size": 48, "layers_num": 1, "dropout": 0.0}, "lstm",
                       embedding="word", pooling="mean", labels_num=2, vocab_path=VOCAB)
     vocab, tokenizer = load_vocab_and_tokenizer(args)
@@ -283,7 +283,7 @@ def test_read_tsv_skips_empty_lines_and_keeps_line_numbers(tmp_path):
 
 def test_pairs_are_cls_a_sep_b_sep_with_two_segments():
     from uer.finetune.data import encode_pairs
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     from argparse import Namespace
     vocab, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, tokenizer="bert"))
     sequences, a_lens = encode_pairs(tokenizer, ["书很好", "书"], ["不好", "很好很好很好"], seq_length=8)
@@ -330,7 +330,7 @@ def test_cmrc_metric_matches_the_official_definition():
 
 def test_windows_cover_long_contexts_and_label_the_answer():
     from uer.finetune.reading import read_squad, build_windows
-    from uer.utils.vocab import Vocab
+    from uer.text.vocab import Vocab
     vocab = Vocab.load(VOCAB)
     questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))[:6]
     examples, offsets = build_windows(questions, vocab, seq_length=48, doc_stride=16)
@@ -449,7 +449,7 @@ def test_fine_tuning_uses_subword_composition(small_rnn, tmp_path):
 def test_seed_fixes_the_initial_weights():
     from uer.finetune.loop import FineTuner
     from uer.models.tagger import Tagger
-    from uer.utils.vocab import Vocab
+    from uer.text.vocab import Vocab
     vocab = Vocab.load(VOCAB)
 
     def initial(seed):

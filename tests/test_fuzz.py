@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings, HealthCheck, strategies as st
 
 from conftest import VOCAB
-from uer.utils.errors import UserInputError
-from uer.utils.vocab import Vocab
+from uer.core.errors import UserInputError
+from uer.text.vocab import Vocab
 
 # FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py searches longer, with fresh random cases.
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)), deadline=None,
@@ -26,7 +26,7 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", categories=None), max_size=
 
 
 def bert_tokenizers():
-    from uer.utils.text.tokenizers import BertTokenizer
+    from uer.text.tokenizers import BertTokenizer
     return BertTokenizer(VOCABULARY), BertTokenizer(VOCABULARY, fast=False)
 
 
@@ -64,7 +64,7 @@ def test_bert_tokenizer_fast_path_equals_python_port(text):
 @FUZZ
 @given(TEXT)
 def test_char_and_space_tokenizers_map_every_token(text):
-    from uer.utils.text.tokenizers import CharTokenizer, SpaceTokenizer
+    from uer.text.tokenizers import CharTokenizer, SpaceTokenizer
     for tokenizer in (CharTokenizer(VOCABULARY), SpaceTokenizer(VOCABULARY)):
         ids = tokenizer.encode(text)
         assert all(0 <= i < len(VOCABULARY) for i in ids)
@@ -74,7 +74,7 @@ def test_char_and_space_tokenizers_map_every_token(text):
 @FUZZ
 @given(st.binary(max_size=300))
 def test_text_readers_on_arbitrary_bytes(content):
-    from uer.utils.readers import read_lines, read_json
+    from uer.core.readers import read_lines, read_json
     lines = only_clear_errors(read_lines, content)
     if lines is not None:
         assert "\n".join(lines) in content.decode("utf-8").replace("\r\n", "\n").replace("\r", "") or lines
@@ -103,7 +103,7 @@ def test_classification_reader_on_arbitrary_tsv(rows):
 @FUZZ
 @given(TSV_BYTES)
 def test_labeled_corpus_lines(rows):
-    from uer.utils.pretraining.corpus import parse_labeled
+    from uer.data.corpus import parse_labeled
     path = "corpus.txt"
     lines = [ln.decode("utf-8", "replace") for ln in tsv_bytes(rows).split(b"\n")]
     try:
@@ -125,7 +125,7 @@ def test_vocabulary_reader(content):
 @FUZZ
 @given(st.binary(max_size=200), st.integers(0, 3))
 def test_dataset_reader_on_arbitrary_and_damaged_files(noise, how):
-    from uer.utils.dataset_io import DatasetFile, MAGIC
+    from uer.data.dataset_io import DatasetFile, MAGIC
     if how == 0:
         content = noise
     elif how == 1:
@@ -149,8 +149,8 @@ def file_bytes(path):
 def test_pretrain_dataset_with_damaged_header_or_bytes(datasets, data):
     """A real dataset with one header value replaced, or bytes overwritten / cut off: loading it and reading a
     batch either works or stops with the clear error."""
-    from uer.utils.dataset_io import MAGIC
-    from uer.utils.pretraining.pretrain_data import PretrainDataset
+    from uer.data.dataset_io import MAGIC
+    from uer.data.pretrain_data import PretrainDataset
     real_dataset = file_bytes(datasets["bert"])
     length = struct.unpack("<Q", real_dataset[len(MAGIC):len(MAGIC) + 8])[0]
     header = json.loads(real_dataset[len(MAGIC) + 8:len(MAGIC) + 8 + length])

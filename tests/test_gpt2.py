@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import VOCAB, run_script
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 transformers = pytest.importorskip("transformers")
 
@@ -107,7 +107,7 @@ def test_generate_with_a_converted_gpt2_uses_the_cache(hf_gpt2, tmp_path):
                       "--output_path", str(tmp_path / "out.txt"), "--seq_length", "20")
     assert "warning" not in proc.stderr  # the converted config is read whole: no flag, no ignored key
     # greedy decoding equals transformers' greedy continuation of the same ids
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     from argparse import Namespace
     vocab, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, spm_model_path=None, tokenizer="bert"))
     ids = [vocab.get("[CLS]")] + tokenizer.encode("书很好")
@@ -122,7 +122,7 @@ def test_generate_with_a_converted_gpt2_uses_the_cache(hf_gpt2, tmp_path):
 
 
 def test_untied_or_post_ln_models_are_refused():
-    from uer.utils.interop.convert_gpt2 import uer_to_gpt2, uer_config_to_gpt2
+    from uer.interop.convert_gpt2 import uer_to_gpt2, uer_config_to_gpt2
     with pytest.raises(UserInputError, match="pre"):
         uer_config_to_gpt2({"layernorm_positioning": "post", "hidden_size": 8}, 10)
     with pytest.raises(UserInputError, match="not a UER GPT-2 model"):

@@ -27,8 +27,8 @@ def test_converted_minilm_computes_what_transformers_computes(converted):
     from uer.model_builder import build_body
     from uer.model_loader import load_model
     from uer.models.model import Body
-    from uer.utils.text.tokenizers import BertTokenizer
-    from uer.utils.vocab import Vocab
+    from uer.text.tokenizers import BertTokenizer
+    from uer.text.vocab import Vocab
     config = json.loads((converted / "minilm_uer.json").read_text())
     assert config["layer_norm_eps"] == 1e-12
     args = model_args(config, "bert", "mlm", dropout=0.0)
@@ -55,7 +55,7 @@ def test_converted_minilm_computes_what_transformers_computes(converted):
 
 
 def test_round_trip_hf_uer_hf_is_bit_identical(converted, tmp_path):
-    from uer.utils.interop.convert_hf import read_hf_weights, normalise_hf
+    from uer.interop.convert_hf import read_hf_weights, normalise_hf
     for name in ("model.safetensors", "pytorch_model.bin"):
         out = tmp_path / name
         run_script("scripts/convert_bert_from_uer_to_huggingface.py", "--input_model_path",
@@ -71,7 +71,7 @@ def test_round_trip_hf_uer_hf_is_bit_identical(converted, tmp_path):
     assert hf.config.layer_norm_eps == 1e-12 and hf.config.num_hidden_layers == 6
 
 
-# -- the successor's optimizer and schedules against HF's (uer/utils/training/)
+# -- the successor's optimizer and schedules against HF's (uer/optim/)
 
 @pytest.mark.parametrize("name", ["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
                                   "constant_with_warmup", "inverse_sqrt"])

@@ -121,7 +121,7 @@ def test_attention_dropout_drops_attention_weights():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc setting")
 def test_cpu_runs_keep_freed_memory_for_the_next_step():
     code = ("import sys, torch\n"
-            "from uer.utils.runtime.memory import keep_freed_memory\n"
+            "from uer.runtime.memory import keep_freed_memory\n"
             "if sys.argv[1] == 'keep': assert keep_freed_memory()\n"
             "rss = lambda: int(open('/proc/self/statm').read().split()[1]) * 4096\n"
             "before = rss(); x = torch.ones(50_000_000); del x; print(rss() - before)\n")

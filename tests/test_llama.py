@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import load_script
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 transformers = pytest.importorskip("transformers")
 VOCAB_SIZE = 300
@@ -110,7 +110,8 @@ def test_greedy_continuation_equals_transformers_generate(tmp_path, scaling):
     with torch.no_grad():
         expected = hf.generate(torch.tensor([prompt]), max_new_tokens=30, do_sample=False, eos_token_id=None,
                                pad_token_id=0)[0, len(prompt):].tolist()
-    decoder = load_script("scripts/generate.py").Decoder(ours, torch.device("cpu"))
+    from uer.generation.decoder_only import Decoder
+    decoder = Decoder(ours, torch.device("cpu"))
     ids = list(prompt)
     with torch.no_grad():
         for _ in range(30):
@@ -138,7 +139,7 @@ def tencentpretrain_checkpoint(hf, heads, kv_heads):
     def un_permute(w, n):
         rows, dim = w.shape
         return w.reshape(n, 2, rows // n // 2, dim).transpose(1, 2).reshape(rows, dim)
-    from uer.utils.interop import convert_llama
+    from uer.interop import convert_llama
     out = {}
     for name, w in hf.state_dict().items():
         uer = convert_llama.hf_name_to_uer(name)

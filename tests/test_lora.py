@@ -48,7 +48,7 @@ def test_only_adapters_and_head_train_and_are_saved(lora_run):
 
 def test_merged_model_equals_the_adapted_one(lora_run):
     from uer.layers.lora import adapt
-    from uer.utils.runtime.adapters import load_adapters
+    from uer.runtime.adapters import load_adapters
     work, _ = lora_run
     run_script("scripts/merge_lora.py", "--pretrained_model_path", str(work / "pretrained.bin"), "--lora_model_path",
                str(work / "lora.bin"), "--output_model_path", str(work / "merged.bin"), "--lora_alpha", "8")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from uer.utils.pretraining.masking import mask_matrix
+from uer.data.masking import mask_matrix
 
 SPECIAL = np.array([0, 1, 2, 3, 4])  # [PAD] [UNK] [CLS] [SEP] [MASK]
 MASK_ID = 4

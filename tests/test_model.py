@@ -8,7 +8,7 @@ from conftest import model_args
 from uer.model_builder import build_model
 from uer.model_loader import load_model
 from uer.model_saver import save_model
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 BERT_BASE = dict(emb_size=768, hidden_size=768, feedforward_size=3072, heads_num=12, layers_num=2)
 ALBERT_BASE = dict(BERT_BASE, emb_size=128, factorized_embedding_parameterization=True, parameter_sharing=True)

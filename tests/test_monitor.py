@@ -11,10 +11,10 @@ import pytest
 
 import preprocess
 from conftest import ROOT, VOCAB, TINY, run_script
-from uer.utils.pretraining import preprocessing
-from uer.utils.errors import UserInputError
-from uer.utils.monitor.metrics import MetricsLog, read_metrics, summary_writer_class
-from uer.utils.monitor.progress import PlainLines, progress
+from uer.data import preprocessing
+from uer.core.errors import UserInputError
+from uer.monitor.metrics import MetricsLog, read_metrics, summary_writer_class
+from uer.monitor.progress import PlainLines, progress
 
 CLS_DATA = os.path.join(ROOT, "datasets", "book_review")
 

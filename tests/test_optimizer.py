@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from uer.utils.training.optimizers import build_optimizer
+from uer.optim.optimizers import build_optimizer
 
 
 class Tiny(nn.Module):
@@ -199,6 +199,6 @@ def test_adafactor_takes_the_written_out_steps():
 
 
 def test_adafactor_refuses_bias_correction():
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     with pytest.raises(UserInputError, match="--bias_correction applies to Adam"):
         build_optimizer(Tiny(), args_of(optimizer="adafactor", bias_correction=True), 10)

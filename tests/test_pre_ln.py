@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from conftest import model_args
 from uer.model_builder import build_model
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 import pytest
 

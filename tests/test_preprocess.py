@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from conftest import run_script, VOCAB, CORPUS, CORPUS_BERT, CORPUS_CLS
-from uer.utils.errors import UserInputError
-from uer.utils.pretraining.pretrain_data import PretrainDataset
-from uer.utils.text.tokenizers import BertTokenizer
-from uer.utils.vocab import Vocab
+from uer.core.errors import UserInputError
+from uer.data.pretrain_data import PretrainDataset
+from uer.text.tokenizers import BertTokenizer
+from uer.text.vocab import Vocab
 
 
 def preprocess(tmp_path, target, corpus, *extra, name="d.pt"):

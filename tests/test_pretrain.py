@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from conftest import model_args, run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
-from uer.utils.runtime.precision import cpu_has_fast_bf16
-from uer.utils.pretraining.pretrain_data import PretrainDataset
+from uer.runtime.precision import cpu_has_fast_bf16
+from uer.data.pretrain_data import PretrainDataset
 
 
 def pretrain(dataset, out, *extra):
@@ -110,7 +110,7 @@ def test_fp16_flag(datasets, tmp_path):
 def test_fp16_on_cpu_follows_the_measured_product_rates(monkeypatch, capsys, bf16, fp32, chosen):
     """A CPU that lists AVX512-BF16 can still multiply bf16 slower than fp32 (a Xeon: 143-156 vs 257-259
     GFLOP/s): --fp16 then trains in fp32 and says why in one line."""
-    from uer.utils.runtime import precision
+    from uer.runtime import precision
     monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: True)
     monkeypatch.setattr(precision, "cpu_matmul_rates", lambda: {"fp32": fp32, "bf16": bf16})
     p = precision.Precision(True, "O1", "cpu")
@@ -121,7 +121,7 @@ def test_fp16_on_cpu_follows_the_measured_product_rates(monkeypatch, capsys, bf1
 
 
 def test_cpu_matmul_rates_are_measured_once_per_process():
-    from uer.utils.runtime.precision import cpu_matmul_rates
+    from uer.runtime.precision import cpu_matmul_rates
     rates = cpu_matmul_rates(rows=32, width=64, repeats=2)
     assert set(rates) == {"fp32", "bf16"} and all(r > 0 for r in rates.values())
     assert cpu_matmul_rates(rows=32, width=64, repeats=2) is rates

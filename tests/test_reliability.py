@@ -186,7 +186,7 @@ def test_kill_9_during_checkpoint_writes_never_leaves_a_broken_file(tmp_path):
         assert len(leftovers) <= 1 and all(n.endswith(".tmp") for n in leftovers)
         killed_mid_write += len(leftovers)
     assert len(seen_versions) > 1 and killed_mid_write > 0
-    from uer.utils.fileutil import atomic_open
+    from uer.core.fileutil import atomic_open
     with atomic_open(path) as f:
         torch.save({"version": torch.tensor(0)}, f)
     assert os.listdir(tmp_path) == ["model.bin"]
@@ -260,8 +260,8 @@ def test_pickled_code_in_a_model_file_is_not_run(tmp_path, script):
 
 
 def test_pickled_code_in_a_training_state_is_not_run(tmp_path, monkeypatch):
-    from uer.utils.errors import UserInputError
-    from uer.utils.runtime.training_state import load_state
+    from uer.core.errors import UserInputError
+    from uer.runtime.training_state import load_state
     monkeypatch.chdir(tmp_path)
     torch.save({"step": 1, "x": Boom()}, tmp_path / "a.bin-1.state")
     with pytest.raises(UserInputError, match="not a loadable training state"):

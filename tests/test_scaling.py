@@ -13,8 +13,8 @@ from test_reliability import free_port
 from uer.layers.transformer import TransformerLayer
 from uer.model_builder import build_model, recompute_layers_in_backward
 from uer.opts import load_config
-from uer.utils.errors import UserInputError
-from uer.utils.pretraining.pretrain_data import PretrainDataset
+from uer.core.errors import UserInputError
+from uer.data.pretrain_data import PretrainDataset
 
 
 def tensor(array):
@@ -134,7 +134,7 @@ def test_fsdp_refusals(datasets, tmp_path):
 
 
 def test_compile_without_a_cpu_compiler_is_one_line(monkeypatch):
-    from uer.utils.runtime import compile as compiling
+    from uer.runtime import compile as compiling
     monkeypatch.setattr(compiling.shutil, "which", lambda name: None)
     with pytest.raises(UserInputError, match="--compile on the CPU needs a C\\+\\+ compiler"):
         compiling.compile_model(tiny_bert(), "cpu")
@@ -142,7 +142,7 @@ def test_compile_without_a_cpu_compiler_is_one_line(monkeypatch):
 
 @pytest.mark.skipif(not __import__("shutil").which("g++"), reason="inductor's CPU backend needs a C++ compiler")
 def test_compiled_model_trains_as_eager(datasets):
-    from uer.utils.runtime.compile import compile_model
+    from uer.runtime.compile import compile_model
     dataset = PretrainDataset(datasets["bert"])
     eager, compiled = tiny_bert(dropout=0.0), compile_model(tiny_bert(dropout=0.0), "cpu")
     keys = list(eager.state_dict())

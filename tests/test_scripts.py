@@ -1,5 +1,4 @@
 """scripts/: model tools, vocabulary tools, probing and generation, each run as a user runs it."""
-import os
 
 import pytest
 import torch
@@ -81,7 +80,7 @@ def test_generate_refuses_what_it_cannot_do(memorised, tmp_path, text, extra, me
 
 
 def test_top_k_and_top_p_filters():
-    from uer.decoders.search import next_token
+    from uer.generation.search import next_token
     logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
     g = torch.Generator().manual_seed(0)
     assert next_token(logits, 1, 1.0, 1.0, g) == 0
@@ -216,7 +215,7 @@ def test_extract_feature_and_context_dependent_neighbours(memorised, tmp_path):
 def test_context_dependent_neighbours_show_progress(memorised, tmp_path, monkeypatch, capsys):
     """Every candidate is a forward pass in context (21128 of them with Google's vocabulary): a bar counts them."""
     import functools
-    from uer.utils.monitor import progress as progress_module
+    from uer.monitor import progress as progress_module
     monkeypatch.setattr(progress_module, "progress", functools.partial(progress_module.progress, plain_delay=0))
     script = load_script("scripts/topn_words_dep.py")
     sentences = tmp_path / "sent.txt"
@@ -236,11 +235,7 @@ def test_context_dependent_neighbours_show_progress(memorised, tmp_path, monkeyp
 
 @pytest.mark.parametrize("encoder, positioning", [("gpt", "post"), ("gpt", "pre"), ("lstm", "post")])
 def test_incremental_decoding_equals_reencoding(encoder, positioning):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("generate", os.path.join(os.path.dirname(VOCAB), "..", "scripts",
-                                                                           "generate.py"))
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
+    from uer.generation.decoder_only import Decoder
     torch.manual_seed(0)
     args = model_args({"emb_size": 32, "hidden_size": 32, "feedforward_size": 64, "heads_num": 4, "layers_num": 2,
                        "dropout": 0.0, "layernorm_positioning": positioning}, encoder, "lm",
@@ -248,7 +243,7 @@ def test_incremental_decoding_equals_reencoding(encoder, positioning):
     model = build_model(args, 100).eval()
     for p in model.parameters():
         p.data.normal_(0, 0.2)
-    decoder = generate.Decoder(model, "cpu")
+    decoder = Decoder(model, "cpu")
     assert (decoder.cache is not None) == (encoder == "gpt")
     ids = [2, 17, 33, 41]
     with torch.no_grad():

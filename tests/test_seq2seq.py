@@ -107,7 +107,7 @@ def test_decoder_cache_equals_re_decoding(tmp_path, family):
 
 
 def test_other_encoder_decoder_architectures_are_named(tmp_path):
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     folder = tmp_path / "hf"
     folder.mkdir()
     (folder / "config.json").write_text('{"model_type": "pegasus"}')
@@ -144,7 +144,7 @@ def test_t5_v1_1_as_transformers_5_saves_it_converts_untied(tmp_path, capsys):
 
 def test_a_stack_embedding_other_than_the_shared_one_is_refused(tmp_path):
     from safetensors.torch import save_file
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     hf = hf_model(tmp_path / "hf", "t5 v1.0")
     state = {k: v.clone().contiguous() for k, v in hf.state_dict().items()}
     state["decoder.embed_tokens.weight"] = state["shared.weight"] + 1

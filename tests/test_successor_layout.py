@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import ROOT, load_script, model_args
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 VOCAB_SIZE = 40
 SMALL = {"emb_size": 32, "hidden_size": 32, "feedforward_size": 64, "heads_num": 4, "layers_num": 2,

@@ -9,7 +9,7 @@ import pytest
 from conftest import VOCAB, TINY as TINY_CONFIG, run_script
 from uer.finetune.metrics import pearson, ranks, multi_label_f1
 from uer.finetune.synthetic import scored, multi_labelled, topic_pairs, topic_positives, marked, write_tsv
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean", "--learning_rate", "3e-3",
         "--batch_size", "32", "--epochs_num", "4", "--report_steps", "1000"]
@@ -75,7 +75,7 @@ def test_multi_label_learns_which_markers_a_text_has(tmp_path, config):
 def test_multi_label_ids_are_checked(tmp_path):
     from argparse import Namespace
     from uer.finetune.multi_label import read_multi_label
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     _, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, spm_model_path=None, tokenizer="bert"))
     bad = write(tmp_path / "bad.tsv", "label\ttext_a", [("0,x", "好")])
     with pytest.raises(UserInputError, match="bad.tsv:2: label '0,x' is not comma-separated integer ids"):
@@ -194,7 +194,7 @@ def prompts_file(tmp_path, template="[TEXT_A],我[ANS]满意", words=None):
 
 
 def tokenizer_of_vocab():
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     return load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, spm_model_path=None, tokenizer="bert"))
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import ROOT, load_script
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 T5_TINY = os.path.join(ROOT, "models", "t5_tiny_config.json")
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{k}" for k in range(30)] + \
@@ -34,7 +34,7 @@ def preprocess(tmp_path, vocab, target, corpus, *extra, seq_length=16):
     load_script("preprocess.py").main(["--corpus_path", str(src), "--vocab_path", vocab, "--target", target,
                                        "--dataset_path", out, "--seq_length", str(seq_length), "--tokenizer", "space",
                                        *extra])
-    from uer.utils.pretraining.pretrain_data import PretrainDataset
+    from uer.data.pretrain_data import PretrainDataset
     return PretrainDataset(out)
 
 
@@ -196,7 +196,7 @@ def test_empty_label_is_named(tmp_path):
 
 def test_batched_greedy_equals_one_at_a_time():
     from argparse import Namespace
-    from uer.decoders.seq2seq_generation import greedy_batch, sample_one
+    from uer.generation.seq2seq import greedy_batch, sample_one
     from uer.model_builder import build_model
     from uer.opts import load_config, MODEL_DEFAULTS
     args = Namespace(**dict(MODEL_DEFAULTS, **load_config(T5_TINY), config_path=T5_TINY))

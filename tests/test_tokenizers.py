@@ -3,9 +3,9 @@ import random
 import pytest
 
 from conftest import VOCAB
-from uer.utils.text.tokenizers import BertTokenizer, CharTokenizer, SpaceTokenizer, BasicTokenizer
-from uer.utils.vocab import Vocab
-from uer.utils.errors import UserInputError
+from uer.text.tokenizers import BertTokenizer, CharTokenizer, SpaceTokenizer, BasicTokenizer
+from uer.text.vocab import Vocab
+from uer.core.errors import UserInputError
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -99,7 +99,7 @@ def test_sentencepiece_tokenizer(tmp_path):
     spm = pytest.importorskip("sentencepiece")
     from conftest import CORPUS
     from argparse import Namespace
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer
     prefix = str(tmp_path / "sp")
     spm.SentencePieceTrainer.train(input=CORPUS, model_prefix=prefix, vocab_size=300, pad_id=0, unk_id=1,
                                    bos_id=-1, eos_id=-1, user_defined_symbols=["[CLS]", "[SEP]", "[MASK]"],

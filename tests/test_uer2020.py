@@ -284,7 +284,7 @@ def test_hidden_act_is_the_feed_forward_activation(tmp_path, act, reference):
 
 
 def test_unsupported_config_values_are_refused(tmp_path):
-    from uer.utils.errors import UserInputError
+    from uer.core.errors import UserInputError
     with pytest.raises(UserInputError, match=r"config.json: hidden_act \"swish\" is not supported; expected one of"):
         pretrain_args(write_config(tmp_path, hidden_act="swish"))
     with pytest.raises(UserInputError, match="layer_norm_eps without layer_norm_unbiased"):
@@ -312,7 +312,7 @@ def test_layer_norm_rule(tmp_path):
 
 
 def test_converters_write_the_standard_layer_norm_and_hidden_act():
-    from uer.utils.interop.convert_hf import hf_config_to_uer
+    from uer.interop.convert_hf import hf_config_to_uer
     config = hf_config_to_uer({"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                                "num_hidden_layers": 2, "hidden_act": "gelu_new", "layer_norm_eps": 1e-12})
     assert config["layer_norm_unbiased"] is False and config["layer_norm_eps"] == 1e-12

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 import preprocess
-from uer.utils.dataset_io import DatasetFile
-from uer.utils.errors import UserInputError
-from uer.utils.pretraining.targets import str2data
-from uer.utils.pretraining.instances import assemble, assemble_word_starts, layout_positions
-from uer.utils.pretraining.masking import mask_matrix
-from uer.utils.pretraining.pretrain_data import PretrainDataset
-from uer.utils.text.segmenters import encode_with_word_starts, load_segmenter
-from uer.utils.text.tokenizers import BertTokenizer
-from uer.utils.vocab import Vocab
+from uer.data.dataset_io import DatasetFile
+from uer.core.errors import UserInputError
+from uer.data.targets import str2data
+from uer.data.instances import assemble, assemble_word_starts, layout_positions
+from uer.data.masking import mask_matrix
+from uer.data.pretrain_data import PretrainDataset
+from uer.text.segmenters import encode_with_word_starts, load_segmenter
+from uer.text.tokenizers import BertTokenizer
+from uer.text.vocab import Vocab
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "corpora", "book_review_bert.txt")

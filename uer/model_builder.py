@@ -6,7 +6,7 @@ from uer.models.body import build_body, init_weights  # noqa: F401 -- build_body
 from uer.models.model import Model
 from uer.models.seq2seq import Seq2seqModel
 from uer.decoders import str2decoder
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 
 def tie_weights(model, sharded=False):

@@ -3,7 +3,7 @@ import sys
 import torch
 
 from uer.model_saver import unwrap
-from uer.utils.errors import UserInputError, first_line
+from uer.core.errors import UserInputError, first_line
 
 
 def safe_torch_load(path, what, mmap=False):

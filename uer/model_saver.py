@@ -1,7 +1,7 @@
 
 import torch
 
-from uer.utils.fileutil import atomic_open
+from uer.core.fileutil import atomic_open
 
 
 def unwrap(model):

@@ -4,9 +4,9 @@ import json
 import os
 import sys
 
-from uer.utils.errors import UserInputError
-from uer.utils.readers import read_json_object
-from uer.utils.training.schedules import SCHEDULES
+from uer.core.errors import UserInputError
+from uer.core.readers import read_json_object
+from uer.optim.schedules import SCHEDULES
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
@@ -319,7 +319,7 @@ def generation_parser(doc):
 
 
 def sampling_opts(parser):
-    """The decoding flags of the generation scripts (uer/decoders/search.py)."""
+    """The decoding flags of the generation scripts (uer/generation/search.py)."""
     parser.add_argument("--top_k", type=int, default=1, help="1: greedy; 0: no top-k cut.")
     parser.add_argument("--top_p", type=float, default=1.0, help="Nucleus sampling mass (1.0: no cut).")
     parser.add_argument("--temperature", type=float, default=1.0)

@@ -11,24 +11,24 @@ from torch.nn.parallel import DistributedDataParallel
 
 from uer.model_builder import build_model, recompute_layers_in_backward, units_to_shard
 from uer.models.body import POSITION_TABLES
-from uer.utils.runtime.adapters import adapt_pretrained, load_adapters
+from uer.runtime.adapters import adapt_pretrained, load_adapters
 from uer.model_loader import load_model, load_exact
 from uer.model_saver import save_model, atomic_torch_save, unwrap
-from uer.utils.runtime import distributed, sharding
-from uer.utils.runtime.compile import compile_model
-from uer.utils.training.optimizers import build_optimizer
-from uer.utils.runtime.precision import Precision
-from uer.utils.pretraining.pretrain_data import PretrainDataset, BatchLoader
-from uer.utils.errors import UserInputError, RunFailure
-from uer.utils.runtime.memory import keep_freed_memory
-from uer.utils.runtime.signals import StopSignals, ForwardSignals
-from uer.utils.runtime.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
+from uer.runtime import distributed, sharding
+from uer.runtime.compile import compile_model
+from uer.optim.optimizers import build_optimizer
+from uer.runtime.precision import Precision
+from uer.data.pretrain_data import PretrainDataset, BatchLoader
+from uer.core.errors import UserInputError, RunFailure
+from uer.runtime.memory import keep_freed_memory
+from uer.runtime.signals import StopSignals, ForwardSignals
+from uer.runtime.training_state import (SUFFIX, state_path, save_state, load_state, torch_rng, set_torch_rng,
                                               check_same_run, latest_checkpoint, optimization_state,
                                               restore_optimization, drop_older_states)
-from uer.utils.monitor.report import Reporter
-from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
-from uer.utils.monitor.progress import progress, write
-from uer.utils.text.tokenizers import load_vocab, load_tgt_vocab
+from uer.monitor.report import Reporter
+from uer.monitor.metrics import MetricsLog, default_metrics_path
+from uer.monitor.progress import progress, write
+from uer.text.tokenizers import load_vocab, load_tgt_vocab
 
 
 def normalized_loss(parts, placement):

@@ -7,7 +7,7 @@ radius --pgd_epsilon around the table; only the last push's gradients are added 
 import torch
 
 from uer.model_saver import unwrap
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 
 def word_table(model):

@@ -5,9 +5,9 @@ import torch.nn.functional as F
 
 from uer.finetune.data import Examples, GroupedExamples
 from uer.finetune.loop import predict
-from uer.utils.errors import UserInputError
-from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
-from uer.utils.readers import read_json
+from uer.core.errors import UserInputError
+from uer.core.constants import CLS_TOKEN, SEP_TOKEN
+from uer.core.readers import read_json
 
 PAD_CHOICE = "No Answer"  # fills questions with fewer choices (as UER-py); such choices are never predicted
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from uer.finetune.data import read_tsv, parse_labels, encode_pairs, Examples
 from uer.finetune.metrics import classification_report, ranking_scores
 from uer.finetune.loop import predict
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 
 def read_classification(path, tokenizer, seq_length, labels_num=None, with_labels=True, soft_targets=False,

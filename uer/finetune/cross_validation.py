@@ -14,7 +14,7 @@ from uer.finetune import parallel
 from uer.finetune.classification import logits_of
 from uer.finetune.loop import FineTuner, predict
 from uer.finetune.metrics import classification_report, macro_f1
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 
 def fold_path(model_path, k):

@@ -3,9 +3,9 @@ their longest member (length-bucketed for training, length-sorted for evaluation
 import numpy as np
 import torch
 
-from uer.utils.constants import CLS_TOKEN, SEP_TOKEN
-from uer.utils.errors import UserInputError
-from uer.utils.readers import read_lines
+from uer.core.constants import CLS_TOKEN, SEP_TOKEN
+from uer.core.errors import UserInputError
+from uer.core.readers import read_lines
 
 
 def read_tsv(path, required, optional=()):

@@ -3,10 +3,10 @@ the fine-tuned model of --load_model_path, its predictions in input order, and t
 import torch
 
 from uer.finetune.loop import place, predict
-from uer.utils.runtime.adapters import merged_files
+from uer.runtime.adapters import merged_files
 from uer.model_loader import load_model
-from uer.utils.fileutil import atomic_open
-from uer.utils.text.tokenizers import load_vocab_and_tokenizer
+from uer.core.fileutil import atomic_open
+from uer.text.tokenizers import load_vocab_and_tokenizer
 
 
 def predict_test_set(args, model_class, read, outputs):

@@ -13,19 +13,19 @@ from uer.finetune.data import training_batches, evaluation_batches
 from uer.finetune import parallel
 from uer.finetune.parallel import Team
 from uer.model_builder import recompute_layers_in_backward
-from uer.utils.runtime.adapters import adapt_pretrained
+from uer.runtime.adapters import adapt_pretrained
 from uer.model_loader import load_model
 from uer.model_saver import unwrap
-from uer.utils.training.optimizers import build_optimizer
-from uer.utils.errors import Stopped
-from uer.utils.runtime import sharding
-from uer.utils.runtime.compile import compile_model
-from uer.utils.runtime.memory import keep_freed_memory
-from uer.utils.monitor.metrics import MetricsLog, default_metrics_path
-from uer.utils.monitor.progress import progress, write
-from uer.utils.runtime.precision import Precision
-from uer.utils.runtime.signals import StopSignals
-from uer.utils.runtime.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
+from uer.optim.optimizers import build_optimizer
+from uer.core.errors import Stopped
+from uer.runtime import sharding
+from uer.runtime.compile import compile_model
+from uer.runtime.memory import keep_freed_memory
+from uer.monitor.metrics import MetricsLog, default_metrics_path
+from uer.monitor.progress import progress, write
+from uer.runtime.precision import Precision
+from uer.runtime.signals import StopSignals
+from uer.runtime.training_state import (save_state, load_state, torch_rng, set_torch_rng, numpy_rng_state,
                                               numpy_rng_from, check_same_run, optimization_state,
                                               restore_optimization)
 

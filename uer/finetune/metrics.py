@@ -62,7 +62,7 @@ def bleu(hypotheses, references):
     try:
         import sacrebleu
     except ImportError:
-        from uer.utils.errors import UserInputError
+        from uer.core.errors import UserInputError
         raise UserInputError("--metric bleu needs sacrebleu: pip install sacrebleu") from None
     return float(sacrebleu.corpus_bleu([" ".join(h) for h in hypotheses], [[" ".join(r) for r in references]],
                                        tokenize="none").score)

@@ -11,7 +11,7 @@ from uer.finetune.classification import logits_of
 from uer.finetune.data import read_tsv, encode_pairs, Examples
 from uer.finetune.loop import predict
 from uer.finetune.metrics import multi_label_f1
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 THRESHOLD = 0.5  # a label is predicted where its probability is at least this
 

@@ -9,14 +9,14 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from uer.utils.runtime.adapters import load_adapters
+from uer.runtime.adapters import load_adapters
 from uer.model_builder import units_to_shard
 from uer.model_loader import load_model, safe_torch_load
 from uer.model_saver import unwrap, cpu_state_dict, atomic_torch_save
-from uer.utils.errors import UserInputError
-from uer.utils.monitor import progress
-from uer.utils.runtime import distributed, sharding
-from uer.utils.runtime.distributed import Placement
+from uer.core.errors import UserInputError
+from uer.monitor import progress
+from uer.runtime import distributed, sharding
+from uer.runtime.distributed import Placement
 
 
 class Team:

@@ -8,9 +8,9 @@ import numpy as np
 import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, parse_labels, Examples
-from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, UNK_TOKEN
-from uer.utils.errors import UserInputError
-from uer.utils.readers import read_json_object
+from uer.core.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, UNK_TOKEN
+from uer.core.errors import UserInputError
+from uer.core.readers import read_json_object
 
 SLOTS = ("[TEXT_A]", "[TEXT_B]", "[ANS]")
 

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 
 from uer.finetune.data import Examples
 from uer.finetune.loop import predict
-from uer.utils.constants import CLS_TOKEN, SEP_TOKEN, UNK_TOKEN
-from uer.utils.errors import UserInputError
-from uer.utils.readers import read_json_object
+from uer.core.constants import CLS_TOKEN, SEP_TOKEN, UNK_TOKEN
+from uer.core.errors import UserInputError
+from uer.core.readers import read_json_object
 
 
 def read_squad(path, with_answers=True):

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from uer.finetune.data import read_tsv, parse_labels
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 # Boosting and tree settings of run_lgb.py: DART boosting, multiclass, as UER-py 2020's; the rest are flags.
 FIXED = {"boosting_type": "dart", "objective": "multiclass", "verbose": -1, "num_threads": 0}

@@ -5,9 +5,9 @@ import torch.nn.functional as F
 from uer.finetune.data import read_tsv, Examples
 from uer.finetune.loop import predict
 from uer.model_saver import unwrap
-from uer.utils.constants import UNK_TOKEN
-from uer.utils.errors import UserInputError
-from uer.utils.readers import read_json_object
+from uer.core.constants import UNK_TOKEN
+from uer.core.errors import UserInputError
+from uer.core.readers import read_json_object
 
 
 def read_label2id(path):
@@ -19,7 +19,7 @@ def read_label2id(path):
 
 def tagging_setup(args):
     """(vocab, id2label) for run_ner.py and its inference; sets args.labels_num from --label2id_path."""
-    from uer.utils.text.tokenizers import load_vocab
+    from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
     args.label2id = read_label2id(args.label2id_path)
     args.labels_num = len(args.label2id)

@@ -3,14 +3,14 @@ the target text; an encoder-decoder model learns label given the text, and is sc
 import numpy as np
 import torch
 
-from uer.decoders.seq2seq_generation import greedy_batch
+from uer.generation.seq2seq import greedy_batch
 from uer.finetune.data import read_tsv, encode_pairs, Examples
 from uer.finetune.loop import predict
 from uer.finetune.metrics import bleu, rouge_l
 from uer.model_saver import unwrap
-from uer.utils.constants import SEP_TOKEN
-from uer.utils.errors import UserInputError
-from uer.utils.text.hf_tokenizer import HfTokenizer
+from uer.core.constants import SEP_TOKEN
+from uer.core.errors import UserInputError
+from uer.text.hf_tokenizer import HfTokenizer
 
 METRICS = ("exact_match", "bleu", "rouge_l")
 
@@ -119,9 +119,9 @@ def text2text_evaluator(batch_size, device, start, end, max_new_tokens, tgt_voca
 
 def fine_tune_text2text(args):
     """run_text2text.py: read the TSVs, fine-tune, keep the best epoch by args.metric on dev."""
-    from uer.decoders.seq2seq_generation import start_and_end
+    from uer.generation.seq2seq import start_and_end
     from uer.finetune.loop import FineTuner
-    from uer.utils.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
+    from uer.text.tokenizers import load_vocab_and_tokenizer, load_target_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     tgt_vocab, tgt_tokenizer = load_target_tokenizer(args, vocab, tokenizer)
     args.tgt_seq_length = args.tgt_seq_length or args.seq_length

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from uer.layers.dropout import dropout
 from uer.layers.multi_headed_attn import MultiHeadedAttention
 from uer.layers.position_ffn import PositionwiseFeedForward, GatedFeedForward
-from uer.utils.errors import UserInputError
+from uer.core.errors import UserInputError
 
 
 class LoRALinear(nn.Module):

@@ -9,9 +9,9 @@ from uer.encoders import str2encoder
 from uer.encoders.transformer_encoder import TransformerEncoder
 from uer.layers import str2embedding
 from uer.subencoders import str2subencoder
-from uer.utils.errors import UserInputError
-from uer.utils.subword import char_table
-from uer.utils.vocab import Vocab
+from uer.core.errors import UserInputError
+from uer.text.subword import char_table
+from uer.text.vocab import Vocab
 
 
 def init_weights(model, args=None):

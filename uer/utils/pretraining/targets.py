@@ -1,8 +1,0 @@
-"""The data side of each preprocess.py --target (its instances and its pre-training batches), by name."""
-from uer.utils.pretraining.instances import BertData, AlbertData, MlmData, LmData, ClsData, BilmData
-from uer.utils.pretraining.seq2seq_data import MtData, T5Data, BartData, GsgData, PrefixLmData
-
-# Adding a target's data: a class beside these and one entry here.
-str2data = {"bert": BertData(), "albert": AlbertData(), "mlm": MlmData(), "lm": LmData(), "cls": ClsData(),
-            "bilm": BilmData(), "mt": MtData(), "t5": T5Data(), "bart": BartData(), "gsg": GsgData(),
-            "prefixlm": PrefixLmData()}
