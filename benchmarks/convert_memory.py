@@ -20,6 +20,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from uer.opts import parse_benchmark  # noqa: E402
 from uer.interop.hf_files import write_safetensors  # noqa: E402
 
 SHAPE = {"hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32,
@@ -70,9 +71,7 @@ def main():
     parser.add_argument("--work_dir", default=None)
     parser.add_argument("--layers", type=int, default=22, help="Layers of the random model (TinyLlama: 22).")
     parser.add_argument("--keep", action="store_true", help="Keep the files.")
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = parser.parse_args()
+    args = parse_benchmark(parser)
     work = args.work_dir or tempfile.mkdtemp(prefix="convert_memory_")
     shape = dict(SMOKE_SHAPE if args.smoke else SHAPE, num_hidden_layers=2 if args.smoke else args.layers)
     size = write_random_model(os.path.join(work, "hf"), shape) / 2 ** 20

@@ -18,6 +18,8 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from uer.opts import parse_benchmark  # noqa: E402
 MODELS = {"LSTM": ["--encoder", "lstm"], "GRU": ["--encoder", "gru"]}
 
 
@@ -40,11 +42,7 @@ def main():
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--epochs_num", type=int, default=2)
     parser.add_argument("--folds_num", type=int, default=5)
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = parser.parse_args()
-    if args.smoke:
-        args.epochs_num, args.folds_num = 1, 2
+    args = parse_benchmark(parser, epochs_num=1, folds_num=2)
     data = os.path.join(args.data_dir, "datasets", "douban_book_review")
     vocab = os.path.join(args.data_dir, "models", "google_zh_vocab.txt")
     with tempfile.TemporaryDirectory() as work:

@@ -17,6 +17,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from uer.opts import parse_benchmark  # noqa: E402
 
 
 def tasks(data, out):
@@ -46,9 +48,7 @@ def main():
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--tasks", default="douban,msra,cmrc")
     parser.add_argument("--out_dir", default=None, help="Where models and logs go (default: a temporary folder).")
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = parser.parse_args()
+    args = parse_benchmark(parser)
     out = args.out_dir or tempfile.mkdtemp(prefix="uer_finetune_")
     table = tasks(args.data_dir, out)
     print("| task | result (best dev model) | wall time |\n|---|---|---|")

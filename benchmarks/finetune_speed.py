@@ -22,7 +22,7 @@ from uer.finetune.classification import read_classification, classifier_loss, lo
 from uer.finetune.data import training_batches  # noqa: E402
 from uer.finetune.loop import predict  # noqa: E402
 from uer.models.classifier import Classifier  # noqa: E402
-from uer.opts import finetune_opts, parse  # noqa: E402
+from uer.opts import finetune_opts, parse, parse_benchmark  # noqa: E402
 from uer.optim.optimizers import build_optimizer  # noqa: E402
 from uer.runtime.memory import keep_freed_memory  # noqa: E402
 from uer.runtime.precision import Precision, cpu_has_fast_bf16  # noqa: E402
@@ -90,11 +90,7 @@ def main():
     parser.add_argument("--models", default="lstm,tiny")
     parser.add_argument("--steps", type=int, default=20, help="Timed training steps per row.")
     parser.add_argument("--dev_examples", type=int, default=2000, help="Examples for the inference rate.")
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = parser.parse_args()
-    if args.smoke:
-        args.steps, args.dev_examples = 2, 16
+    args = parse_benchmark(parser, steps=2, dev_examples=16)
     keep_freed_memory()  # as the fine-tuning scripts do on CPU
     douban = os.path.join(args.data_dir, "datasets", "douban_book_review")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")

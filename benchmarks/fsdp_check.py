@@ -20,7 +20,7 @@ import torch.multiprocessing as mp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model, units_to_shard  # noqa: E402
-from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
+from uer.opts import MODEL_DEFAULTS, REPO_ROOT, load_config, parse_benchmark  # noqa: E402
 from uer.runtime import sharding  # noqa: E402
 from uer.runtime.distributed import Placement  # noqa: E402
 from uer.runtime.memory import keep_freed_memory  # noqa: E402
@@ -112,12 +112,8 @@ def main():
     parser.add_argument("--batch_size", type=int, default=2, help="Per process.")
     parser.add_argument("--seq_length", type=int, default=64)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = parser.parse_args()
-    if args.smoke:
-        args.config = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json")
-        args.steps, args.seq_length = 2, 16
+    args = parse_benchmark(parser, config=os.path.join(REPO_ROOT, "models", "bert_tiny_config.json"), steps=2,
+                           seq_length=16)
     print(f"{os.path.basename(args.config)}, {args.processes} processes x batch {args.batch_size} x "
           f"{args.seq_length}, {args.steps} steps, torch {torch.__version__}")
     rows = {mode: run(args, mode, 29600 + i) for i, mode in enumerate(("ddp", "fsdp"))}

@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model, recompute_layers_in_backward  # noqa: E402
-from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
+from uer.opts import MODEL_DEFAULTS, REPO_ROOT, load_config, smoke_opts  # noqa: E402
 
 VOCAB = 21128
 
@@ -116,6 +116,9 @@ def peak_rss_mb():
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
 
 
+TINY = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json")
+
+
 def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default=os.path.join(REPO_ROOT, "models", "bert_base_config.json"))
@@ -123,16 +126,14 @@ def parser():
     p.add_argument("--seq_length", type=int, default=512)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--recompute", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--smoke", action="store_true",
-                   help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+    smoke_opts(p)
     return p
 
 
 def main():
     args = parser().parse_args()
     if args.smoke:
-        args.config = os.path.join(REPO_ROOT, "models", "bert_tiny_config.json")
-        args.batch_size, args.seq_length = 2, 16
+        args.config, args.batch_size, args.seq_length = TINY, 2, 16
     print(f"{os.path.basename(args.config)}, batch {args.batch_size} x {args.seq_length}, {args.device}, torch "
           f"{torch.__version__}, threads {torch.get_num_threads()}")
     rows = {mode: measure(args, mode) for mode in (False, True)}

@@ -36,7 +36,7 @@ import torch.multiprocessing as mp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from uer.model_builder import build_model  # noqa: E402
-from uer.opts import MODEL_DEFAULTS, load_config, REPO_ROOT  # noqa: E402
+from uer.opts import MODEL_DEFAULTS, REPO_ROOT, load_config, parse_benchmark  # noqa: E402
 from uer.optim.optimizers import build_optimizer  # noqa: E402
 from uer.runtime.compile import compile_model  # noqa: E402
 from uer.runtime.memory import keep_freed_memory  # noqa: E402
@@ -286,11 +286,7 @@ def main():
     parser.add_argument("--compile", action="store_true", help="Add ours under torch.compile to every row.")
     parser.add_argument("--hf_keeps_freed_memory", action="store_true",
                         help="Give HF's process the allocator setting ours has on CPU (compares code alone).")
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes, batch 2, seq 16, one counted turn, fp32 only: checks the script runs.")
-    args = parser.parse_args()
-    if args.smoke:
-        args.steps, args.seq_length, args.batch_size = 1, 16, 2
+    args = parse_benchmark(parser, steps=1, seq_length=16, batch_size=2)  # and fp32 only
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)

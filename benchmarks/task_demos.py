@@ -14,6 +14,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from uer.opts import parse_benchmark  # noqa: E402
 from uer.finetune import synthetic  # noqa: E402
 from uer.monitor.metrics import read_metrics  # noqa: E402
 
@@ -35,11 +36,7 @@ def main():
     p.add_argument("--dev", type=int, default=500, help="Dev examples.")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--work_dir", default=None)
-    p.add_argument("--smoke", action="store_true",
-                   help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = p.parse_args()
-    if args.smoke:
-        args.train, args.dev, args.epochs = 64, 32, 1
+    args = parse_benchmark(p, train=64, dev=32, epochs=1)
     work = args.work_dir or tempfile.mkdtemp(prefix="uer_task_demos_")
     os.makedirs(work, exist_ok=True)
     config = os.path.join(work, "lstm.json")

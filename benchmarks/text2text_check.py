@@ -19,6 +19,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from uer.opts import parse_benchmark  # noqa: E402
 from uer.finetune.metrics import bleu  # noqa: E402
 
 TINY = {"emb_size": 64, "hidden_size": 64, "feedforward_size": 256, "heads_num": 4, "layers_num": 2,
@@ -131,11 +132,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=8, help="Fine-tuning epochs.")
     parser.add_argument("--pretrain_steps", type=int, default=400, help="news: pre-training steps.")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    args = parser.parse_args()
-    if args.smoke:
-        args.epochs, args.pretrain_steps = 1, 2
+    args = parse_benchmark(parser, epochs=1, pretrain_steps=2)
     rows = []
     for check in args.checks.split(","):
         if check == "news" and not args.data_dir:

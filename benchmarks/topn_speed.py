@@ -27,7 +27,7 @@ from uer.finetune.data import read_tsv  # noqa: E402
 from uer.model_builder import build_body, init_weights  # noqa: E402
 from uer.model_saver import save_model  # noqa: E402
 from uer.models.model import Body  # noqa: E402
-from uer.opts import probing_opts, parse  # noqa: E402
+from uer.opts import parse, parse_benchmark, probing_opts  # noqa: E402
 from uer.core.constants import CLS_TOKEN  # noqa: E402
 from uer.text.tokenizers import load_vocab_and_tokenizer  # noqa: E402
 
@@ -96,12 +96,8 @@ def main():
     parser.add_argument("--sentences", type=int, default=2)
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--seq_length", type=int, default=32)
-    parser.add_argument("--smoke", action="store_true",
-                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
-    opts = parser.parse_args()
-    if opts.smoke:
-        opts.config_path = os.path.join(ROOT, "models", "bert_tiny_config.json")
-        opts.candidates, opts.sentences, opts.batch_size, opts.seq_length = 16, 1, 8, 16
+    opts = parse_benchmark(parser, config_path=os.path.join(ROOT, "models", "bert_tiny_config.json"), candidates=16,
+                           sentences=1, batch_size=8, seq_length=16)
     vocab_path = os.path.join(opts.data_dir, "models", "google_zh_vocab.txt")
     args = model_args(vocab_path, opts.config_path, opts.batch_size, opts.seq_length)
     vocab, tokenizer = load_vocab_and_tokenizer(args)

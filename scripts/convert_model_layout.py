@@ -4,7 +4,6 @@ or "tencentpretrain" (what TencentPretrain and UER-py's code since 2023 write an
 trained here goes on in today's UER-py or TencentPretrain, and back. The input's layout is told from its keys;
 --config_path (the model's config) names its target (the output layer's and sentence head's names there) and
 whether its layers rotate queries and keys (LLaMA: their rows are reordered between the two layouts)."""
-import argparse
 import os
 import sys
 
@@ -13,9 +12,8 @@ from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--input_model_path", required=True, help="Model file, in either layout.")
-    parser.add_argument("--output_model_path", required=True, help="Model file to write.")
+    from uer.opts import conversion_parser
+    parser = conversion_parser(__doc__, "Model file, in either layout.", "Model file to write.", layers=False)
     parser.add_argument("--config_path", required=True, help="The model's config (UER or TencentPretrain form).")
     parser.add_argument("--layout", choices=["uer", "tencentpretrain"], required=True, help="Layout to write.")
     parser.add_argument("--target", default=None,

@@ -329,9 +329,24 @@ def sampling_opts(parser):
                              "whole text stays within --seq_length).")
 
 
-def conversion_parser(doc, input_help, output_help):
+def smoke_opts(parser):
+    parser.add_argument("--smoke", action="store_true",
+                        help="Tiny sizes and a step or two: checks that the script runs (the test suite runs it).")
+
+
+def parse_benchmark(parser, **smoke):
+    """A benchmark script's arguments; with --smoke, the values of `smoke` (tiny sizes, a step or two) replace
+    the parsed ones, so that the test suite runs every benchmark's paths in seconds."""
+    smoke_opts(parser)
+    args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(smoke)
+    return args
+
+
+def conversion_parser(doc, input_help, output_help, layers=True):
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    conversion_opts(parser, input_help, output_help)
+    conversion_opts(parser, input_help, output_help, layers)
     return parser
 
 
