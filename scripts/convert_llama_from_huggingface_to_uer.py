@@ -20,19 +20,13 @@ def build_parser():
     return parser
 
 
-def with_output_layer(state):
-    if "target.output_layer.weight" not in state:  # HF leaves a tied head out of the file
-        state["target.output_layer.weight"] = state["embedding.word_embedding.weight"]
-    return state
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.interop import convert_llama
     from uer.interop.hf_files import hf_folder_to_uer
     if args.source == "huggingface":
         hf_folder_to_uer(args, convert_llama.hf_config_to_uer,
-                         lambda tensors, _: with_output_layer(dict(convert_llama.hf_to_uer(tensors))))
+                         lambda tensors, _: convert_llama.with_output_layer(dict(convert_llama.hf_to_uer(tensors))))
         return
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
@@ -46,7 +40,7 @@ def main(argv=None):
     heads = config["heads_num"]
     state, _ = to_uer(read_state_dict(args.input_model_path, mmap=True), rotary_heads=(
         heads, config.get("local_kv_heads_num") or heads))
-    state = with_output_layer(state)
+    state = convert_llama.with_output_layer(state)
     atomic_torch_save(state, args.output_model_path)
     print(f"wrote {args.output_model_path}: {len(state)} tensors")
     write_json(config, uer_config_path(args.output_config_path, args.output_model_path))

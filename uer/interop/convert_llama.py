@@ -57,6 +57,13 @@ def hf_to_uer(tensors):
             yield uer, tensor
 
 
+def with_output_layer(state):
+    """The state with its output layer: HF (and TencentPretrain) leave a tied head out of the file."""
+    if "target.output_layer.weight" not in state:
+        state["target.output_layer.weight"] = state["embedding.word_embedding.weight"]
+    return state
+
+
 def uer_to_hf(tensors, tied):
     """(HF name, tensor) for each (UER name, tensor); a tied output layer is not written (HF ties it itself)."""
     for name, tensor in tensors:
