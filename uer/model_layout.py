@@ -18,7 +18,6 @@ scripts/convert_model_layout.py writes either.
 """
 import re
 
-LAYOUTS = ("uer", "tencentpretrain")
 # (TencentPretrain's prefix, this project's prefix); "{sp}" is nsp (BERT) or sop (ALBERT)
 RENAMES = (("embedding.word.embedding.", "embedding.word_embedding."),
            ("embedding.pos.embedding.", "embedding.position_embedding."),
@@ -56,7 +55,7 @@ def to_uer(state, sentence_task="nsp", rotary_heads=None):
     if layout_of(state) == "uer":
         return state, []
     out, renamed = {}, set()
-    relative = {m.group(2): (int(m.group(1) or 0), v) for k, v in state.items() for m in [LAYER_RELATIVE.match(k)]
+    relative = {m.group(2): v for k, v in state.items() for m in [LAYER_RELATIVE.match(k)]
                 if m and m.group(1) in (None, "0")}
     for key, value in state.items():
         if LAYER_RELATIVE.match(key) or (relative and key.startswith(STACK_RELATIVE)):
@@ -67,7 +66,7 @@ def to_uer(state, sentence_task="nsp", rotary_heads=None):
                 renamed.add(f"{old}* -> {new.format(sp=sentence_task)}*")
                 break
         out[key] = value
-    for rest, (_, value) in relative.items():
+    for rest, value in relative.items():
         out[STACK_RELATIVE + rest] = value
     done = [f"{len(renamed)} name families renamed ({'; '.join(sorted(renamed))})"]
     if relative:

@@ -30,7 +30,7 @@ def read_in_uer_layout(path, config=None, mmap=False, log=None):
     was mapped). config (a dict or an args namespace): the target (ALBERT's sentence head is sop) and whether the
     layers rotate (their query/key rows are reordered); a TencentPretrain-layout file that may come from a rotary
     model needs it."""
-    from uer.model_layout import layout_of, may_rotate, rotary_heads_of, to_uer
+    from uer.model_layout import layout_of, may_rotate, rotary_heads_of
     state = read_state_dict(path, mmap)
     if layout_of(state) == "uer":
         return state
@@ -38,9 +38,16 @@ def read_in_uer_layout(path, config=None, mmap=False, log=None):
         raise UserInputError(f"{path} is in TencentPretrain's layout, of a model without position tables (LLaMA's "
                              "rotary layers, BLOOM's ALiBi): give --config_path, its config, to read it right")
     target = (config if isinstance(config, dict) else vars(config)).get("target") if config is not None else None
-    state, done = to_uer(state, "sop" if target == "albert" else "nsp",
-                         rotary_heads_of(config) if config is not None else None)
-    print(f"note: {path}: TencentPretrain / UER-py 2023+ layout: {'; '.join(done)}", file=log or sys.stderr)
+    return mapped_to_uer(state, "sop" if target == "albert" else "nsp",
+                         rotary_heads_of(config) if config is not None else None, path, log)
+
+
+def mapped_to_uer(state, sentence_task, rotary, path, log=None):
+    """model_layout.to_uer of a file's state, said in one line when it changed anything."""
+    from uer.model_layout import to_uer
+    state, done = to_uer(state, sentence_task, rotary)
+    if done:
+        print(f"note: {path}: TencentPretrain / UER-py 2023+ layout: {'; '.join(done)}", file=log or sys.stderr)
     return state
 
 
@@ -105,13 +112,9 @@ def rotary_heads(model):
 
 
 def in_own_layout(model, state, own, path, log):
-    """state in this project's key names: a TencentPretrain / UER-py 2023+ file is mapped, in one line."""
-    from uer.model_layout import to_uer
+    """state in this project's key names, the model telling its sentence head and its rotary layers."""
     task = "sop" if any(k.startswith("target.sop_") for k in own) else "nsp"
-    state, done = to_uer(state, task, rotary_heads(model))
-    if done:
-        print(f"note: {path}: TencentPretrain / UER-py 2023+ layout: {'; '.join(done)}", file=log)
-    return state
+    return mapped_to_uer(state, task, rotary_heads(model), path, log)
 
 
 BODY = ("embedding.", "encoder.", "tgt_embedding.", "decoder.")

@@ -76,8 +76,8 @@ def rope_scaling_of(config, rope, max_length, source):
     """Our "rope_scaling" of HF's rope_scaling (transformers 4) or rope_parameters (5), None for plain RoPE."""
     from uer.layers.position import ROPE_SCALING_KEYS
     given = dict(config.get("rope_scaling") or rope)
-    kind = given.pop("rope_type", None) or given.pop("type", None) or "default"
-    given.pop("type", None)
+    kind, old_spelling = given.pop("rope_type", None), given.pop("type", None)  # transformers 4 wrote "type"
+    kind = kind or old_spelling or "default"
     if kind == "default":
         return None
     if kind not in ROPE_SCALING_KEYS:
@@ -85,10 +85,9 @@ def rope_scaling_of(config, rope, max_length, source):
                              f"{', '.join(ROPE_SCALING_KEYS)}")
     if kind == "dynamic":
         given.setdefault("original_max_position_embeddings", max_length)
+    from uer.opts import check_rope_scaling
     scaling = {"rope_type": kind, **{k: given[k] for k in ROPE_SCALING_KEYS[kind] if k in given}}
-    missing = [k for k in ROPE_SCALING_KEYS[kind] if k not in scaling]
-    if missing:
-        raise UserInputError(f"{source}: rope scaling {kind} without {', '.join(missing)}")
+    check_rope_scaling(scaling, source)  # the config is checked as it is written, not when first read
     return scaling
 
 

@@ -166,6 +166,6 @@ class TencentpretrainSinusoidalposEmbedding(WordEmbedding):
                              f"{self.max_seq_length} of max_seq_length; lower --seq_length")
         real = (seg > 0) if seg is not None else (src != 0)
         inside = torch.arange(length, device=src.device)[None, :] < real.sum(-1, keepdim=True)
-        positions = self.positions[start + self.FIRST_ROW:last].to(src.device)
+        positions = self.positions[start + self.FIRST_ROW:last]
         emb = self.word_embedding(src) * self.scale + positions[None] * inside[..., None].to(positions.dtype)
         return normalise(self, emb)
