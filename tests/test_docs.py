@@ -217,7 +217,7 @@ def test_the_later_task_examples_run_as_written(tmp_path):
     import shutil
     import subprocess
     import sys
-    from conftest import TINY, model_args  # noqa: F401 -- conftest puts the repository on the path
+    from conftest import model_args
     from uer.model_builder import build_model
     from uer.model_saver import save_model
     from uer.opts import load_config

@@ -29,8 +29,8 @@ def dynamic_scaling(inv_freq, scaling, head_size, base, seq_length):
         return inv_freq
     factor = scaling["factor"]
     length = torch.tensor(seq_length)  # float32 arithmetic on a tensor, as transformers computes it
-    base = base * ((factor * length / original) - (factor - 1)) ** (head_size / (head_size - 2))
-    return 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.int64).float() / head_size))
+    stretched = base * ((factor * length / original) - (factor - 1)) ** (head_size / (head_size - 2))
+    return rope_frequencies(head_size, stretched)
 
 
 def llama3_scaling(inv_freq, scaling, head_size, base, seq_length):
