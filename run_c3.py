@@ -24,7 +24,7 @@ def main(argv=None):
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     fine_tune_task(args, MultipleChoice, vocab,
                    lambda path: read_c3(path, tokenizer, args.seq_length, args.max_choices_num), choice_loss,
-                   lambda device: choice_evaluator(args.batch_size, device))
+                   lambda runtime: choice_evaluator(args.batch_size, runtime))
 
 
 if __name__ == "__main__":

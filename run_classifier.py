@@ -37,7 +37,7 @@ def main(argv=None):
     print(f"{len(train)} training examples, {args.labels_num} labels")
     tuner = FineTuner(args, Classifier, vocab)
     tuner.run(train, dev, test, classifier_loss(args.soft_targets, args.soft_alpha),
-              classifier_evaluator(args.batch_size, tuner.device, args.labels_num))
+              classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num))
 
 
 if __name__ == "__main__":

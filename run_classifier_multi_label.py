@@ -24,7 +24,7 @@ def main(argv=None):
     test = read_multi_label(args.test_path, tokenizer, args.seq_length, args.labels_num) if args.test_path else None
     print(f"{len(train)} training examples, {args.labels_num} labels")
     tuner = FineTuner(args, Classifier, vocab)
-    tuner.run(train, dev, test, multi_label_loss, multi_label_evaluator(args.batch_size, tuner.device))
+    tuner.run(train, dev, test, multi_label_loss, multi_label_evaluator(args.batch_size, tuner.runtime))
 
 
 if __name__ == "__main__":

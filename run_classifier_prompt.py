@@ -39,7 +39,7 @@ def main(argv=None):
     if tuner.loaded and any(k.startswith("target.mlm") for k in tuner.loaded["missing"]):
         raise UserInputError(f"{args.pretrained_model_path}: no MLM head (target.mlm_* weights), which scores the "
                              "answer words: give a model pre-trained with the mlm, bert or albert target")
-    evaluate = classifier_evaluator(args.batch_size, tuner.device, args.labels_num, answer_logits)
+    evaluate = classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num, answer_logits)
     if train is None:
         print(f"zero-shot: prompt {args.prompt_id!r}, answer words scored by {args.pretrained_model_path}")
         tuner.assess(evaluate, [("dev", dev), ("test", test)])

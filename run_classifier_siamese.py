@@ -40,7 +40,7 @@ def main(argv=None):
             warn_unseen_labels(path, examples, args.train_path, train)
     print(f"{len(train)} training pairs, {args.labels_num} labels")
     tuner = FineTuner(args, SiameseClassifier, vocab)
-    tuner.run(train, dev, test, classifier_loss(), classifier_evaluator(args.batch_size, tuner.device, args.labels_num))
+    tuner.run(train, dev, test, classifier_loss(), classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num))
 
 
 if __name__ == "__main__":

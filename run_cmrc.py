@@ -24,7 +24,7 @@ def main(argv=None):
     vocab, _ = load_vocab(args)
     fine_tune_task(args, SpanReader, vocab,
                    lambda path: ReadingSet(read_squad(path), vocab, args.seq_length, args.doc_stride), span_loss,
-                   lambda device: reading_evaluator(args.batch_size, device, args.max_answer_length))
+                   lambda runtime: reading_evaluator(args.batch_size, runtime, args.max_answer_length))
 
 
 if __name__ == "__main__":

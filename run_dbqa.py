@@ -26,7 +26,7 @@ def main(argv=None):
     args.labels_num = 2
     fine_tune_task(args, Classifier, vocab,
                    lambda path: read_classification(path, tokenizer, args.seq_length, 2, extra=["qid"]),
-                   classifier_loss(), lambda device: ranking_evaluator(args.batch_size, device))
+                   classifier_loss(), lambda runtime: ranking_evaluator(args.batch_size, runtime))
 
 
 if __name__ == "__main__":

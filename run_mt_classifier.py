@@ -43,7 +43,7 @@ def main(argv=None):
     print(f"{len(trains)} tasks, {sum(len(t) for t in trains)} training examples, labels {args.labels_num_list}")
     tuner = FineTuner(args, MultiTaskClassifier, vocab)
     tuner.run(Examples.concatenate(trains), devs, None, classifier_loss(),
-              multitask_evaluator(args.batch_size, tuner.device, args.labels_num_list, args.dataset_path_list))
+              multitask_evaluator(args.batch_size, tuner.runtime, args.labels_num_list, args.dataset_path_list))
 
 
 if __name__ == "__main__":

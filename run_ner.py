@@ -25,7 +25,7 @@ def main(argv=None):
     vocab, id2label = tagging_setup(args)
     fine_tune_task(args, Tagger, vocab,
                    lambda path: read_tagging(path, vocab, args.seq_length, args.label2id), tagging_loss,
-                   lambda device: tagging_evaluator(args.batch_size, device, id2label))
+                   lambda runtime: tagging_evaluator(args.batch_size, runtime, id2label))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def main(argv=None):
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     args.labels_num, args.labels_source = 1, "regression (one output)"
     fine_tune_task(args, Classifier, vocab, lambda path: read_scored(path, tokenizer, args.seq_length),
-                   regression_loss, lambda device: regression_evaluator(args.batch_size, device))
+                   regression_loss, lambda runtime: regression_evaluator(args.batch_size, runtime))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def main(argv=None):
         print("warning: unsupervised SimCSE with dropout 0: a sentence's two passes are identical, only the "
               "negatives teach; set \"dropout\" in the config (SimCSE: 0.1)", file=sys.stderr)
     tuner = FineTuner(args, SentenceEncoder, vocab)
-    tuner.run(train, dev, test, contrastive_loss(args.temperature), similarity_evaluator(args.batch_size, tuner.device))
+    tuner.run(train, dev, test, contrastive_loss(args.temperature, tuner.runtime), similarity_evaluator(args.batch_size, tuner.runtime))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from argparse import Namespace
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.model_builder import build_model, recompute_layers_in_backward  # noqa: E402
+from uer.model_builder import build_model  # noqa: E402
+from uer.runtime.recompute import recompute_layers_in_backward  # noqa: E402
 from uer.opts import MODEL_DEFAULTS, REPO_ROOT, load_config, smoke_opts  # noqa: E402
 
 VOCAB = 21128

@@ -22,7 +22,7 @@ def build_parser():
 def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.finetune.choice import read_c3, predicted_choices
-    from uer.finetune.loop import place
+    from uer.runtime.runtime import place
     from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import MultipleChoice
     from uer.core.fileutil import atomic_open

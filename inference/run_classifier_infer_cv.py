@@ -27,7 +27,8 @@ def main(argv=None):
     import torch
     from uer.finetune.classification import read_classification, logits_of
     from uer.finetune.cross_validation import fold_path, save_features
-    from uer.finetune.loop import place, predict
+    from uer.finetune.prediction import predict
+    from uer.runtime.runtime import place
     from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import Classifier
     from uer.core.errors import UserInputError

@@ -20,7 +20,7 @@ def build_parser():
 
 def main(argv=None):
     args = parse(build_parser(), argv)
-    from uer.finetune.loop import place
+    from uer.runtime.runtime import place
     from uer.finetune.reading import read_squad, ReadingSet, predicted_answers
     from uer.finetune.inference import load_fine_tuned
     from uer.models.classifier import SpanReader

@@ -22,7 +22,7 @@ def build_parser():
 
 def main(argv=None):
     args = parse(build_parser(), argv)
-    from uer.finetune.loop import place
+    from uer.runtime.runtime import place
     from uer.finetune.tagging import tagging_setup, read_tagging, predicted_tags, check_crf_flag
     from uer.finetune.inference import load_fine_tuned
     from uer.model_loader import read_state_dict

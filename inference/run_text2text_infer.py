@@ -24,7 +24,8 @@ def build_parser():
 def main(argv=None):
     args = parse(build_parser(), argv)
     from uer.generation.seq2seq import start_and_end, beam_one, decode_target, greedy_batch
-    from uer.finetune.loop import place, predict
+    from uer.finetune.prediction import predict
+    from uer.runtime.runtime import place
     from uer.finetune.text2text import read_text2text, seq2seq_builder
     from uer.finetune.inference import load_fine_tuned
     from uer.core.errors import UserInputError

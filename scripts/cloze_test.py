@@ -25,7 +25,8 @@ def main(argv=None):
     import numpy as np
     import torch
     from uer.finetune.data import Examples, encode_pairs
-    from uer.finetune.loop import place, predict
+    from uer.finetune.prediction import predict
+    from uer.runtime.runtime import place
     from uer.model_builder import build_for_probing
     from uer.core.constants import MASK_TOKEN
     from uer.core.fileutil import atomic_open

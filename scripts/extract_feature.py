@@ -25,7 +25,8 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
     from uer.finetune.data import Examples, encode_pairs
-    from uer.finetune.loop import place, predict
+    from uer.finetune.prediction import predict
+    from uer.runtime.runtime import place
     from uer.model_builder import build_for_probing
     from uer.model_saver import atomic_torch_save
     from uer.core.readers import read_lines

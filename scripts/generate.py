@@ -40,7 +40,7 @@ def main(argv=None):
     import torch
     from uer.generation.decoder_only import Decoder
     from uer.generation.search import next_token
-    from uer.finetune.loop import place
+    from uer.runtime.runtime import place
     from uer.model_builder import build_for_probing
     from uer.core.constants import CLS_TOKEN, SEP_TOKEN
     from uer.core.errors import UserInputError

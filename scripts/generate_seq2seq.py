@@ -28,7 +28,7 @@ def main(argv=None):
     import torch
     from uer.generation.seq2seq import start_and_end, decode_target, sample_one
     from uer.finetune.text2text import encode_sources
-    from uer.finetune.loop import place
+    from uer.runtime.runtime import place
     from uer.model_builder import build_for_probing
     from uer.core.errors import UserInputError
     from uer.core.fileutil import atomic_open

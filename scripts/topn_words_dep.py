@@ -25,7 +25,7 @@ def main(argv=None):
     import torch
     import torch.nn.functional as F
     from uer.model_builder import build_for_probing
-    from uer.finetune.loop import place
+    from uer.runtime.runtime import place
     from uer.monitor.progress import progress, write
     from uer.core.readers import read_lines
     from uer.text.tokenizers import load_vocab_and_tokenizer

@@ -105,7 +105,7 @@ def test_distillation_recipe(trained_classifier, small_rnn, tmp_path):
 
 def test_predictions_do_not_depend_on_batch_padding(trained_classifier, small_rnn):
     from uer.finetune.classification import read_classification, logits_of
-    from uer.finetune.loop import predict
+    from uer.finetune.prediction import predict
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier
     from uer.text.tokenizers import load_vocab_and_tokenizer

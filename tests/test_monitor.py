@@ -154,8 +154,8 @@ def test_pretraining_shows_its_steps_and_reports_the_last_one(datasets, tmp_path
     """A run shorter than --report_steps still shows progress (steps, tokens/s) and ends with a report line and
     a metrics record of its last step."""
     import pretrain
-    from uer import trainer
-    monkeypatch.setattr(trainer, "progress", functools.partial(progress, plain_delay=0))
+    from uer.monitor import report
+    monkeypatch.setattr(report, "progress", functools.partial(progress, plain_delay=0))
     out = str(tmp_path / "m.bin")
     pretrain.main(["--dataset_path", datasets["mlm"], "--vocab_path", VOCAB, "--output_model_path", out,
                    "--config_path", TINY, "--batch_size", "4", "--target", "mlm", "--total_steps", "7",

@@ -11,7 +11,8 @@ import torch
 from conftest import ROOT, model_args, run_script, VOCAB, TINY
 from test_reliability import free_port
 from uer.layers.transformer import TransformerLayer
-from uer.model_builder import build_model, recompute_layers_in_backward
+from uer.model_builder import build_model
+from uer.runtime.recompute import recompute_layers_in_backward
 from uer.opts import load_config
 from uer.core.errors import UserInputError
 from uer.data.pretrain_data import PretrainDataset

@@ -1,6 +1,5 @@
 from uer.layers import str2embedding
 from uer.layers.embeddings import add_lookup_gradients_into_output_layer
-from uer.encoders.transformer_encoder import TransformerEncoder
 from uer.targets import str2target
 from uer.models.body import build_body, init_weights  # noqa: F401 -- build_body: also imported from here
 from uer.models.model import Model
@@ -64,17 +63,6 @@ def build_seq2seq(args, vocab_size, tgt_vocab_size=None):
     if getattr(args, "tie_weights", False):
         tie_weights(model, getattr(args, "fsdp", False))
     return model
-
-
-def recompute_layers_in_backward(model):
-    """--gradient_checkpointing: every transformer stack of the model keeps only its layers' inputs in the forward
-    pass and recomputes each layer in the backward pass (torch.utils.checkpoint, non-reentrant)."""
-    stacks = [m for m in model.modules() if isinstance(m, TransformerEncoder)]
-    if not stacks:
-        raise UserInputError(f"--gradient_checkpointing recomputes transformer layers, and the "
-                             f"{type(getattr(model, 'encoder', model)).__name__} has none; drop the flag")
-    for stack in stacks:
-        stack.recompute = True
 
 
 def units_to_shard(model, args):

@@ -1,6 +1,5 @@
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
 
 from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.position import RelativePositionBias, RotaryEmbedding, alibi_bias, alibi_slopes
@@ -26,7 +25,6 @@ class TransformerEncoder(nn.Module):
     accepted_flags = ("factorized_embedding_parameterization", "parameter_sharing")
     # what a decoder (uer/decoders/) changes: its layers' name, depth key and cross-attention
     layers_name, depth_key, cross_attention = "transformer", "layers_num", False
-    recompute = False  # --gradient_checkpointing: keep only each layer's input for the backward pass
 
     def __init__(self, args):
         super().__init__()
@@ -98,12 +96,7 @@ class TransformerEncoder(nn.Module):
         mask, is_causal = self.attention_mask(seg, past)
         rope = self.rotary(past, emb.size(1), emb.device) if self.rotary is not None else None
         memory_mask = (memory_seg > 0)[:, None, None, :] if memory is not None else None
-        recompute = self.recompute and self.training and cache is None and torch.is_grad_enabled()
         for i in range(self.layers_num):
-            if recompute:  # the RNG state is replayed: the recomputed dropout masks are the first pass's
-                hidden = checkpoint(self.layer(i), hidden, mask, is_causal, None, rope, memory, memory_mask,
-                                    use_reentrant=False)
-            else:
-                hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,
-                                       memory, memory_mask)
+            hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,
+                                   memory, memory_mask)
         return self.layer_norm(hidden) if hasattr(self, "layer_norm") else hidden

@@ -4,7 +4,7 @@ import numpy as np
 import torch.nn.functional as F
 
 from uer.finetune.data import Examples, GroupedExamples
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.core.errors import UserInputError
 from uer.core.constants import CLS_TOKEN, SEP_TOKEN
 from uer.core.readers import read_json
@@ -67,14 +67,14 @@ def choice_loss(model, examples, indices, src, seg):
     return F.cross_entropy(scores, examples.field("label", indices, scores.device))
 
 
-def predicted_choices(model, examples, batch_size, device):
-    rows = predict(model, examples, batch_size, device, lambda *a: scores_of(*a).argmax(-1).cpu())
+def predicted_choices(model, examples, batch_size, runtime):
+    rows = predict(model, examples, batch_size, runtime, lambda *a: scores_of(*a).argmax(-1).cpu())
     return np.asarray([int(r) for r in rows])
 
 
-def choice_evaluator(batch_size, device):
+def choice_evaluator(batch_size, runtime):
     def evaluate(model, examples, name):
-        accuracy = float((predicted_choices(model, examples, batch_size, device) == examples.fields["label"]).mean())
+        accuracy = float((predicted_choices(model, examples, batch_size, runtime) == examples.fields["label"]).mean())
         print(f"{name}: accuracy {accuracy:.4f} ({len(examples)} questions)", flush=True)
         return {"acc": accuracy}
     return evaluate

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, parse_labels, encode_pairs, Examples
 from uer.finetune.metrics import classification_report, ranking_scores
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.core.errors import UserInputError
 
 
@@ -102,19 +102,19 @@ def logits_of(model, examples, indices, src, seg):
     return forward(model, examples, indices, src, seg).float().cpu()
 
 
-def classifier_evaluator(batch_size, device, labels_num, outputs=logits_of):
+def classifier_evaluator(batch_size, runtime, labels_num, outputs=logits_of):
     """Accuracy and the per-label report of the logits `outputs` gives (logits_of: the model's own)."""
     def evaluate(model, examples, name):
-        logits = torch.stack(predict(model, examples, batch_size, device, outputs))
+        logits = torch.stack(predict(model, examples, batch_size, runtime, outputs))
         accuracy, report = classification_report(logits.argmax(-1).numpy(), examples.fields["label"], labels_num)
         print(f"{name}:\n{report}", flush=True)
         return {"acc": accuracy}
     return evaluate
 
 
-def multitask_evaluator(batch_size, device, labels_num_list, names):
+def multitask_evaluator(batch_size, runtime, labels_num_list, names):
     """Evaluates a list of dev sets, one per task; the score is their mean accuracy."""
-    single = [classifier_evaluator(batch_size, device, n) for n in labels_num_list]
+    single = [classifier_evaluator(batch_size, runtime, n) for n in labels_num_list]
 
     def evaluate(model, task_sets, name):
         scores = [ev(model, examples, f"{name} {task}")["acc"]
@@ -126,11 +126,11 @@ def multitask_evaluator(batch_size, device, labels_num_list, names):
     return evaluate
 
 
-def ranking_evaluator(batch_size, device):
+def ranking_evaluator(batch_size, runtime):
     """DBQA: candidates grouped by the "qid" field, ranked by the probability of label 1; score = MAP (the
     first of the returned figures, as for every evaluator: that is the one the best epoch is chosen by)."""
     def evaluate(model, examples, name):
-        logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
+        logits = torch.stack(predict(model, examples, batch_size, runtime, logits_of))
         scores = torch.softmax(logits, -1)[:, 1].numpy()
         mrr, map_score, used = ranking_scores(examples.fields["qid"], scores, examples.fields["label"] == 1)
         accuracy = float((logits.argmax(-1).numpy() == examples.fields["label"]).mean())

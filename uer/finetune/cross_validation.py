@@ -10,11 +10,12 @@ import sys
 import numpy as np
 import torch
 
-from uer.finetune import parallel
 from uer.finetune.classification import logits_of
-from uer.finetune.loop import FineTuner, predict
+from uer.finetune.loop import FineTuner
+from uer.finetune.prediction import predict
 from uer.finetune.metrics import classification_report, macro_f1
 from uer.core.errors import UserInputError
+from uer.runtime import distributed
 
 
 def fold_path(model_path, k):
@@ -74,10 +75,10 @@ def cross_validate(args, model_class, vocab, train, loss_of, evaluator):
             print(f"fold {k}: --resume: {fold_args.output_model_path} is complete", flush=True)
         else:
             tuner.run(subset(train, np.flatnonzero(folds != k)), dev, None, loss_of,
-                      evaluator(args.batch_size, tuner.device, args.labels_num))
-        tuner.team.load(tuner.model, fold_args.output_model_path)
-        with tuner.team.evaluating(tuner.model) as model:
-            logits = torch.stack(predict(model, dev, args.batch_size, tuner.device, logits_of))
+                      evaluator(args.batch_size, tuner.runtime, args.labels_num))
+        tuner.runtime.load(tuner.model, fold_args.output_model_path)
+        with tuner.runtime.evaluating(tuner.model) as model:
+            logits = torch.stack(predict(model, dev, args.batch_size, tuner.runtime, logits_of))
         probabilities[held_out] = torch.softmax(logits, -1).numpy()
         pred = logits.argmax(-1).numpy()
         accuracy, report = classification_report(pred, labels[held_out], args.labels_num)
@@ -94,7 +95,7 @@ def done(fold_args):
 
 def save_features(path, probabilities):
     """By the master alone under torchrun (every process has the same probabilities)."""
-    if not parallel.current().is_master:
+    if not distributed.is_master_process():
         return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)

@@ -2,7 +2,8 @@
 the fine-tuned model of --load_model_path, its predictions in input order, and the output TSV."""
 import torch
 
-from uer.finetune.loop import place, predict
+from uer.finetune.prediction import predict
+from uer.runtime.runtime import place
 from uer.runtime.adapters import merged_files
 from uer.model_loader import load_model
 from uer.core.fileutil import atomic_open

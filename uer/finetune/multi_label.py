@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from uer.finetune.classification import logits_of
 from uer.finetune.data import read_tsv, encode_pairs, Examples
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.finetune.metrics import multi_label_f1
 from uer.core.errors import UserInputError
 
@@ -60,9 +60,9 @@ def multi_label_loss(model, examples, indices, src, seg):
     return F.binary_cross_entropy_with_logits(logits, examples.field("labels", indices, logits.device))
 
 
-def multi_label_evaluator(batch_size, device):
+def multi_label_evaluator(batch_size, runtime):
     def evaluate(model, examples, name):
-        logits = torch.stack(predict(model, examples, batch_size, device, logits_of))
+        logits = torch.stack(predict(model, examples, batch_size, runtime, logits_of))
         predicted = (torch.sigmoid(logits) >= THRESHOLD).numpy().astype(np.float32)
         gold = examples.fields["labels"]
         micro, macro = multi_label_f1(predicted, gold)

@@ -4,8 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, encode_pairs, parse_labels, parse_scores, Examples, GroupedExamples
-from uer.finetune import parallel
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.finetune.metrics import pearson, ranks
 from uer.models.sentence import pair_similarity
 
@@ -30,12 +29,12 @@ def read_text_pairs(path, tokenizer, seq_length, label=None, second_text=True, l
     return examples
 
 
-def contrastive_loss(temperature):
+def contrastive_loss(temperature, runtime):
     """SimCSE's InfoNCE: the first text of pair i has the second as its positive, the batch's other second texts
     as its negatives (under torchrun those of every process's share too: the batch is the whole batch)."""
     def loss_of(model, examples, indices, src, seg):
         u, v = F.normalize(model(src, seg).float(), dim=-1).unbind(1)
-        v, start = parallel.current().whole_batch(v)
+        v, start = runtime.whole_batch(v)
         logits = u @ v.t() / temperature
         return F.cross_entropy(logits, torch.arange(start, start + len(u), device=logits.device))
     return loss_of
@@ -45,10 +44,10 @@ def similarities_of(model, examples, indices, src, seg):
     return pair_similarity(model(src, seg)).cpu()
 
 
-def similarity_evaluator(batch_size, device):
+def similarity_evaluator(batch_size, runtime):
     """Spearman (the score) and Pearson correlation of the pairs' cosine similarity with their labels."""
     def evaluate(model, examples, name):
-        predicted = torch.stack(predict(model, examples, batch_size, device, similarities_of)).numpy()
+        predicted = torch.stack(predict(model, examples, batch_size, runtime, similarities_of)).numpy()
         gold = examples.fields["score"]
         figures = {"spearman": pearson(ranks(predicted), ranks(gold)), "pearson": pearson(predicted, gold)}
         print(f"{name}: Spearman {figures['spearman']:.4f} Pearson {figures['pearson']:.4f} (cosine similarity "

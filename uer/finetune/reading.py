@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from uer.finetune.data import Examples
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.core.constants import CLS_TOKEN, SEP_TOKEN, UNK_TOKEN
 from uer.core.errors import UserInputError
 from uer.core.readers import read_json_object
@@ -121,7 +121,7 @@ def span_loss(model, examples, indices, src, seg):
     return (F.cross_entropy(logits[..., 0], start) + F.cross_entropy(logits[..., 1], end)) / 2
 
 
-def best_spans(model, examples, batch_size, device, max_answer_length):
+def best_spans(model, examples, batch_size, runtime, max_answer_length):
     """Per window: (score, first context token, last context token) of its best span within the context."""
     def rows(model, examples, indices, src, seg):
         logits = model(src, seg).float()
@@ -140,7 +140,7 @@ def best_spans(model, examples, batch_size, device, max_answer_length):
             s, e = divmod(int(best[r]), n)
             out.append((float(scores[r, s, e]), s - int(examples.a_len[i]), e - int(examples.a_len[i])))
         return out
-    return predict(model, examples, batch_size, device, rows)
+    return predict(model, examples, batch_size, runtime, rows)
 
 
 def decode_answers(questions, examples, offsets, spans):
@@ -218,16 +218,16 @@ def cmrc_scores(questions, predictions):
     return 100 * sum(em) / len(em), 100 * sum(f1) / len(f1)
 
 
-def predicted_answers(model, data, batch_size, device, max_answer_length):
-    spans = best_spans(model, data.examples, batch_size, device, max_answer_length)
+def predicted_answers(model, data, batch_size, runtime, max_answer_length):
+    spans = best_spans(model, data.examples, batch_size, runtime, max_answer_length)
     return decode_answers(data.questions, data.examples, data.offsets, spans)
 
 
-def reading_evaluator(batch_size, device, max_answer_length):
+def reading_evaluator(batch_size, runtime, max_answer_length):
     """evaluate(model, ReadingSet, name) -> {"score": (EM + F1) / 2, "em", "f1"}."""
     def evaluate(model, data, name):
         questions = data.questions
-        em, f1 = cmrc_scores(questions, predicted_answers(model, data, batch_size, device, max_answer_length))
+        em, f1 = cmrc_scores(questions, predicted_answers(model, data, batch_size, runtime, max_answer_length))
         print(f"{name}: EM {em:.2f} F1 {f1:.2f} ({len(questions)} questions)", flush=True)
         return {"score": (em + f1) / 2, "em": em, "f1": f1}
     return evaluate

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from uer.finetune.classification import logits_of
 from uer.finetune.data import read_tsv, encode_pairs, parse_scores, Examples
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.finetune.metrics import pearson, ranks
 
 
@@ -23,9 +23,9 @@ def regression_loss(model, examples, indices, src, seg):
     return F.mse_loss(prediction, examples.field("score", indices, prediction.device))
 
 
-def regression_evaluator(batch_size, device):
+def regression_evaluator(batch_size, runtime):
     def evaluate(model, examples, name):
-        predicted = torch.cat(predict(model, examples, batch_size, device, logits_of)).numpy()
+        predicted = torch.cat(predict(model, examples, batch_size, runtime, logits_of)).numpy()
         gold = examples.fields["score"]
         figures = {"pearson": pearson(predicted, gold), "spearman": pearson(ranks(predicted), ranks(gold)),
                    "mse": float(np.mean((predicted - gold) ** 2))}

@@ -3,7 +3,7 @@ import numpy as np
 import torch.nn.functional as F
 
 from uer.finetune.data import read_tsv, Examples
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.model_saver import unwrap
 from uer.core.constants import UNK_TOKEN
 from uer.core.errors import UserInputError
@@ -96,17 +96,17 @@ def entity_scores(pred_sequences, gold_sequences):
     return precision, recall, f1, correct, predicted, gold
 
 
-def predicted_tags(model, examples, batch_size, device, id2label):
+def predicted_tags(model, examples, batch_size, runtime, id2label):
     def rows(model, examples, indices, src, seg):
         scores, crf = model(src, seg), unwrap(model).crf
         best = (crf.decode(scores, seg > 0) if crf is not None else scores.argmax(-1)).cpu()
         return [best[r, :examples.length[i]] for r, i in enumerate(indices)]
-    return [[id2label[t] for t in row.tolist()] for row in predict(model, examples, batch_size, device, rows)]
+    return [[id2label[t] for t in row.tolist()] for row in predict(model, examples, batch_size, runtime, rows)]
 
 
-def tagging_evaluator(batch_size, device, id2label):
+def tagging_evaluator(batch_size, runtime, id2label):
     def evaluate(model, examples, name):
-        pred = predicted_tags(model, examples, batch_size, device, id2label)
+        pred = predicted_tags(model, examples, batch_size, runtime, id2label)
         flat, lengths = examples.token_fields["tag"], examples.length
         gold = [[id2label[t] for t in flat[s:s + n]] for s, n in zip(examples.start, lengths)]
         p, r, f1, correct, predicted, total = entity_scores(pred, gold)

@@ -5,7 +5,7 @@ import torch
 
 from uer.generation.seq2seq import greedy_batch
 from uer.finetune.data import read_tsv, encode_pairs, Examples
-from uer.finetune.loop import predict
+from uer.finetune.prediction import predict
 from uer.finetune.metrics import bleu, rouge_l
 from uer.model_saver import unwrap
 from uer.core.constants import SEP_TOKEN
@@ -81,11 +81,11 @@ def text2text_loss(start):
     return loss_of
 
 
-def generations(batch_size, device, start, end, max_new_tokens):
+def generations(batch_size, runtime, start, end, max_new_tokens):
     """predict() outputs: the greedy target ids of each example."""
     def outputs(model, examples, indices, src, seg):
         return greedy_batch(unwrap(model), src, seg, start, end, max_new_tokens)
-    return lambda model, examples: predict(model, examples, batch_size, device, outputs, desc="generating")
+    return lambda model, examples: predict(model, examples, batch_size, runtime, outputs, desc="generating")
 
 
 def scores(hypotheses, references, tgt_vocab, metric):
@@ -103,8 +103,8 @@ def scores(hypotheses, references, tgt_vocab, metric):
     return figures
 
 
-def text2text_evaluator(batch_size, device, start, end, max_new_tokens, tgt_vocab, metric):
-    generate = generations(batch_size, device, start, end, max_new_tokens)
+def text2text_evaluator(batch_size, runtime, start, end, max_new_tokens, tgt_vocab, metric):
+    generate = generations(batch_size, runtime, start, end, max_new_tokens)
 
     def evaluate(model, examples, split):
         hypotheses = generate(model, examples)
@@ -130,6 +130,6 @@ def fine_tune_text2text(args):
     print(f"{len(train)} training examples")
     start, end = start_and_end(args, tgt_vocab)
     tuner = FineTuner(args, seq2seq_builder(args, tgt_vocab), vocab, keep_heads=True)
-    evaluate = text2text_evaluator(args.batch_size, tuner.device, start, end,
+    evaluate = text2text_evaluator(args.batch_size, tuner.runtime, start, end,
                                    args.max_new_tokens or args.tgt_seq_length, tgt_vocab, args.metric)
     return tuner.run(train, dev, test, text2text_loss(start), evaluate)

@@ -3,6 +3,8 @@ import time
 
 import torch
 
+from uer.monitor.progress import progress
+
 
 class Reporter:
     """Accumulates per-part loss/accuracy and throughput between reports."""
@@ -48,3 +50,22 @@ class Reporter:
                    for key in fig if key.startswith("loss_")]
         fields.append(f"lr {fig['lr']:.2e}")
         return "| ".join(fields)
+
+
+class StepBar:
+    """The master's progress over the steps (steps, tokens/s, time left), on stderr below the report lines."""
+
+    def __init__(self, tokens_per_step, total_steps, start, enabled=True):
+        self.tokens_per_step, self.start, self.began = tokens_per_step, start, time.perf_counter()
+        self.bar = progress(total=total_steps, initial=start, desc="pre-training", unit="step", disable=not enabled)
+
+    def advance(self, step):
+        tokens_per_s = (step - self.start) * self.tokens_per_step / max(time.perf_counter() - self.began, 1e-9)
+        self.bar.set_postfix_str(f"{tokens_per_s:.0f} tokens/s", refresh=False)
+        self.bar.update(1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()

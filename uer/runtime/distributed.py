@@ -32,6 +32,11 @@ class Placement:
         return self.rank == 0
 
 
+def is_master_process():
+    """Whether this process writes a run's files: rank 0 of its group, or alone."""
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
 def launched_by_torchrun():
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ
 

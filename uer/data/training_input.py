@@ -1,0 +1,49 @@
+"""The dataset pretrain.py trains on, checked against the run's vocabularies and config before a model is built."""
+from uer.core.errors import UserInputError
+from uer.data.pretrain_data import PretrainDataset
+from uer.models.body import POSITION_TABLES
+from uer.text.tokenizers import load_vocab, load_tgt_vocab
+
+
+def open_dataset(args):
+    """(dataset, vocabulary, target vocabulary or None) of --dataset_path; sets what the model takes from the
+    dataset (seq_length, and labels_num for --target cls)."""
+    vocab, _ = load_vocab(args)
+    dataset = PretrainDataset(args.dataset_path)
+    made_for = getattr(args, "data_processor", None)
+    if made_for and made_for != dataset.header["target"]:
+        raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "
+                             f"preprocess.py --target {dataset.header['target']}; preprocess with --target {made_for}")
+    dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length),
+                  args.whole_word_masking)
+    if args.target == "cls":
+        args.labels_num = dataset.header["labels_num"]
+    args.seq_length = dataset.header["seq_length"]
+    if args.embedding in POSITION_TABLES and args.seq_length > args.max_seq_length:
+        raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
+                             f"embedding ({args.max_seq_length} positions, config max_seq_length)")
+    return dataset, vocab, check_seq2seq(args, dataset)
+
+
+def check_seq2seq(args, dataset):
+    """An encoder-decoder model trains on an encoder-decoder dataset and the other way round; returns the target
+    vocabulary when the dataset has its own (checked against --tgt_vocab_path / --tgt_spm_model_path)."""
+    h, path = dataset.header, args.dataset_path
+    if dataset.data.seq2seq != bool(getattr(args, "decoder", None)):
+        if dataset.data.seq2seq:
+            raise UserInputError(f"{path} was made by preprocess.py --target {h['target']}, which trains an "
+                                 "encoder-decoder model: a config with \"decoder\" (e.g. models/t5_small_config.json)")
+        raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\") trains on a dataset of "
+                             f"preprocess.py --target mt, t5, bart or gsg, not {h['target']}")
+    dataset.start_id = getattr(args, "decoder_start_token_id", None)
+    tgt_vocab = load_tgt_vocab(args)
+    if "tgt_vocab_fingerprint" not in h:
+        if tgt_vocab is not None:
+            raise UserInputError(f"{path} was made without a target vocabulary; drop --tgt_vocab_path / "
+                                 "--tgt_spm_model_path")
+        return None
+    if tgt_vocab is None or tgt_vocab.fingerprint != h["tgt_vocab_fingerprint"]:
+        raise UserInputError(f"{path} was made with the target vocabulary {h['tgt_vocab_source']} "
+                             f"({h['tgt_vocab_size']} tokens); pass the same --tgt_vocab_path or "
+                             "--tgt_spm_model_path to pretrain.py")
+    return tgt_vocab
