@@ -68,9 +68,10 @@ CASES = {"base": ("BERT-base", "bert_base_config.json", 8, "bert", "bert", "bert
 
 
 def seq2seq_config(name, smoke=False):
-    from uer.interop.convert_seq2seq import hf_config_to_uer
+    from uer.interop import families
     sizes = dict(SEQ2SEQ[name], **SMOKE_SEQ2SEQ[name]) if smoke else SEQ2SEQ[name]
-    return dict(hf_config_to_uer(sizes, name), hf_sizes_for_benchmark=sizes,
+    family = families.family_of_source(families.SEQ2SEQ, sizes, name)
+    return dict(family.module.config_to_uer(sizes, name), hf_sizes_for_benchmark=sizes,
                 vocab_size_for_benchmark=sizes["vocab_size"])
 
 

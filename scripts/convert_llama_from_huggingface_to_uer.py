@@ -8,31 +8,30 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.interop.hf_files import hf_conversion_parser  # noqa: E402
+from uer.interop.conversion import parser  # noqa: E402
 from uer.core.cli import run_main  # noqa: E402
 
 
 def build_parser():
-    parser = hf_conversion_parser(__doc__, to_uer=True)
-    parser.add_argument("--from", dest="source", choices=["huggingface", "tencentpretrain"], default="huggingface")
-    parser.add_argument("--config_path", default=None,
-                        help="The TencentPretrain config of the checkpoint (--from tencentpretrain).")
-    return parser
+    options = parser(__doc__, ["llama"], to_uer=True)
+    options.add_argument("--from", dest="source", choices=["huggingface", "tencentpretrain"], default="huggingface")
+    options.add_argument("--config_path", default=None,
+                         help="The TencentPretrain config of the checkpoint (--from tencentpretrain).")
+    return options
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.interop import convert_llama
-    from uer.interop.hf_files import hf_folder_to_uer
+    from uer.interop import conversion
     if args.source == "huggingface":
-        hf_folder_to_uer(args, convert_llama.hf_config_to_uer,
-                         lambda tensors, _: convert_llama.with_output_layer(dict(convert_llama.hf_to_uer(tensors))))
+        conversion.to_uer(args, "llama")
         return
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save
     from uer.opts import load_config
     from uer.core.errors import UserInputError
-    from uer.interop.convert_hf import write_json, uer_config_path
+    from uer.interop.hf_files import write_json, uer_config_path
     from uer.model_layout import to_uer
     if not args.config_path:
         raise UserInputError("--from tencentpretrain needs --config_path, the checkpoint's TencentPretrain config")

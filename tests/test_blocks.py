@@ -345,6 +345,6 @@ def test_conversion_of_a_broken_folder_names_the_file(tmp_path):
     with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
         convert(argv)
     assert not (tmp_path / "x.bin").exists()
-    from uer.interop.convert_hf import read_hf_weights  # the BERT and GPT-2 conversions' reader
+    from uer.interop.hf_files import iter_tensors  # every HF family's reader
     with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
-        read_hf_weights(str(folder))
+        dict(iter_tensors(str(folder)))

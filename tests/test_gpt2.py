@@ -122,7 +122,7 @@ def test_generate_with_a_converted_gpt2_uses_the_cache(hf_gpt2, tmp_path):
 
 
 def test_untied_or_post_ln_models_are_refused():
-    from uer.interop.convert_gpt2 import uer_to_gpt2, uer_config_to_gpt2
+    from uer.interop.convert_gpt2 import from_uer as uer_to_gpt2, config_from_uer as uer_config_to_gpt2
     with pytest.raises(UserInputError, match="pre"):
         uer_config_to_gpt2({"layernorm_positioning": "post", "hidden_size": 8}, 10)
     with pytest.raises(UserInputError, match="not a UER GPT-2 model"):

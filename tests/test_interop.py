@@ -55,7 +55,11 @@ def test_converted_minilm_computes_what_transformers_computes(converted):
 
 
 def test_round_trip_hf_uer_hf_is_bit_identical(converted, tmp_path):
-    from uer.interop.convert_hf import read_hf_weights, normalise_hf
+    from uer.interop.convert_bert import normalise_hf
+    from uer.interop.hf_files import iter_tensors
+
+    def read_hf_weights(path):
+        return dict(iter_tensors(path))
     for name in ("model.safetensors", "pytorch_model.bin"):
         out = tmp_path / name
         run_script("scripts/convert_bert_from_uer_to_huggingface.py", "--input_model_path",

@@ -253,3 +253,21 @@ def test_incremental_decoding_equals_reencoding(encoder, positioning):
             full = model.encode(src, torch.ones_like(src))[0, -1]
             assert torch.allclose(step, full, atol=1e-5)
             ids.append(token)
+
+
+def test_every_conversion_family_offers_both_directions_and_every_script_names_its_family():
+    """A family is a module with the same four functions and one registry line; each convert_*_from_*_to_*.py
+    is a shim over the one driver, naming its families and direction."""
+    import glob
+    import os
+    from uer.interop.families import str2family
+    for name, family in str2family.items():
+        for function in ("to_uer", "from_uer", "config_to_uer", "config_from_uer"):
+            assert callable(getattr(family.module, function)), (name, function)
+    named = set()
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "convert_*.py"))):
+        main = load_script(os.path.relpath(path, os.path.dirname(os.path.dirname(__file__)))).main
+        if hasattr(main, "names"):
+            named.update(main.names)
+            assert main.to_uer == ("_to_uer" in path), path
+    assert named == set(str2family)

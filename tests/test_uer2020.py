@@ -312,7 +312,7 @@ def test_layer_norm_rule(tmp_path):
 
 
 def test_converters_write_the_standard_layer_norm_and_hidden_act():
-    from uer.interop.convert_hf import hf_config_to_uer
+    from uer.interop.convert_bert import config_to_uer as hf_config_to_uer
     config = hf_config_to_uer({"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                                "num_hidden_layers": 2, "hidden_act": "gelu_new", "layer_norm_eps": 1e-12})
     assert config["layer_norm_unbiased"] is False and config["layer_norm_eps"] == 1e-12

@@ -1,4 +1,5 @@
 import sys
+import zipfile
 
 import torch
 
@@ -8,8 +9,10 @@ from uer.core.errors import UserInputError, first_line
 
 def safe_torch_load(path, what, mmap=False):
     """torch.load without executing code (weights_only); a missing or unreadable file is a UserInputError
-    naming `what` it should have been. mmap: tensors stay in the file until read."""
+    naming `what` it should have been. mmap: tensors stay in the file until read (where torch can map it: not a
+    file of torch's format before 1.6, such as some UER-py 2020 models)."""
     try:
+        mmap = mmap and zipfile.is_zipfile(path)
         return torch.load(path, map_location="cpu", weights_only=True, **({"mmap": True} if mmap else {}))
     except FileNotFoundError:
         raise UserInputError(f"{path}: {what} not found") from None

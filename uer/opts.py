@@ -350,22 +350,6 @@ def conversion_parser(doc, input_help, output_help, layers=True):
     return parser
 
 
-def hf_to_uer_parser(doc):
-    """Options of the HuggingFace -> UER conversion scripts."""
-    parser = conversion_parser(doc, "HF weights file or model folder.", "UER model file to write.")
-    parser.add_argument("--hf_config_path", default=None, help="HF config.json (default: beside the input).")
-    parser.add_argument("--output_config_path", default=None,
-                        help="UER config to write (default: OUTPUT_MODEL_PATH with .json for its extension).")
-    return parser
-
-
-def uer_to_hf_parser(doc):
-    """Options of the UER -> HuggingFace conversion scripts."""
-    parser = conversion_parser(doc, "UER model file.", "pytorch_model.bin or model.safetensors.")
-    parser.add_argument("--config_path", default=None, help="UER config of the model, for config.json.")
-    return parser
-
-
 def conversion_opts(parser, input_help, output_help, layers=True):
     parser.add_argument("--input_model_path", required=True, help=input_help)
     parser.add_argument("--output_model_path", required=True, help=output_help)

@@ -11,7 +11,6 @@ from uer.data.pretrain_data import BatchLoader
 from uer.data.training_input import open_dataset
 from uer.model_builder import build_model
 from uer.model_loader import load_exact
-from uer.monitor.metrics import MetricsLog, default_metrics_path
 from uer.monitor.progress import write
 from uer.monitor.report import Reporter, StepBar
 from uer.optim.optimizers import build_optimizer
@@ -29,19 +28,6 @@ RUN_FLAGS = ("target", "embedding", "encoder", "batch_size", "accumulation_steps
 def launch(args):
     """Pre-train in every process this node runs; returns the signal number that stopped training early, or 0."""
     return launch_processes(args, train)
-
-
-def normalized_loss(parts, placement):
-    """Sum of part means, each normalised by its count over all processes.
-
-    DDP averages gradients over processes, so we scale by world_size: the result is exactly the gradient of
-    the loss over the whole global batch, whatever way it is split.
-    """
-    counts = torch.stack([p["count"] for p in parts.values()]).float()
-    if placement.distributed:
-        counts = distributed.all_reduce_sum(counts.clone(), placement)
-    losses = [p["loss_sum"] / c.clamp(min=1) for p, c in zip(parts.values(), counts)]
-    return torch.stack(losses).sum() * placement.world_size
 
 
 def placed_model(args, runtime, vocab, tgt_vocab, resume):
@@ -69,8 +55,7 @@ def train(args, runtime):
     state = ResumableState(runtime, model, optimizer, scheduler, identity)
     start = restore(args, runtime, state, loader, resume) if resume else 0
     reporter = Reporter(args.batch_size, args.seq_length, runtime.size, args.total_steps)
-    metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, start if resume else None,
-                         enabled=runtime.is_master)
+    metrics = runtime.metrics(start if resume else None)
     model.train()
     bar = StepBar(args.batch_size * args.seq_length * runtime.size, args.total_steps, start, runtime.is_master)
     with StopSignals() as stop, metrics, bar:
@@ -86,7 +71,7 @@ def train(args, runtime):
                 reporter.add(parts, batch[2])
                 bar.advance(step)
                 if (step % args.report_steps == 0 or step == args.total_steps) and runtime.is_master:
-                    report(reporter, metrics, step, scheduler.get_last_lr()[0], runtime.precision)
+                    reporter.report(metrics, step, scheduler.get_last_lr()[0], runtime.precision.scaler)
                 signum = runtime.stop_agreed(stop) if sync else 0
                 if step % args.save_checkpoint_steps == 0 or step == args.total_steps or signum:
                     checkpoint(args, state, loader, step)
@@ -110,18 +95,9 @@ def train_step(model, batch, runtime, accumulation, sync):
     with no_sync:
         with runtime.precision.autocast():
             parts = model(src, tgt, seg)
-        loss = normalized_loss(parts, runtime.placement) / accumulation
+        loss = runtime.normalized_parts(parts) / accumulation
         runtime.precision.backward(loss)
     return parts
-
-
-def report(reporter, metrics, step, lr, precision):
-    """UER's report line (every --report_steps steps, and at the last step) and its metrics record."""
-    figures = reporter.figures(step, lr)
-    if precision.scaler.is_enabled():
-        figures["loss_scale"] = precision.scaler.get_scale()
-    write(reporter.line(figures))
-    metrics.log("train", figures)
 
 
 def checkpoint(args, state, loader, step):

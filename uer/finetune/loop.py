@@ -11,14 +11,13 @@ import torch
 from uer.core.errors import Stopped
 from uer.finetune.adversarial import build_adversary, word_table
 from uer.finetune.data import training_batches
-from uer.monitor.metrics import MetricsLog, default_metrics_path
 from uer.monitor.progress import progress, write
 from uer.optim.optimizers import build_optimizer
-from uer.runtime import sharding
-from uer.runtime.resumable import ResumableState
+from uer.runtime.resumable import RollingState
 from uer.runtime.runtime import Runtime
 from uer.runtime.signals import StopSignals
-from uer.runtime.training_state import numpy_rng_state, numpy_rng_from
+from uer.runtime.training_state import numpy_rng_state
+from uer.finetune.position import Position, identity, resumed_position, saved_position
 
 # Weights a pre-trained checkpoint does not have (task heads) or has but fine-tuning drops (pre-training targets).
 HEAD_PREFIXES = ("target.", "output_layer")
@@ -48,11 +47,11 @@ class FineTuner:
         args, model, runtime = self.args, self.model, self.runtime
         self.total = math.ceil(len(train_set) / (args.batch_size * runtime.size)) * args.epochs_num
         self.optimizer, self.scheduler = build_optimizer(model, args, self.total)
-        resume = EpochState(args, runtime, model, self.optimizer, self.scheduler, len(train_set))
+        resume = RollingState(runtime, model, self.optimizer, self.scheduler, identity(args, runtime, len(train_set)),
+                              args.output_model_path + ".resume")
         resumed = args.resume and os.path.exists(resume.path)
-        at = resume.restore() if args.resume else Position(np.random.default_rng(args.seed))
-        self.metrics = MetricsLog(default_metrics_path(args), args.tensorboard_dir, at.step if resumed else None,
-                                  enabled=runtime.is_master)
+        at = resumed_position(resume, args.seed) if args.resume else Position(np.random.default_rng(args.seed))
+        self.metrics = self.runtime.metrics(at.step if resumed else None)
         with StopSignals() as stop, self.metrics:
             while at.epoch <= args.epochs_num:
                 self.train_epoch(at, train_set, loss_of, stop, resume)
@@ -62,7 +61,7 @@ class FineTuner:
                     runtime.save(model, args.output_model_path)
                     print(f"epoch {at.epoch}: best dev so far, saved {args.output_model_path}", flush=True)
                 at.epoch, at.batch = at.epoch + 1, 0
-                resume.save(at, numpy_rng_state(at.rng), 0)
+                resume.save(saved_position(at, numpy_rng_state(at.rng), 0))
                 if runtime.stop_agreed(stop) and at.epoch <= args.epochs_num:
                     raise Stopped(stop.signum, f"stopped after epoch {at.epoch - 1}; saved {resume.path}: "
                                                "continue with the same command plus --resume")
@@ -75,8 +74,7 @@ class FineTuner:
     def assess(self, evaluate, named_sets):
         """Evaluation without training (zero-shot): each (split, examples) not None, figures to the metrics file;
         returns {split: score}."""
-        self.metrics = MetricsLog(default_metrics_path(self.args), self.args.tensorboard_dir, None,
-                                  enabled=self.runtime.is_master)
+        self.metrics = self.runtime.metrics(None)
         with self.metrics:
             return {split: self.evaluate(evaluate, examples, split, 0, 0) for split, examples in named_sets
                     if examples is not None}
@@ -111,7 +109,7 @@ class FineTuner:
                 running, reports = 0.0, 0
             if runtime.stop_agreed(stop) and k + 1 < len(batches):
                 bar.close()
-                resume.save(at, epoch_rng, k + 1)
+                resume.save(saved_position(at, epoch_rng, k + 1))
                 raise Stopped(stop.signum, f"stopped in epoch {at.epoch} after step {at.step}; saved "
                                            f"{resume.path}: continue with the same command plus --resume")
         bar.close()
@@ -139,58 +137,6 @@ class FineTuner:
         lr = self.scheduler.get_last_lr()[0]
         write(f"epoch {at.epoch}/{self.args.epochs_num} step {at.step}/{self.total} | loss {loss:.4f} | lr {lr:.2e}")
         self.metrics.log("train", {"epoch": at.epoch, "step": at.step, "loss": loss, "lr": lr})
-
-
-class Position:
-    """Where training is: epoch (1-based), batches of it done, optimizer steps, best dev score so far, and the
-    generator that orders the batches."""
-
-    def __init__(self, rng, epoch=1, batch=0, step=0, best=-math.inf):
-        self.rng, self.epoch, self.batch, self.step, self.best = rng, epoch, batch, step, best
-
-
-class EpochState(ResumableState):
-    """OUTPUT_MODEL_PATH.resume: the runtime's resumable state with the current (not the best) weights inside; one
-    file, written atomically by the master, so it is always complete. Under --fsdp the optimizer's shards of the
-    K-th save are in OUTPUT_MODEL_PATH.resume-K.optimizer/, which the file names: the shards a file names are
-    never rewritten, and older ones go once the new file is written."""
-
-    def __init__(self, args, runtime, model, optimizer, scheduler, train_examples):
-        super().__init__(runtime, model, optimizer, scheduler, {
-            "batch_size": args.batch_size, "seed": args.seed, "train_examples": train_examples,
-            "processes": runtime.size, "fsdp": runtime.fsdp, "optimizer": args.optimizer,
-            "scheduler": args.scheduler, "use_lora": args.use_lora})
-        self.path, self.saves = args.output_model_path + ".resume", 0
-
-    def save(self, at, epoch_rng, batch):
-        """Every process calls this."""
-        self.saves += 1
-        stem = f"{self.path}-{self.saves}"
-        if self.runtime.fsdp and self.runtime.is_master:
-            sharding.drop_optimizer(stem)  # left by a run stopped while writing them
-        self.runtime.barrier()
-        super().save(self.path, {"step": at.step, "epoch": at.epoch, "batch": batch, "epoch_rng": epoch_rng,
-                                 "best": at.best, "saves": self.saves}, shards_stem=stem)
-        if self.runtime.is_master:
-            sharding.drop_numbered_optimizers(self.path, keep=self.saves)
-        self.runtime.barrier()
-
-    def restore(self):
-        if not os.path.exists(self.path):
-            print(f"--resume: no {self.path} yet; starting at epoch 1", flush=True)
-            return Position(np.random.default_rng(self.identity["seed"]))
-        state = super().restore(self.path)
-        self.saves = state.get("saves", 0)
-        print(f"resuming from {self.path}: epoch {state['epoch']}, step {state['step']}", flush=True)
-        return Position(numpy_rng_from(state["epoch_rng"]), state["epoch"], state["batch"], state["step"],
-                        state["best"])
-
-    def remove(self):
-        self.runtime.barrier()  # every process has read it
-        if self.runtime.is_master:
-            if os.path.exists(self.path):
-                os.unlink(self.path)
-            sharding.drop_numbered_optimizers(self.path)
 
 
 def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):

@@ -49,13 +49,13 @@ def hf_name_to_uer(name):
     raise UserInputError(f"HuggingFace weight {name} has no place in a UER BART model")
 
 
-def hf_to_uer(tensors):
+def to_uer(tensors, hf_config=None, layers_num=None):
     out = renamed(tensors, hf_name_to_uer)
     out["target.output_layer.bias"] = out["target.output_layer.bias"].reshape(-1)  # HF's [1, vocab] buffer
     return out
 
 
-def uer_to_hf_pairs(state, hf_config):
+def from_uer(state, hf_config, layers_num=None):
     return uer_to_hf(state).items()
 
 
@@ -100,7 +100,7 @@ def uer_name_to_hf(name):
     raise UserInputError(f"UER weight {name} has no place in a HuggingFace BART model")
 
 
-def hf_config_to_uer(config, source):
+def config_to_uer(config, source):
     if config.get("model_type") != "bart":
         raise UserInputError(f"{source}: model_type {config.get('model_type')!r} is not BART")
     if config.get("scale_embedding"):
@@ -128,7 +128,7 @@ def hf_config_to_uer(config, source):
             "decoder_start_token_id": config.get("decoder_start_token_id", 2)}
 
 
-def uer_config_to_hf(config, vocab_size):
+def config_from_uer(config, vocab_size):
     if config.get("decoder") != "transformer" or config.get("layernorm_positioning", "post") != "post" or \
             config.get("position_offset", 0) != 2 or config.get("layer_norm_unbiased", True):
         raise UserInputError("not a BART-style UER config: needs \"decoder\": \"transformer\", post-LN layers, "

@@ -1,4 +1,4 @@
-"""BERT weights between Google's TensorFlow checkpoint names and UER's (through the HuggingFace names).
+"""The google family: BERT weights between Google's TensorFlow checkpoint names and UER's (through the HuggingFace names).
 
 Google stores dense layers as `kernel` [in, out] (the transpose of a torch Linear weight) and ties the MLM
 output matrix to the word embeddings. Two extra variables, which Google's code never reads, keep a round trip
@@ -11,9 +11,12 @@ import re
 import numpy as np
 import torch
 
-from uer.interop.convert_hf import hf_to_uer, uer_to_hf
+from uer.interop import convert_bert
 from uer.core.errors import UserInputError
 
+# Google's bert_config.json has HF BERT's fields
+config_to_uer, config_from_uer, WITHOUT_CONFIG = convert_bert.config_to_uer, convert_bert.config_from_uer, \
+    convert_bert.WITHOUT_CONFIG
 SEGMENT_PAD = "uer/segment_padding_embedding"
 MLM_OUTPUT = "uer/mlm_output_weights"
 
@@ -46,10 +49,10 @@ def hf_name_to_google(name):
     return path, False
 
 
-def uer_to_google(state):
+def from_uer(state, hf_config=None, layers_num=None):
     """{Google variable name: numpy array} of a UER BERT state_dict."""
     arrays = {}
-    for key, value in uer_to_hf(state).items():
+    for key, value in convert_bert.from_uer(state).items():
         target = hf_name_to_google(key)
         if target:
             name, transpose = target
@@ -61,9 +64,10 @@ def uer_to_google(state):
     return arrays
 
 
-def google_to_uer(arrays):
-    """UER state_dict from {Google variable name: numpy array} (optimizer slots are ignored)."""
-    hf = {}
+def to_uer(arrays, hf_config=None, layers_num=None):
+    """UER state_dict from (Google variable name, numpy array) pairs (optimizer slots are ignored); layers_num,
+    when given, must be the checkpoint's."""
+    arrays, hf = dict(arrays), {}
     for name, value in arrays.items():
         if name.startswith("uer/") or "adam" in name or name == "global_step":
             continue
@@ -81,27 +85,33 @@ def google_to_uer(arrays):
     if "cls.predictions.bias" in hf:
         hf["cls.predictions.decoder.weight"] = torch.from_numpy(np.array(arrays[MLM_OUTPUT])) \
             if MLM_OUTPUT in arrays else hf["bert.embeddings.word_embeddings.weight"]
-    state = hf_to_uer(hf)
+    state = convert_bert.to_uer(hf.items())
     if SEGMENT_PAD in arrays:
         state["embedding.segment_embedding.weight"][:1] = torch.from_numpy(np.array(arrays[SEGMENT_PAD]))
+    found = convert_bert.uer_layers(state)
+    if layers_num is not None and found != layers_num:
+        raise UserInputError(f"the checkpoint has {found} layers, not --layers_num {layers_num}")
     return state
 
 
 def read_checkpoint(path):
+    """(variable name, numpy array) pairs of a TensorFlow checkpoint (its prefix)."""
     tf = tensorflow()
     try:
         reader = tf.train.load_checkpoint(path)
     except Exception as e:  # noqa: BLE001 -- TensorFlow raises several types for a bad path
         raise UserInputError(f"{path}: not a readable TensorFlow checkpoint ({type(e).__name__})") from None
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}.items()
 
 
 def write_checkpoint(arrays, path):
-    """A TF1-style checkpoint (path.index, path.data-*) holding `arrays` as variables."""
+    """A TF1-style checkpoint (path.index, path.data-*) holding the (name, array) pairs as variables; returns
+    their number."""
     tf = tensorflow()
     with tf.Graph().as_default():
-        variables = [tf.compat.v1.Variable(value, name=name) for name, value in arrays.items()]
+        variables = [tf.compat.v1.Variable(value, name=name) for name, value in arrays]
         saver = tf.compat.v1.train.Saver(variables)
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             saver.save(session, path, write_meta_graph=False)
+    return len(variables)

@@ -1,4 +1,4 @@
-"""GPT-2 weights between HuggingFace transformers' names (GPT2LMHeadModel) and UER's.
+"""The gpt2 family: GPT-2 weights and configs between HuggingFace transformers' names (GPT2LMHeadModel) and UER's.
 
 UER expresses GPT-2 as: --embedding word_pos (word + position, "remove_embedding_layernorm": true), --encoder
 gpt with "layernorm_positioning": "pre" (a final `encoder.layer_norm`), --target lm with --tie_weights,
@@ -15,7 +15,7 @@ import torch
 
 from uer.core.errors import UserInputError
 
-from uer.interop.convert_hf import count_layers
+from uer.interop.hf_files import count_layers
 
 # Per layer: (HF name, UER name, transposed). HF's Conv1D weights are [in, out], torch Linear's [out, in].
 LAYER = [("attn.c_proj.weight", "self_attn.final_linear.weight", True),
@@ -56,8 +56,8 @@ def reader(state, side, layers_num, layer_pattern, not_this_model):
     return get, layers_num
 
 
-def gpt2_to_uer(state, layers_num=None):
-    state = normalise_gpt2(state)
+def to_uer(tensors, hf_config=None, layers_num=None):
+    state = normalise_gpt2(dict(tensors))
     get, layers_num = reader(state, "HuggingFace", layers_num, r"transformer\.h\.(\d+)\.",
                              "no transformer.h.N weights found: not a HuggingFace GPT-2 model")
     out = {uer: get(hf) for hf, uer in OUTSIDE}
@@ -74,7 +74,7 @@ def gpt2_to_uer(state, layers_num=None):
     return {k: v.contiguous() for k, v in out.items()}
 
 
-def uer_to_gpt2(state, layers_num=None):
+def from_uer(state, hf_config=None, layers_num=None):
     if "encoder.layer_norm.gamma" not in state:
         raise UserInputError("not a UER GPT-2 model: the final encoder.layer_norm of a pre-LN encoder is missing")
     get, layers_num = reader(state, "UER", layers_num, r"encoder\.transformer\.(\d+)\.",
@@ -101,11 +101,11 @@ def check_output_layer(state, wte):
               "output layer has no bias, so it is dropped and the converted logits differ by it", file=sys.stderr)
 
 
-def gpt2_config_to_uer(config):
+def config_to_uer(config, source="GPT-2 config"):
     act = config.get("activation_function", "gelu_new")
     from uer.layers.position_ffn import ACTIVATIONS
     if act not in ACTIVATIONS:
-        raise UserInputError(f"GPT-2 config: activation_function {act!r} is not supported; expected one of "
+        raise UserInputError(f"{source}: activation_function {act!r} is not supported; expected one of "
                              f"{', '.join(ACTIVATIONS)}")
     width = config["n_embd"]
     return {"emb_size": width, "hidden_size": width, "feedforward_size": config.get("n_inner") or 4 * width,
@@ -116,7 +116,7 @@ def gpt2_config_to_uer(config):
             "embedding": "word_pos", "encoder": "gpt", "target": "lm", "tie_weights": True}
 
 
-def uer_config_to_gpt2(config, vocab_size):
+def config_from_uer(config, vocab_size):
     if config.get("layernorm_positioning", "post") != "pre" or not config.get("remove_embedding_layernorm"):
         raise UserInputError("GPT-2 needs a UER config with \"layernorm_positioning\": \"pre\" and "
                              "\"remove_embedding_layernorm\": true")

@@ -13,6 +13,8 @@ which reorders the query and key rows.
 """
 import re
 
+import torch
+
 from uer.core.errors import UserInputError
 
 ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM")
@@ -49,12 +51,10 @@ def uer_name_to_hf(name):
     raise UserInputError(f"UER weight {name} has no place in a HuggingFace LLaMA-style model")
 
 
-def hf_to_uer(tensors):
-    """(UER name, tensor) for each (HF name, tensor)."""
-    for name, tensor in tensors:
-        uer = hf_name_to_uer(name)
-        if uer is not None:
-            yield uer, tensor
+def to_uer(tensors, hf_config=None, layers_num=None):
+    """The UER state of (HF name, tensor) pairs, with its output layer."""
+    return with_output_layer({uer: tensor for uer, tensor in ((hf_name_to_uer(n), t) for n, t in tensors)
+                              if uer is not None})
 
 
 def with_output_layer(state):
@@ -64,12 +64,14 @@ def with_output_layer(state):
     return state
 
 
-def uer_to_hf(tensors, tied):
-    """(HF name, tensor) for each (UER name, tensor); a tied output layer is not written (HF ties it itself)."""
-    for name, tensor in tensors:
-        if tied and name == "target.output_layer.weight":
-            continue
-        yield uer_name_to_hf(name), tensor
+def from_uer(state, hf_config, layers_num=None):
+    """(HF name, tensor) pairs; a tied output layer is not written (HF ties it itself)."""
+    tied = hf_config["tie_word_embeddings"]
+    if tied and not torch.equal(state["target.output_layer.weight"], state["embedding.word_embedding.weight"]):
+        raise UserInputError("the config says tie_weights, but the model's output layer differs from its word "
+                             "embedding")
+    return ((uer_name_to_hf(name), tensor) for name, tensor in state.items()
+            if not (tied and name == "target.output_layer.weight"))
 
 
 def rope_scaling_of(config, rope, max_length, source):
@@ -91,7 +93,7 @@ def rope_scaling_of(config, rope, max_length, source):
     return scaling
 
 
-def hf_config_to_uer(config, source):
+def config_to_uer(config, source):
     arch = (config.get("architectures") or [None])[0]
     if arch not in ARCHITECTURES:
         raise UserInputError(f"{source}: architecture {arch or config.get('model_type')!r} is not supported by this "
@@ -154,7 +156,7 @@ def hf_rope_scaling(config):
     return out
 
 
-def uer_config_to_hf(config, vocab_size):
+def config_from_uer(config, vocab_size):
     """config.json of LlamaForCausalLM (Qwen2ForCausalLM when the query/key/value projections have biases)."""
     needed = {"layernorm": "rms", "feed_forward": "gated", "rotary_position_embedding": True,
               "remove_transformer_bias": True, "layernorm_positioning": "pre", "hidden_act": "silu"}

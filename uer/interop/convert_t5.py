@@ -49,11 +49,11 @@ def hf_name_to_uer(name):
     raise UserInputError(f"HuggingFace weight {name} has no place in a UER T5 model")
 
 
-def hf_to_uer(tensors):
+def to_uer(tensors, hf_config=None, layers_num=None):
     return renamed(tensors, hf_name_to_uer)
 
 
-def uer_to_hf_pairs(state, hf_config):
+def from_uer(state, hf_config, layers_num=None):
     gated = hf_config["feed_forward_proj"].startswith("gated")
     return uer_to_hf(state, gated, hf_config["tie_word_embeddings"]).items()
 
@@ -85,7 +85,7 @@ def uer_to_hf(state, gated, tied):
     return {hf: state[uer].contiguous() for uer, hf in names.items()}
 
 
-def hf_config_to_uer(config, source):
+def config_to_uer(config, source):
     if config.get("model_type") != "t5" and "T5ForConditionalGeneration" not in (config.get("architectures") or []):
         raise UserInputError(f"{source}: model_type {config.get('model_type')!r} is not T5")
     if config.get("relative_attention_max_distance", 128) != 128:
@@ -120,7 +120,7 @@ def hf_config_to_uer(config, source):
     return out
 
 
-def uer_config_to_hf(config, vocab_size):
+def config_from_uer(config, vocab_size):
     needed = {"layernorm": "t5", "relative_position_embedding": True, "remove_attention_scale": True,
               "remove_transformer_bias": True, "layernorm_positioning": "pre", "decoder": "transformer"}
     wrong = [f"{k} {config.get(k)!r} (needs {v!r})" for k, v in needed.items() if config.get(k) != v]

@@ -3,7 +3,7 @@ import time
 
 import torch
 
-from uer.monitor.progress import progress
+from uer.monitor.progress import progress, write
 
 
 class Reporter:
@@ -41,6 +41,14 @@ class Reporter:
         out["lr"] = lr
         self.reset()
         return out
+
+    def report(self, metrics, step, lr, scaler):
+        """UER's report line (every --report_steps steps, and at the last step) and its metrics record."""
+        figures = self.figures(step, lr)
+        if scaler.is_enabled():
+            figures["loss_scale"] = scaler.get_scale()
+        write(self.line(figures))
+        metrics.log("train", figures)
 
     def line(self, fig):
         """UER's report line (users grep it: keep its shape)."""

@@ -60,6 +60,44 @@ class ResumableState:
         return state
 
 
+class RollingState(ResumableState):
+    """One file, `path`, rewritten atomically by the master at every save with the current weights inside, so it
+    is always complete (fine-tuning's OUTPUT_MODEL_PATH.resume). Under --fsdp the optimizer's shards of the K-th
+    save are in PATH-K.optimizer/, which the file names: the shards a file names are never rewritten, and older
+    ones go once the new file is written."""
+
+    def __init__(self, runtime, model, optimizer, scheduler, identity, path):
+        super().__init__(runtime, model, optimizer, scheduler, identity)
+        self.path, self.saves = path, 0
+
+    def save(self, position):
+        """Every process calls this."""
+        self.saves += 1
+        stem = f"{self.path}-{self.saves}"
+        if self.runtime.fsdp and self.runtime.is_master:
+            sharding.drop_optimizer(stem)  # left by a run stopped while writing them
+        self.runtime.barrier()
+        super().save(self.path, {**position, "saves": self.saves}, shards_stem=stem)
+        if self.runtime.is_master:
+            sharding.drop_numbered_optimizers(self.path, keep=self.saves)
+        self.runtime.barrier()
+
+    def restore(self):
+        """The saved state (its position), restored; None when there is no file yet."""
+        if not os.path.exists(self.path):
+            return None
+        state = super().restore(self.path)
+        self.saves = state.get("saves", 0)
+        return state
+
+    def remove(self):
+        self.runtime.barrier()  # every process has read it
+        if self.runtime.is_master:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+            sharding.drop_numbered_optimizers(self.path)
+
+
 def own(states, runtime):
     """This process's entry of a per-process list (a single tensor: a file of one process, as older fine-tuning
     runs wrote it)."""

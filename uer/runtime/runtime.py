@@ -17,6 +17,7 @@ from uer.model_builder import units_to_shard
 from uer.model_loader import load_model, safe_torch_load
 from uer.model_saver import unwrap, cpu_state_dict, atomic_torch_save
 from uer.monitor import progress
+from uer.monitor.metrics import MetricsLog, default_metrics_path
 from uer.runtime import distributed, sharding
 from uer.runtime.adapters import adapt_pretrained, load_adapters
 from uer.runtime.compile import compile_model
@@ -142,6 +143,12 @@ class Runtime:
         print(f"running on GPU {torch.cuda.get_device_name(self.device)}", file=sys.stderr)
         return model
 
+    def metrics(self, resume_step=None):
+        """The run's metrics file (and --tensorboard_dir's curves), written by the master; resume_step: the step
+        a resumed run continues from (None: a new run)."""
+        return MetricsLog(default_metrics_path(self.args), self.args.tensorboard_dir, resume_step,
+                          enabled=self.is_master)
+
     # --- what the processes do together
 
     def share(self, indices):
@@ -164,6 +171,16 @@ class Runtime:
                             loss.detach().float() * count])
         total_count, total_loss = distributed.all_reduce_sum(sums, self.placement).unbind()
         return loss * (count / total_count.clamp(min=1) * self.size), total_loss / total_count.clamp(min=1)
+
+    def normalized_parts(self, parts):
+        """Pre-training's loss: the sum of the target parts' means, each over its count in all processes, times
+        the number of processes (DDP averages gradients over them): exactly the gradient of the loss over the
+        whole global batch, whatever way it is split."""
+        counts = torch.stack([p["count"] for p in parts.values()]).float()
+        if self.distributed:
+            counts = distributed.all_reduce_sum(counts.clone(), self.placement)
+        losses = [p["loss_sum"] / c.clamp(min=1) for p, c in zip(parts.values(), counts)]
+        return torch.stack(losses).sum() * self.size
 
     def whole_batch(self, rows):
         """(the rows of every process's share of the batch being trained on, in rank order, gradients flowing back

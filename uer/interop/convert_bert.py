@@ -1,4 +1,4 @@
-"""BERT weights between HuggingFace transformers' names and UER's.
+"""The bert family: BERT weights and configs between HuggingFace transformers' names and UER's.
 
 UER's segment embedding has 3 rows (0 = padding, 1 = sentence A, 2 = sentence B); HF's token types have 2
 (0 = A, 1 = B). Going to UER a zero row is put first; going to HF row 0 is dropped (UER uses it only at padding
@@ -12,6 +12,10 @@ import re
 import torch
 
 from uer.core.errors import UserInputError
+from uer.interop.hf_files import count_layers
+
+WITHOUT_CONFIG = ("no UER config written (write one with \"layer_norm_unbiased\": false, \"layer_norm_eps\": 1e-12 "
+                  "to compute what the source model computed)")
 
 EMBEDDING = {"embedding.word_embedding.weight": "embeddings.word_embeddings.weight",
              "embedding.position_embedding.weight": "embeddings.position_embeddings.weight",
@@ -58,22 +62,15 @@ def normalise_hf(state):
     return out
 
 
-def count_layers(state, pattern, missing):
-    """1 + the largest layer index N in keys matching `pattern` (a regex whose group 1 is N)."""
-    found = {int(m.group(1)) for k in state for m in [re.match(pattern, k)] if m}
-    if not found:
-        raise UserInputError(missing)
-    return max(found) + 1
-
-
 def hf_layers(state):
     return count_layers(state, r"bert\.encoder\.layer\.(\d+)\.",
                         "no bert.encoder.layer.N weights found: not a HuggingFace BERT model")
 
 
-def hf_to_uer(state, layers_num=None):
-    """UER state_dict from a HuggingFace BERT one (BertModel, BertForPreTraining or BertForMaskedLM)."""
-    state = normalise_hf(state)
+def to_uer(tensors, hf_config=None, layers_num=None):
+    """UER state_dict from a HuggingFace BERT's (name, tensor) pairs (BertModel, BertForPreTraining or
+    BertForMaskedLM)."""
+    state = normalise_hf(dict(tensors))
     layers_num = layers_num or hf_layers(state)
     out = {}
     for uer, hf in name_pairs(layers_num):
@@ -94,7 +91,7 @@ def uer_layers(state):
                         "no HuggingFace BERT equivalent)")
 
 
-def uer_to_hf(state, layers_num=None):
+def from_uer(state, hf_config=None, layers_num=None):
     """HuggingFace BertForPreTraining state_dict (heads included when the UER model has them)."""
     layers_num = layers_num or uer_layers(state)
     out = {}
@@ -111,7 +108,7 @@ def uer_to_hf(state, layers_num=None):
     return {k: v.contiguous() for k, v in out.items()}
 
 
-def hf_config_to_uer(config, source="HuggingFace config"):
+def config_to_uer(config, source="HuggingFace config"):
     """UER config (JSON dict) from a HuggingFace BERT config.json (Google's bert_config.json has the same
     fields)."""
     from uer.layers.position_ffn import ACTIVATIONS
@@ -126,21 +123,7 @@ def hf_config_to_uer(config, source="HuggingFace config"):
             "layer_norm_unbiased": False, "layer_norm_eps": config.get("layer_norm_eps", 1e-12)}
 
 
-def write_uer_config(source, path, model_path, what):
-    """Write the UER config of the HF/Google config file `source` (if it exists) to `path` (default: the model
-    path with .json for its extension)."""
-    import os
-    from uer.core.readers import read_json_object
-    if not os.path.exists(source):
-        print(f"no {what} at {source}: no UER config written (write one with \"layer_norm_unbiased\": false, "
-              f"\"layer_norm_eps\": 1e-12 to compute what the source model computed)")
-        return
-    config = hf_config_to_uer(read_json_object(source, what), source)
-    write_json(config, uer_config_path(path, model_path),
-               f" (hidden_act {config['hidden_act']}, standard layer norm, eps {config['layer_norm_eps']})")
-
-
-def uer_config_to_hf(config, vocab_size):
+def config_from_uer(config, vocab_size):
     """HuggingFace BertConfig fields (config.json) from a UER config (values already checked by load_config)."""
     import sys
     if config.get("layer_norm_unbiased", True):
@@ -153,74 +136,3 @@ def uer_config_to_hf(config, vocab_size):
             "attention_probs_dropout_prob": config.get("dropout", 0.1),
             "max_position_embeddings": config.get("max_seq_length", 512), "type_vocab_size": 2,
             "layer_norm_eps": config.get("layer_norm_eps", 1e-6), "initializer_range": 0.02, "pad_token_id": 0}
-
-
-def weights_file(path):
-    """The weights file of a path that is a file or a HuggingFace model folder."""
-    import os
-    if os.path.isdir(path):
-        for name in ("model.safetensors", "pytorch_model.bin"):
-            if os.path.exists(os.path.join(path, name)):
-                return os.path.join(path, name)
-        raise UserInputError(f"{path}: folder has neither model.safetensors nor pytorch_model.bin")
-    return path
-
-
-def read_hf_weights(path):
-    """state_dict of a HuggingFace model file (.safetensors or a torch .bin, loaded without running code)."""
-    path = weights_file(path)
-    if path.endswith(".safetensors"):
-        try:
-            from safetensors import SafetensorError
-            from safetensors.torch import load_file
-        except ImportError:
-            raise UserInputError("reading .safetensors needs the safetensors package: pip install safetensors") \
-                from None
-        try:
-            return load_file(path)
-        except (OSError, RuntimeError, ValueError, SafetensorError) as e:
-            raise UserInputError(f"{path}: not a readable safetensors file ({e})") from None
-    from uer.model_loader import read_state_dict
-    return read_state_dict(path)
-
-
-def write_json(config, path, detail=""):
-    import json
-    from uer.core.fileutil import atomic_open
-    with atomic_open(path, "w") as f:
-        json.dump(config, f, indent=2)
-    print(f"wrote {path}{detail}")
-
-
-def uer_config_path(given, model_path):
-    """Where a conversion writes the UER config: `given`, or the model path with .json for its extension."""
-    import os
-    return given or os.path.splitext(model_path)[0] + ".json"
-
-
-def config_beside(path, given):
-    """The config.json a conversion reads: `given`, or the one beside the weights."""
-    import os
-    return given or os.path.join(os.path.dirname(weights_file(path)), "config.json")
-
-
-def unshared(state):
-    """safetensors refuses tensors that share memory (a tied bias written under both of HF's names): copies."""
-    seen, out = set(), {}
-    for name, tensor in state.items():
-        pointer = tensor.untyped_storage().data_ptr()
-        out[name] = tensor.clone() if pointer in seen else tensor.contiguous()
-        seen.add(pointer)
-    return out
-
-
-def write_hf_weights(state, path):
-    """Write atomically as safetensors (path ending in .safetensors) or as a torch .bin."""
-    from uer.model_saver import atomic_torch_save
-    from uer.core.fileutil import atomic_open
-    if path.endswith(".safetensors"):
-        from safetensors.torch import save
-        with atomic_open(path) as f:
-            f.write(save(unshared(state), metadata={"format": "pt"}))
-    else:
-        atomic_torch_save(state, path)
