@@ -348,3 +348,37 @@ def test_conversion_of_a_broken_folder_names_the_file(tmp_path):
     from uer.interop.hf_files import iter_tensors  # every HF family's reader
     with pytest.raises(UserInputError, match=r"model\.safetensors: not a readable safetensors file"):
         dict(iter_tensors(str(folder)))
+
+
+@pytest.mark.parametrize("scheme,flag,base", [("rotary", "rotary_position_embedding", {}),
+                                              ("alibi", "alibi_position_embedding", {"rotary_position_embedding": False}),
+                                              ("relative", "relative_position_embedding",
+                                               {"rotary_position_embedding": False})])
+def test_the_position_key_is_the_same_model_as_the_boolean(tmp_path, scheme, flag, base):
+    """"position": NAME and TencentPretrain's boolean of that scheme build one model: the same keys, the same
+    outputs; the config read either way holds the boolean (so it is written back as TencentPretrain reads it)."""
+    from uer.layers.position import str2position
+    from uer.model_builder import build_model
+    from uer.opts import load_config
+    outputs = []
+    for given in ({"position": scheme}, {flag: True}):
+        config = load_config(write(tmp_path, **given))
+        assert config[flag] is True
+        torch.manual_seed(0)
+        model = build_model(llama_args(**dict(base, **given)), 100).eval()
+        assert isinstance(model.encoder.positions, str2position[scheme])
+        src = torch.randint(1, 100, (2, 9))
+        outputs.append((sorted(model.state_dict()), model.encoder(model.embedding(src, torch.ones_like(src)),
+                                                                   torch.ones_like(src))))
+    assert outputs[0][0] == outputs[1][0]
+    assert torch.equal(outputs[0][1], outputs[1][1])
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"position": "rotary", "alibi_position_embedding": True}, "position 'rotary' and alibi_position_embedding"),
+    ({"position": "spiral"}, "position 'spiral' is not one of rotary, alibi, relative"),
+])
+def test_a_position_key_that_contradicts_or_is_unknown_is_refused(tmp_path, config, message):
+    from uer.opts import load_config
+    with pytest.raises(UserInputError, match=message):
+        load_config(write(tmp_path, **config))

@@ -108,7 +108,8 @@ def _prefixes(keys):
 def rotary_heads(model):
     """(heads, key/value heads) of a model whose encoder rotates queries and keys (RoPE), else None."""
     for module in model.modules():
-        if getattr(module, "rotary", None) is not None:
+        positions = getattr(module, "positions", None)
+        if positions is not None and hasattr(positions, "rotary"):  # a stack holding the rotary scheme
             attention = next(m for m in module.modules() if hasattr(m, "kv_heads_num"))
             return attention.heads_num, attention.kv_heads_num
     return None

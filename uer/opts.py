@@ -24,7 +24,7 @@ MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
                   "layernorm": "normal", "feed_forward": "dense", "remove_transformer_bias": False,
                   "remove_attention_scale": False, "attention_head_size": None, "local_kv_heads_num": None,
                   "attention_qkv_bias": None, "rotary_position_embedding": False, "rope_theta": 10000.0,
-                  "alibi_position_embedding": False, "mask": None, "has_lmtarget_bias": None, "rope_scaling": None,
+                  "alibi_position_embedding": False, "position": None, "mask": None, "has_lmtarget_bias": None, "rope_scaling": None,
                   # encoder-decoder models
                   "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
                   "relative_position_embedding": False, "relative_attention_buckets_num": 32,
@@ -399,6 +399,10 @@ def load_config(path):
     config = read_json_object(path, "config of hyper-parameters")
     translate_successor_keys(config, path)
     check_config_values(config, path)
+    from uer.layers.position import POSITION_FLAGS, position_scheme
+    scheme = position_scheme(config, path)  # "position" or TencentPretrain's boolean: the boolean set either way
+    if scheme:
+        config[POSITION_FLAGS[scheme]] = True
     return config
 
 

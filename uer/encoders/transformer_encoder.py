@@ -2,7 +2,7 @@ import torch
 import torch.nn as nn
 
 from uer.layers.layer_norm import layer_norm_from_args
-from uer.layers.position import RelativePositionBias, RotaryEmbedding, alibi_bias, alibi_slopes
+from uer.layers.position import position_scheme, str2position
 from uer.layers.transformer import TransformerLayer, pre_layer_norm
 
 
@@ -15,8 +15,9 @@ class TransformerEncoder(nn.Module):
     --factorized_embedding_parameterization adds `linear` (emb_size -> hidden_size);
     --parameter_sharing applies one `transformer` block layers_num times (ALBERT).
     Pre-LN layers ("layernorm_positioning": "pre") are followed by a final `layer_norm`.
-    "rotary_position_embedding", "alibi_position_embedding" and "relative_position_embedding" (T5: one bias
-    table per stack, `relative_pos_emb`) put positions into the attention.
+    "position" (rotary, alibi, relative; TencentPretrain's "rotary_position_embedding", ... booleans) puts
+    positions into the attention: a scheme of str2position (uer/layers/position.py) the stack holds (T5's
+    relative bias: one table per stack, `relative_pos_emb`).
     """
 
     fixed_mask = None  # the mask of `bert`, `gpt` and the decoder; None: the config's "mask" (fully_visible)
@@ -42,30 +43,17 @@ class TransformerEncoder(nn.Module):
                                                            for _ in range(self.layers_num)]))
         if pre_layer_norm(args):
             self.layer_norm = layer_norm_from_args(args, args.hidden_size)
-        head_size = getattr(args, "attention_head_size", None) or args.hidden_size // args.heads_num
-        self.rotary = RotaryEmbedding(head_size, getattr(args, "rope_theta", 10000.0),
-                                      getattr(args, "rope_scaling", None)) \
-            if getattr(args, "rotary_position_embedding", False) else None
-        self.alibi = getattr(args, "alibi_position_embedding", False)
-        if self.alibi:
-            self.register_buffer("slopes", alibi_slopes(args.heads_num), persistent=False)
-        if getattr(args, "relative_position_embedding", False):
-            setattr(self, self.relative_name, RelativePositionBias(
-                args.heads_num, getattr(args, "relative_attention_buckets_num", 32), bidirectional=not self.causal))
+        scheme = position_scheme(args)
+        self.positions_name = str2position[scheme].attribute(self) if scheme else None
+        if scheme:
+            setattr(self, self.positions_name, str2position[scheme](args, self))
 
     relative_name = "relative_pos_emb"
 
     @property
-    def relative(self):
-        return getattr(self, self.relative_name, None)
-
-    def position_bias(self, past, seq, device):
-        """[1, heads, seq, past + seq] added to the scores (ALiBi, T5's relative positions), or None."""
-        if self.alibi:
-            return alibi_bias(self.slopes, past, seq, past + seq, device)[None]
-        if self.relative is not None:
-            return self.relative(past, seq, past + seq, device)
-        return None
+    def positions(self):
+        """The position scheme this stack holds, or None."""
+        return getattr(self, self.positions_name) if self.positions_name else None
 
     def layer(self, i):
         return self.transformer if self.parameter_sharing else getattr(self, self.layers_name)[i]
@@ -79,11 +67,11 @@ class TransformerEncoder(nn.Module):
             mask = keys
         elif self.mask == "causal_with_prefix" and past == 0:
             mask = (torch.ones(seq, seq, dtype=torch.bool, device=device).tril() | (seg == 1)[:, None, None, :]) & keys
-        elif not (self.alibi or self.relative) and (past == 0 or seq == 1):
+        elif not (self.positions is not None and self.positions.adds_bias) and (past == 0 or seq == 1):
             return None, past == 0
         else:  # causal, or a prefix already in the cache: the new positions see every earlier one
             mask = torch.ones(seq, past + seq, dtype=torch.bool, device=device).tril(past)[None, None]
-        bias = self.position_bias(past, seq, device)
+        bias = self.positions.bias(past, seq, device) if self.positions is not None else None
         if bias is not None:
             mask = torch.where(mask, bias, float("-inf"))
         return mask, False
@@ -94,7 +82,7 @@ class TransformerEncoder(nn.Module):
         hidden = self.linear(emb) if self.factorized else emb
         past = cache[0]["k"].size(2) if cache is not None and "k" in cache[0] else 0
         mask, is_causal = self.attention_mask(seg, past)
-        rope = self.rotary(past, emb.size(1), emb.device) if self.rotary is not None else None
+        rope = self.positions.rotations(past, emb.size(1), emb.device) if self.positions is not None else None
         memory_mask = (memory_seg > 0)[:, None, None, :] if memory is not None else None
         for i in range(self.layers_num):
             hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,

@@ -1,4 +1,5 @@
-"""Positions inside attention, for the configs that ask for them instead of a learned position embedding:
+"""Positions inside attention, for the configs that ask for them instead of a learned position embedding
+("position": one of str2position, or TencentPretrain's boolean of it):
 
 - "rotary_position_embedding": RoPE (Su et al.; LLaMA). Queries and keys are rotated by position-dependent
   angles, pairing dimension i with i + head_size / 2 (HuggingFace's layout); "rope_theta" is the base (10000).
@@ -10,6 +11,8 @@ import math
 
 import torch
 import torch.nn as nn
+
+from uer.core.errors import UserInputError
 
 
 def rope_frequencies(head_size, base):
@@ -143,3 +146,96 @@ class RelativePositionBias(nn.Module):
         queries = torch.arange(start, start + length, device=device)[:, None]
         relative = torch.arange(keys, device=device)[None, :] - queries
         return self.relative_attention_bias(self.buckets(relative)).permute(2, 0, 1)[None]
+
+
+# --- position schemes: how a transformer stack puts positions into its attention ("position" in a config, or
+# TencentPretrain's boolean of the scheme). Each is a module the stack holds, with rotations() (the (cos, sin)
+# rotating queries and keys) and bias() (added to the scores); adding one is a class and a line in str2position
+# (and its TencentPretrain boolean in POSITION_FLAGS, if it has one).
+
+class PositionScheme(nn.Module):
+    adds_bias = False  # whether the scores get a bias (the attention then needs an explicit mask)
+    replaces_table = True  # whether it stands instead of a learned position table (refused beside one)
+
+    def rotations(self, past, seq, device):
+        return None
+
+    def bias(self, past, seq, device):
+        return None
+
+    @staticmethod
+    def attribute(stack):
+        """Where the stack holds it: its name in the state keys."""
+        return "positions_in_attention"
+
+    @classmethod
+    def check(cls, args, where):
+        """Refuse a config this scheme cannot serve."""
+
+
+class RotaryPositions(PositionScheme):
+    """RoPE: the scheme of "rotary_position_embedding" (RotaryEmbedding, "rope_theta", "rope_scaling")."""
+
+    def __init__(self, args, stack):
+        super().__init__()
+        self.rotary = RotaryEmbedding(head_size_of(args), args.rope_theta, getattr(args, "rope_scaling", None))
+
+    def rotations(self, past, seq, device):
+        return self.rotary(past, seq, device)
+
+    @classmethod
+    def check(cls, args, where):
+        if head_size_of(args) % 2:
+            raise UserInputError(f"{where}: rotary_position_embedding needs an even head size")
+
+
+class AlibiPositions(PositionScheme):
+    """ALiBi: the scheme of "alibi_position_embedding"."""
+    adds_bias = True
+
+    def __init__(self, args, stack):
+        super().__init__()
+        self.register_buffer("slopes", alibi_slopes(args.heads_num), persistent=False)
+
+    def bias(self, past, seq, device):
+        return alibi_bias(self.slopes, past, seq, past + seq, device)[None]
+
+
+class RelativePositions(RelativePositionBias, PositionScheme):
+    """T5's relative position bias: the scheme of "relative_position_embedding"; one table per stack, under the
+    stack's own name (`relative_pos_emb`, a decoder's `self_pos_emb`), bidirectional in a stack that is not
+    causal."""
+    adds_bias, replaces_table = True, False
+
+    def __init__(self, args, stack):
+        super().__init__(args.heads_num, args.relative_attention_buckets_num, bidirectional=not stack.causal)
+
+    def bias(self, past, seq, device):
+        return self(past, seq, past + seq, device)
+
+    @staticmethod
+    def attribute(stack):
+        return stack.relative_name
+
+
+str2position = {"rotary": RotaryPositions, "alibi": AlibiPositions, "relative": RelativePositions}
+POSITION_FLAGS = {"rotary": "rotary_position_embedding", "alibi": "alibi_position_embedding",
+                  "relative": "relative_position_embedding"}
+
+
+def head_size_of(args):
+    return getattr(args, "attention_head_size", None) or args.hidden_size // args.heads_num
+
+
+def position_scheme(config, where="the config"):
+    """The name of the scheme a config (a dict or an args namespace) asks for, or None (positions come from the
+    embedding): its "position", or TencentPretrain's boolean of one; refused when it asks for more than one."""
+    values = config if isinstance(config, dict) else vars(config)
+    flagged = [name for name, flag in POSITION_FLAGS.items() if values.get(flag)]
+    named = values.get("position")
+    if len(flagged) > 1 or (named and flagged and flagged != [named]):
+        asked = [f"position {named!r}"] * bool(named) + [POSITION_FLAGS[n] for n in flagged if n != named]
+        raise UserInputError(f"{where}: {' and '.join(asked)}: each puts positions into the attention; choose one")
+    if named and named not in str2position:
+        raise UserInputError(f"{where}: position {named!r} is not one of {', '.join(str2position)}")
+    return named or (flagged[0] if flagged else None)

@@ -8,6 +8,7 @@ import torch.nn as nn
 from uer.encoders import str2encoder
 from uer.encoders.transformer_encoder import TransformerEncoder
 from uer.layers import str2embedding
+from uer.layers.position import POSITION_FLAGS, position_scheme, str2position
 from uer.subencoders import str2subencoder
 from uer.core.errors import UserInputError
 from uer.text.subword import char_table
@@ -65,9 +66,9 @@ def check_shape_keys(args):
                              f"--encoder {args.encoder} is built from {', '.join(needed)}")
 
 
-ATTENTION_KEYS = ("mask", "rotary_position_embedding", "alibi_position_embedding", "attention_head_size",
-                  "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale", "relative_position_embedding",
-                  "rope_scaling")
+ATTENTION_KEYS = ("mask", "position", "rotary_position_embedding", "alibi_position_embedding",
+                  "attention_head_size", "local_kv_heads_num", "attention_qkv_bias", "remove_attention_scale",
+                  "relative_position_embedding", "rope_scaling")
 LAYER_KEYS = ("remove_transformer_bias",)
 
 
@@ -97,20 +98,17 @@ def check_block_keys(args):
     if not head_size and args.hidden_size % args.heads_num:
         raise UserInputError(f"{where}: hidden_size {args.hidden_size} is not divisible by heads_num "
                              f"{args.heads_num}; give attention_head_size")
-    rotary, alibi = getattr(args, "rotary_position_embedding", False), getattr(args, "alibi_position_embedding", False)
-    if sum(map(bool, (rotary, alibi, getattr(args, "relative_position_embedding", False)))) > 1:
-        raise UserInputError(f"{where}: more than one of rotary_position_embedding, alibi_position_embedding and "
-                             "relative_position_embedding; each puts positions into the attention: choose one")
-    if (rotary or alibi) and getattr(str2embedding[args.embedding], "learned_positions", False):
-        raise UserInputError(f"{where}: {'rotary' if rotary else 'alibi'}_position_embedding with the learned "
-                             f"position embedding of --embedding {args.embedding}; use the embedding word "
-                             "(TencentPretrain: [\"word\"])")
-    if getattr(args, "rope_scaling", None) and not rotary:
+    scheme = position_scheme(args, where)
+    if scheme:
+        str2position[scheme].check(args, where)
+    in_place_of_table = scheme and str2position[scheme].replaces_table
+    if in_place_of_table and getattr(str2embedding[args.embedding], "learned_positions", False):
+        raise UserInputError(f"{where}: {POSITION_FLAGS[scheme]} with the learned position embedding of --embedding "
+                             f"{args.embedding}; use the embedding word (TencentPretrain: [\"word\"])")
+    if getattr(args, "rope_scaling", None) and scheme != "rotary":
         raise UserInputError(f"{where}: rope_scaling stretches rotary positions: it needs rotary_position_embedding")
-    if rotary and (head_size or args.hidden_size // args.heads_num) % 2:
-        raise UserInputError(f"{where}: rotary_position_embedding needs an even head size")
     seq_length = getattr(args, "seq_length", None)
-    if (rotary or alibi) and seq_length and seq_length > args.max_seq_length:
+    if in_place_of_table and seq_length and seq_length > args.max_seq_length:
         raise UserInputError(f"--seq_length {seq_length} is longer than the model's max_seq_length "
                              f"{args.max_seq_length} ({where})")
 
