@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Do the later task scripts learn? Each on a synthetic set whose answer is known (uer/finetune/synthetic.py),
+"""Do the later task scripts learn? Each on a synthetic set whose answer is known (benchmarks/data/synthetic_tasks.py),
 a one-layer LSTM of 64 from scratch: the training loss at the first and last report, the dev metric after the
 first and the best epoch, and what chance scores.
 
@@ -15,7 +15,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from uer.opts import parse_benchmark  # noqa: E402
-from uer.finetune import synthetic  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "benchmarks", "data"))
+import synthetic_tasks as synthetic  # noqa: E402
 from uer.monitor.metrics import read_metrics  # noqa: E402
 
 # script, train rows, dev rows, their header, the metric, what chance scores, more flags

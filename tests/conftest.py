@@ -7,6 +7,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks", "data"))  # the synthetic task sets
 VOCAB = os.path.join(ROOT, "models", "reviews_vocab.txt")
 CORPUS = os.path.join(ROOT, "corpora", "book_review.txt")
 CORPUS_BERT = os.path.join(ROOT, "corpora", "book_review_bert.txt")

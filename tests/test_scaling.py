@@ -293,7 +293,7 @@ def test_torchrun_tagging_weights_each_share_by_its_tokens(tmp_path):
 def test_torchrun_simcse_takes_its_negatives_from_the_whole_batch(tmp_path):
     """SimCSE's in-batch negatives are every process's second texts: 3 processes x 4 train as 1 x 12. 38 pairs:
     each epoch ends on a batch of two, shared 0 + 1 + 1."""
-    from uer.finetune.synthetic import topic_pairs, topic_positives, write_tsv
+    from synthetic_tasks import topic_pairs, topic_positives, write_tsv
     config = tmp_path / "rnn.json"
     config.write_text(json.dumps({"emb_size": 32, "hidden_size": 32, "layers_num": 1, "dropout": 0.0}))
     train = write_tsv(str(tmp_path / "train.tsv"), "text_a\ttext_b", topic_positives(38, 0))

@@ -1,5 +1,5 @@
 """The later task scripts (regression, multi-label, siamese, SimCSE, prompt) and their inference on synthetic
-sets whose answer is known (uer/finetune/synthetic.py): each learns it (the metric well above chance), and
+sets whose answer is known (benchmarks/data/synthetic_tasks.py): each learns it (the metric well above chance), and
 their formats and metrics."""
 from argparse import Namespace
 
@@ -8,7 +8,7 @@ import pytest
 
 from conftest import VOCAB, TINY as TINY_CONFIG, run_script
 from uer.finetune.metrics import pearson, ranks, multi_label_f1
-from uer.finetune.synthetic import scored, multi_labelled, topic_pairs, topic_positives, marked, write_tsv
+from synthetic_tasks import scored, multi_labelled, topic_pairs, topic_positives, marked, write_tsv
 from uer.core.errors import UserInputError
 
 LSTM = ["--embedding", "word", "--encoder", "lstm", "--pooling", "mean", "--learning_rate", "3e-3",
