@@ -2,46 +2,9 @@
 """Fine-tune a siamese (two-tower) classifier of text pairs on TSV files with a header row: label, text_a,
 text_b. Each text is encoded on its own into a vector (u, v), the label is predicted from [u, v, |u - v|,
 u * v]; the towers share their weights unless --separate_towers."""
-import argparse
+from uer.tasks import script
 
-from uer.opts import finetune_opts, parse
-from uer.layers.pooling import POOLINGS
-from uer.core.cli import run_main
-from uer.core.errors import UserInputError
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/siamese_model.bin")
-    parser.add_argument("--pooling", choices=POOLINGS, default="mean", help="How each text's vector is formed.")
-    parser.add_argument("--separate_towers", action="store_true",
-                        help="A second encoder for text_b (both start from the pre-trained model).")
-    return parser
-
-
-def main(argv=None):
-    args = parse(build_parser(), argv)
-    if args.separate_towers and args.use_lora:
-        raise UserInputError("--separate_towers with --use_lora: the second tower would train in full; adapt one "
-                             "shared tower (drop --separate_towers)")
-    from uer.finetune.classification import labels_num_of, warn_unseen_labels, classifier_loss, classifier_evaluator
-    from uer.finetune.loop import FineTuner
-    from uer.finetune.pairs import read_text_pairs
-    from uer.models.sentence import SiameseClassifier
-    from uer.text.tokenizers import load_vocab_and_tokenizer
-    vocab, tokenizer = load_vocab_and_tokenizer(args)
-    train = read_text_pairs(args.train_path, tokenizer, args.seq_length, "class")
-    args.labels_num = labels_num_of(args.train_path, train)
-    args.labels_source = f"the labels of {args.train_path}"
-    dev, test = (read_text_pairs(path, tokenizer, args.seq_length, "class", labels_num=args.labels_num)
-                 if path else None for path in (args.dev_path, args.test_path))
-    for path, examples in ((args.dev_path, dev), (args.test_path, test)):
-        if examples is not None:
-            warn_unseen_labels(path, examples, args.train_path, train)
-    print(f"{len(train)} training pairs, {args.labels_num} labels")
-    tuner = FineTuner(args, SiameseClassifier, vocab)
-    tuner.run(train, dev, test, classifier_loss(), classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num))
-
+build_parser, main = script(__doc__, "classifier_siamese")
 
 if __name__ == "__main__":
-    run_main(main)
+    main.run()

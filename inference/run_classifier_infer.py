@@ -7,23 +7,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.opts import inference_parser, parse  # noqa: E402
-from uer.core.cli import run_main  # noqa: E402
+from uer.tasks import script  # noqa: E402
 
-
-def build_parser():
-    return inference_parser(__doc__, pooling="first", labels_num=True, class_outputs=True)
-
-
-def main(argv=None):
-    args = parse(build_parser(), argv)
-    from uer.finetune.classification import read_classification, logits_of
-    from uer.finetune.inference import predict_test_set, write_class_predictions
-    from uer.models.classifier import Classifier
-    write_class_predictions(args, predict_test_set(
-        args, Classifier, lambda tokenizer: read_classification(args.test_path, tokenizer, args.seq_length,
-                                                                with_labels=False), logits_of))
-
+build_parser, main = script(__doc__, "classifier", inference=True)
 
 if __name__ == "__main__":
-    run_main(main)
+    main.run()

@@ -7,26 +7,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from uer.opts import inference_parser, parse  # noqa: E402
-from uer.core.cli import run_main  # noqa: E402
+from uer.tasks import script  # noqa: E402
 
-
-def build_parser():
-    parser = inference_parser(__doc__, pooling="mean", labels_num=True, class_outputs=True)
-    parser.add_argument("--separate_towers", action="store_true", help="As in fine-tuning.")
-    return parser
-
-
-def main(argv=None):
-    args = parse(build_parser(), argv)
-    from uer.finetune.classification import logits_of
-    from uer.finetune.inference import predict_test_set, write_class_predictions
-    from uer.finetune.pairs import read_text_pairs
-    from uer.models.sentence import SiameseClassifier
-    write_class_predictions(args, predict_test_set(
-        args, SiameseClassifier, lambda tokenizer: read_text_pairs(args.test_path, tokenizer, args.seq_length),
-        logits_of))
-
+build_parser, main = script(__doc__, "classifier_siamese", inference=True)
 
 if __name__ == "__main__":
-    run_main(main)
+    main.run()

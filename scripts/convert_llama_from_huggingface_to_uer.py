@@ -25,7 +25,7 @@ def main(argv=None):
     from uer.interop import convert_llama
     from uer.interop import conversion
     if args.source == "huggingface":
-        conversion.to_uer(args, "llama")
+        conversion.convert_to_uer(args, "llama")
         return
     from uer.model_loader import read_state_dict
     from uer.model_saver import atomic_torch_save

@@ -521,3 +521,24 @@ def test_use_adv_refuses_a_model_without_a_word_table():
     from uer.finetune.adversarial import word_table
     with pytest.raises(UserInputError, match="this model's embedding has none"):
         word_table(TableModel())
+
+
+def test_every_task_script_is_a_shim_over_its_task_module():
+    """run_NAME.py and inference/run_NAME_infer.py name a task of uer/tasks (TASKS), whose module gives their
+    options and their work; every task has its fine-tuning script."""
+    import glob
+    import re
+    from uer.tasks import TASKS, task
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    named = {}
+    for path in glob.glob(os.path.join(root, "run_*.py")) + glob.glob(os.path.join(root, "inference", "*.py")):
+        with open(path, encoding="utf-8") as f:
+            m = re.search(r'script\(__doc__, "(\w+)"(, inference=True)?\)', f.read())
+        assert m, path
+        inference = bool(m.group(2))
+        assert inference == ("inference" in os.path.relpath(path, root)), path
+        module = task(m.group(1))
+        assert callable(module.predict if inference else module.fine_tune)
+        assert (module.inference_options if inference else module.fine_tuning_options)("doc").parse_known_args
+        named.setdefault(m.group(1), set()).add(inference)
+    assert set(named) == set(TASKS) and all(False in sides for sides in named.values())

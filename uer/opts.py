@@ -280,12 +280,12 @@ def inference_opts(parser, seq_length=128, prediction_file=True):
     model_opts(parser, with_target=False)
 
 
-def inference_parser(doc, pooling=None, labels_num=False, class_outputs=False):
+def inference_parser(doc, pooling=None, labels_num=False, class_outputs=False, seq_length=128):
     """The parser of an inference script: inference_opts and, where the task has them, --labels_num, --pooling
     (default: the fine-tuning script's) and the logits/prob columns of a classifier."""
     from uer.layers.pooling import POOLINGS
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    inference_opts(parser)
+    inference_opts(parser, seq_length=seq_length)
     if labels_num:
         parser.add_argument("--labels_num", type=int, required=True, help="Number of labels of the model.")
     if pooling:

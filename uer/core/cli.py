@@ -29,3 +29,18 @@ def run_main(main):
     if distributed is not None and distributed.joined_group:
         distributed.leave(status)  # e.g. a process started by torchrun
     sys.exit(status)
+
+
+class ScriptMain:
+    """A script's main(argv=None): its options parsed (by parse(parser, argv) when given), then body(args); run()
+    is the command line's entry (run_main)."""
+
+    def __init__(self, build_parser, body, parse=None):
+        self.build_parser, self.body, self.parse = build_parser, body, parse
+
+    def __call__(self, argv=None):
+        parser = self.build_parser()
+        return self.body(self.parse(parser, argv) if self.parse else parser.parse_args(argv))
+
+    def run(self):
+        run_main(self)

@@ -15,10 +15,15 @@ def predict_test_set(args, model_class, read, outputs):
     outputs(model, examples, indices, src, seg) -> a row per example. Returns the rows in input order."""
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read(tokenizer)
+    model, device = fine_tuned(args, model_class, vocab)
+    return predict(model, examples, args.batch_size, device, outputs)
+
+
+def fine_tuned(args, model_class, vocab, parallel=True):
+    """(model_class's fine-tuned model of --load_model_path, placed for prediction; its device)."""
     model = model_class(args, len(vocab), vocab)
     load_fine_tuned(model, args)
-    model, device = place(model)
-    return predict(model, examples, args.batch_size, device, outputs)
+    return place(model, parallel)
 
 
 def load_fine_tuned(model, args, path=None):

@@ -49,7 +49,7 @@ def input_folder(path):
     return path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
 
 
-def to_uer(args, *names):
+def convert_to_uer(args, *names):
     """The source model (--input_model_path) as a UER model file, and its config as a UER config."""
     from uer.model_saver import atomic_torch_save
     source, path = source_config(args, str2family[names[0]])
@@ -68,7 +68,7 @@ def to_uer(args, *names):
     note_generation_settings(folder)
 
 
-def from_uer(args, *names):
+def convert_from_uer(args, *names):
     """A UER model file (either layout) as the family's weights, and with --config_path its config beside them."""
     from uer.model_loader import read_in_uer_layout
     from uer.opts import load_config
@@ -88,23 +88,14 @@ def from_uer(args, *names):
         write_json(config, os.path.join(input_folder(args.output_model_path), family.config_file))
 
 
-class Script:
-    """A conversion script's main(argv=None), with run() for its command line (one-line errors, exit status)."""
-
-    def __init__(self, build_parser, names, to_uer):
-        self.build_parser, self.names, self.to_uer = build_parser, names, to_uer
-
-    def __call__(self, argv=None):
-        args = self.build_parser().parse_args(argv)
-        (to_uer if self.to_uer else from_uer)(args, *self.names)
-
-    def run(self):
-        from uer.core.cli import run_main
-        run_main(self)
-
-
 def script(doc, names, to_uer):
-    """(build_parser, main) of the conversion script of the families `names`, one way."""
+    """(build_parser, main) of the conversion script of the families `names`, one way; main.names and
+    main.to_uer say which."""
+    from uer.core.cli import ScriptMain
+
     def build_parser():
         return parser(doc, names, to_uer)
-    return build_parser, Script(build_parser, names, to_uer)
+    convert = convert_to_uer if to_uer else convert_from_uer
+    main = ScriptMain(build_parser, lambda args: convert(args, *names))
+    main.names, main.to_uer = names, to_uer
+    return build_parser, main

@@ -1,0 +1,61 @@
+"""The classifier_siamese task, run_classifier_siamese.py and inference/run_classifier_siamese_infer.py: its options,
+its fine-tuning and its prediction."""
+import argparse
+
+from uer.opts import finetune_opts, inference_parser
+from uer.layers.pooling import POOLINGS
+from uer.core.errors import UserInputError
+
+
+def fine_tuning_options(doc):
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    finetune_opts(parser, output_model_path="models/siamese_model.bin")
+    parser.add_argument("--pooling", choices=POOLINGS, default="mean", help="How each text's vector is formed.")
+    task_options(parser)
+    return parser
+
+
+def task_options(parser):
+    parser.add_argument("--separate_towers", action="store_true",
+                        help="A second encoder for text_b (both start from the pre-trained model; inference: as "
+                             "in fine-tuning).")
+
+
+def fine_tune(args):
+    if args.separate_towers and args.use_lora:
+        raise UserInputError("--separate_towers with --use_lora: the second tower would train in full; adapt one "
+                             "shared tower (drop --separate_towers)")
+    from uer.finetune.classification import labels_num_of, warn_unseen_labels, classifier_loss, classifier_evaluator
+    from uer.finetune.loop import FineTuner
+    from uer.finetune.pairs import read_text_pairs
+    from uer.models.sentence import SiameseClassifier
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    train = read_text_pairs(args.train_path, tokenizer, args.seq_length, "class")
+    args.labels_num = labels_num_of(args.train_path, train)
+    args.labels_source = f"the labels of {args.train_path}"
+    dev, test = (read_text_pairs(path, tokenizer, args.seq_length, "class", labels_num=args.labels_num)
+                 if path else None for path in (args.dev_path, args.test_path))
+    for path, examples in ((args.dev_path, dev), (args.test_path, test)):
+        if examples is not None:
+            warn_unseen_labels(path, examples, args.train_path, train)
+    print(f"{len(train)} training pairs, {args.labels_num} labels")
+    tuner = FineTuner(args, SiameseClassifier, vocab)
+    tuner.run(train, dev, test, classifier_loss(),
+              classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num))
+
+
+def inference_options(doc):
+    parser = inference_parser(doc, pooling="mean", labels_num=True, class_outputs=True)
+    task_options(parser)
+    return parser
+
+
+def predict(args):
+    from uer.finetune.classification import logits_of
+    from uer.finetune.inference import predict_test_set, write_class_predictions
+    from uer.finetune.pairs import read_text_pairs
+    from uer.models.sentence import SiameseClassifier
+    write_class_predictions(args, predict_test_set(
+        args, SiameseClassifier, lambda tokenizer: read_text_pairs(args.test_path, tokenizer, args.seq_length),
+        logits_of))
