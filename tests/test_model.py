@@ -216,3 +216,24 @@ def test_flags_that_the_encoder_ignores_are_rejected():
     with pytest.raises(UserInputError, match="--tie_weights needs"):
         build_model(tiny_args(tie_weights=True, emb_size=16, factorized_embedding_parameterization=True,
                               target="lm", encoder="gpt"), 100)
+
+
+def test_the_typed_model_config_holds_every_default_once():
+    """ModelConfig (uer/core/model_config.py) is where each model key has its default: the config-file defaults
+    of uer/opts.py are its, an args namespace becomes one with what it lacks filled and what else it holds kept,
+    and a model built from a partial namespace equals one built from the whole."""
+    from argparse import Namespace
+    from uer.core.model_config import ModelConfig, model_config
+    from uer.opts import MODEL_DEFAULTS
+    assert all(getattr(ModelConfig(), key) == value for key, value in MODEL_DEFAULTS.items())
+    config = model_config(Namespace(hidden_size=8, labels_num=3))
+    assert config.hidden_size == 8 and config.labels_num == 3 and config.rope_theta == 10000.0
+    assert model_config(config) is config
+    sizes = {"emb_size": 16, "hidden_size": 16, "feedforward_size": 32, "heads_num": 2, "layers_num": 1}
+    from uer.model_builder import build_model
+    torch.manual_seed(0)
+    partial = build_model(Namespace(**sizes, embedding="bert", encoder="bert", target="mlm"), 30)
+    torch.manual_seed(0)
+    whole = build_model(model_args(sizes, "bert", "mlm"), 30)
+    assert partial.state_dict().keys() == whole.state_dict().keys()
+    assert all(torch.equal(partial.state_dict()[k], whole.state_dict()[k]) for k in whole.state_dict())

@@ -74,6 +74,22 @@ def test_torchrun_launch(datasets, tmp_path):
     assert (tmp_path / "tr.bin-4").exists()
 
 
+@pytest.fixture(scope="module")
+def readme_dataset(tmp_path_factory):
+    """preprocess.py's dataset for a pipeline's flags, made once for the pipelines that share them (RoBERTa and
+    SpanBERT)."""
+    made = {}
+
+    def make(pre):
+        if tuple(pre) not in made:
+            dataset = str(tmp_path_factory.mktemp("readme") / "dataset.pt")
+            run_script("preprocess.py", "--vocab_path", VOCAB, "--dataset_path", dataset, "--processes_num", "2",
+                       "--seq_length", "64", *pre)
+            made[tuple(pre)] = dataset
+        return made[tuple(pre)]
+    return make
+
+
 @pytest.mark.parametrize("name, pre, train", [
     ("roberta", ["--corpus_path", CORPUS, "--dynamic_masking", "--target", "mlm"],
      ["--config_path", TINY, "--encoder", "bert", "--target", "mlm"]),
@@ -85,10 +101,8 @@ def test_torchrun_launch(datasets, tmp_path):
     ("spanbert", ["--corpus_path", CORPUS, "--dynamic_masking", "--target", "mlm"],
      ["--config_path", TINY, "--encoder", "bert", "--target", "mlm", "--span_masking"]),
 ])
-def test_readme_pipelines(tmp_path, name, pre, train):
-    dataset = str(tmp_path / "dataset.pt")
-    run_script("preprocess.py", "--vocab_path", VOCAB, "--dataset_path", dataset, "--processes_num", "2",
-               "--seq_length", "64", *pre)
+def test_readme_pipelines(tmp_path, readme_dataset, name, pre, train):
+    dataset = readme_dataset(pre)
     out = str(tmp_path / "output_model.bin")
     proc = pretrain(dataset, out, *train, "--total_steps", "20", "--report_steps", "10", "--batch_size", "8")
     assert len(report_values(proc.stdout, "loss")) >= 2

@@ -110,16 +110,23 @@ def test_pretrain_resume_refuses_other_flags(datasets, tmp_path):
     assert proc.returncode == 2 and "already reached step 2" in proc.stderr
 
 
-def test_finetune_sigterm_then_resume_equals_uninterrupted(tmp_path):
+@pytest.fixture(scope="module")
+def uninterrupted_fine_tuning(tmp_path_factory):
+    """(model path, stdout) of the classifier run the stopped-and-resumed ones are compared with."""
+    out = tmp_path_factory.mktemp("whole") / "a.bin"
+    return out, run_script(*classifier_cmd(str(out))).stdout
+
+
+def test_finetune_sigterm_then_resume_equals_uninterrupted(tmp_path, uninterrupted_fine_tuning):
     code, out, err = stop_with_signal(classifier_cmd(str(tmp_path / "b.bin")), "step 5/")
     assert code == 128 + signal.SIGTERM and "Traceback" not in err, err
     assert (tmp_path / "b.bin.resume").exists() and "--resume" in out
     resumed = run_script(*classifier_cmd(str(tmp_path / "b.bin"), "--resume"))
     assert "resuming from" in resumed.stdout
     assert not (tmp_path / "b.bin.resume").exists()  # removed once the run completed
-    whole = run_script(*classifier_cmd(str(tmp_path / "a.bin")))
-    assert_same_weights(tmp_path / "a.bin", tmp_path / "b.bin")
-    assert whole.stdout.splitlines()[-1] == resumed.stdout.splitlines()[-1]  # same test accuracy
+    whole, whole_stdout = uninterrupted_fine_tuning
+    assert_same_weights(whole, tmp_path / "b.bin")
+    assert whole_stdout.splitlines()[-1] == resumed.stdout.splitlines()[-1]  # same test accuracy
 
 
 @pytest.mark.parametrize("sharded", [[], ["--fsdp"]])
@@ -143,13 +150,12 @@ def test_finetune_under_torchrun_sigint_then_resume(tmp_path, sharded):
     assert not (tmp_path / "b.bin.resume").exists() and not list(tmp_path.glob("b.bin.resume*.optimizer"))
 
 
-def test_finetune_resume_between_epochs(tmp_path):
+def test_finetune_resume_between_epochs(tmp_path, uninterrupted_fine_tuning):
     """The .resume file written after epoch 1 (kept here by stopping in epoch 2) continues to the same end."""
     code, _, _ = stop_with_signal(classifier_cmd(str(tmp_path / "b.bin")), "step 18/")
     assert code == 128 + signal.SIGTERM
     run_script(*classifier_cmd(str(tmp_path / "b.bin"), "--resume"))
-    run_script(*classifier_cmd(str(tmp_path / "a.bin")))
-    assert_same_weights(tmp_path / "a.bin", tmp_path / "b.bin")
+    assert_same_weights(uninterrupted_fine_tuning[0], tmp_path / "b.bin")
 
 
 WRITER = """

@@ -6,6 +6,7 @@ from uer.models.model import Model
 from uer.models.seq2seq import Seq2seqModel
 from uer.decoders import str2decoder
 from uer.core.errors import UserInputError
+from uer.core.model_config import model_config
 
 
 def tie_weights(model, sharded=False):
@@ -29,9 +30,10 @@ CAUSAL_ENCODERS = "gpt, lstm, gru, cnn, gatedcnn, rcnn or crnn"
 
 def check_pairing(args, encoder):
     """Refuse encoder/target pairs that would train on leaked targets."""
+    args = model_config(args)
     if args.target == "lm" and not encoder.causal:
         raise UserInputError(f"--target lm predicts each next token, but --encoder {args.encoder}"
-                             f"{' --bidirectional' if getattr(args, 'bidirectional', False) else ''} lets every "
+                             f"{' --bidirectional' if args.bidirectional else ''} lets every "
                              f"position see the tokens after it; use a causal encoder ({CAUSAL_ENCODERS})")
     if args.target == "bilm" and not getattr(encoder, "directions_split", False):
         raise UserInputError(f"--target bilm needs an encoder whose output halves are a forward and a backward "
@@ -42,37 +44,39 @@ def check_pairing(args, encoder):
 def build_seq2seq(args, vocab_size, tgt_vocab_size=None):
     """Seq2seqModel of args.embedding/encoder, args.tgt_embedding/decoder and the lm target (over the target
     vocabulary when it has its own)."""
+    args = model_config(args)
     where = getattr(args, "config_path", None) or "the config"
     tgt_vocab_size = tgt_vocab_size or vocab_size
-    if getattr(args, "share_embedding", False) and tgt_vocab_size != vocab_size:
+    if args.share_embedding and tgt_vocab_size != vocab_size:
         raise UserInputError(f"{where}: \"share_embedding\" needs one vocabulary for both sides, but the target "
                              f"has its own ({tgt_vocab_size} tokens, the source {vocab_size})")
-    if not getattr(args, "decoder_layers_num", None):
+    if not args.decoder_layers_num:
         raise UserInputError(f"{where}: \"decoder\" without \"decoder_layers_num\"")
     if args.target != "lm":
         raise UserInputError(f"{where}: an encoder-decoder model predicts with the lm target, not {args.target!r}")
     embedding, encoder, _ = build_body(args, vocab_size, seq2seq=True)
     if encoder.causal or not hasattr(encoder, "attention_mask"):
         raise UserInputError(f"{where}: the encoder of an encoder-decoder model is a fully visible transformer")
-    tgt_embedding = str2embedding[getattr(args, "tgt_embedding", None) or args.embedding](args, tgt_vocab_size)
+    tgt_embedding = str2embedding[args.tgt_embedding or args.embedding](args, tgt_vocab_size)
     model = Seq2seqModel(embedding, encoder, tgt_embedding, str2decoder[args.decoder](args),
                          str2target["lm"](args, tgt_vocab_size))
     init_weights(model, args)
-    if getattr(args, "share_embedding", False):
+    if args.share_embedding:
         model.tgt_embedding.word_embedding.weight = model.embedding.word_embedding.weight
-    if getattr(args, "tie_weights", False):
+    if args.tie_weights:
         tie_weights(model, getattr(args, "fsdp", False))
     return model
 
 
 def units_to_shard(model, args):
     """--fsdp: the transformer layers, each to be sharded as a unit of its own (the root takes the rest)."""
+    args = model_config(args)
     from uer.layers.transformer import TransformerLayer
     layers = [m for m in model.modules() if isinstance(m, TransformerLayer)]
     if not layers:
         raise UserInputError(f"--fsdp shards transformer layers, and the {args.encoder} encoder has none; train it "
                              "without --fsdp (DDP keeps a full copy per process)")
-    if getattr(args, "parameter_sharing", False):
+    if args.parameter_sharing:
         raise UserInputError("--fsdp with --parameter_sharing: the one shared layer runs layers_num times in each "
                              "pass, which FSDP's per-layer units cannot shard; drop one of the two")
     return layers
@@ -80,14 +84,15 @@ def units_to_shard(model, args):
 
 def build_model(args, vocab_size, vocab=None, tgt_vocab_size=None):
     """Pre-training Model of args.embedding/encoder/target (a Seq2seqModel when the config has a decoder)."""
-    if getattr(args, "decoder", None):
+    args = model_config(args)
+    if args.decoder:
         return build_seq2seq(args, vocab_size, tgt_vocab_size)
     embedding, encoder, subencoder = build_body(args, vocab_size, vocab)
     check_pairing(args, encoder)
     target = str2target[args.target](args, vocab_size)
     model = Model(args, embedding, encoder, target, subencoder)
     init_weights(model, args)
-    if getattr(args, "tie_weights", False):
+    if args.tie_weights:
         tie_weights(model, getattr(args, "fsdp", False))
     return model
 

@@ -5,31 +5,20 @@ import os
 import sys
 
 from uer.core.errors import UserInputError
+from uer.core.model_config import CONFIG_KEYS, DEFAULTS, SHAPE_KEYS  # noqa: F401 -- SHAPE_KEYS: read from here too
 from uer.core.readers import read_json_object
 from uer.optim.schedules import SCHEDULES
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 
-# Model hyper-parameters used when neither the config file nor a command-line flag sets them. A config that
+# Model hyper-parameters used when neither the config file nor a command-line flag sets them: those a config file
+# sets, of uer/core/model_config.py's ModelConfig (where every model key has its one default). A config that
 # says nothing about layer norm gets UER-py's 2020 formula (unbiased std, eps 1e-6 added to it): every config
 # and checkpoint of the original was made with it. See check_layer_norm_keys.
 # The keys that give a model its shape have no default: each embedding and encoder names the ones it needs
 # (shape_keys) and model_builder.check_shape_keys refuses a config without them.
-SHAPE_KEYS = ("emb_size", "hidden_size", "feedforward_size", "heads_num", "layers_num")
-MODEL_DEFAULTS = {"dropout": 0.1, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
-                  "layer_norm_unbiased": True, "max_seq_length": 512, "kernel_size": 3, "block_size": 2,
-                  "layernorm_positioning": "post", "remove_embedding_layernorm": False,
-                  # transformer blocks (TencentPretrain's keys; docs/models.md): the defaults are BERT's
-                  "layernorm": "normal", "feed_forward": "dense", "remove_transformer_bias": False,
-                  "remove_attention_scale": False, "attention_head_size": None, "local_kv_heads_num": None,
-                  "attention_qkv_bias": None, "rotary_position_embedding": False, "rope_theta": 10000.0,
-                  "alibi_position_embedding": False, "position": None, "mask": None, "has_lmtarget_bias": None, "rope_scaling": None,
-                  # encoder-decoder models
-                  "decoder": None, "decoder_layers_num": None, "tgt_embedding": None, "share_embedding": False,
-                  "relative_position_embedding": False, "relative_attention_buckets_num": 32,
-                  "lm_hidden_scale": 1.0, "position_offset": 0, "decoder_start_token_id": None,
-                  "initializer": "normal", "mlm_hidden_act": "gelu"}
+MODEL_DEFAULTS = {key: DEFAULTS[key] for key in CONFIG_KEYS}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),

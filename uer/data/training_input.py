@@ -1,5 +1,6 @@
 """The dataset pretrain.py trains on, checked against the run's vocabularies and config before a model is built."""
 from uer.core.errors import UserInputError
+from uer.core.model_config import model_config
 from uer.data.pretrain_data import PretrainDataset
 from uer.models.body import POSITION_TABLES
 from uer.text.tokenizers import load_vocab, load_tgt_vocab
@@ -28,14 +29,14 @@ def open_dataset(args):
 def check_seq2seq(args, dataset):
     """An encoder-decoder model trains on an encoder-decoder dataset and the other way round; returns the target
     vocabulary when the dataset has its own (checked against --tgt_vocab_path / --tgt_spm_model_path)."""
-    h, path = dataset.header, args.dataset_path
-    if dataset.data.seq2seq != bool(getattr(args, "decoder", None)):
+    h, path, config = dataset.header, args.dataset_path, model_config(args)
+    if dataset.data.seq2seq != bool(config.decoder):
         if dataset.data.seq2seq:
             raise UserInputError(f"{path} was made by preprocess.py --target {h['target']}, which trains an "
                                  "encoder-decoder model: a config with \"decoder\" (e.g. models/t5_small_config.json)")
         raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\") trains on a dataset of "
                              f"preprocess.py --target mt, t5, bart or gsg, not {h['target']}")
-    dataset.start_id = getattr(args, "decoder_start_token_id", None)
+    dataset.start_id = config.decoder_start_token_id
     tgt_vocab = load_tgt_vocab(args)
     if "tgt_vocab_fingerprint" not in h:
         if tgt_vocab is not None:

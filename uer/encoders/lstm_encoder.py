@@ -2,6 +2,7 @@ import torch.nn as nn
 
 from uer.layers.dropout import dropout
 from uer.layers.rnn import lengths_of, run_rnn
+from uer.core.model_config import model_config
 
 
 class LstmEncoder(nn.Module):
@@ -17,8 +18,9 @@ class LstmEncoder(nn.Module):
     accepted_flags = ("bidirectional",)
 
     def __init__(self, args):
+        args = model_config(args)
         super().__init__()
-        self.bidirectional = getattr(args, "bidirectional", False)
+        self.bidirectional = args.bidirectional
         if self.bidirectional and args.hidden_size % 2:
             raise ValueError(f"--bidirectional needs an even hidden_size, got {args.hidden_size}")
         self.causal = not self.bidirectional

@@ -4,6 +4,7 @@ import torch.nn as nn
 from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.position import position_scheme, str2position
 from uer.layers.transformer import TransformerLayer, pre_layer_norm
+from uer.core.model_config import model_config
 
 
 class TransformerEncoder(nn.Module):
@@ -28,12 +29,13 @@ class TransformerEncoder(nn.Module):
     layers_name, depth_key, cross_attention = "transformer", "layers_num", False
 
     def __init__(self, args):
+        args = model_config(args)
         super().__init__()
-        self.mask = self.fixed_mask or getattr(args, "mask", None) or "fully_visible"
+        self.mask = self.fixed_mask or args.mask or "fully_visible"
         self.causal = self.mask == "causal"
         self.layers_num = getattr(args, self.depth_key)
-        self.factorized = getattr(args, "factorized_embedding_parameterization", False) and not self.cross_attention
-        self.parameter_sharing = getattr(args, "parameter_sharing", False) and not self.cross_attention
+        self.factorized = args.factorized_embedding_parameterization and not self.cross_attention
+        self.parameter_sharing = args.parameter_sharing and not self.cross_attention
         if self.factorized:
             self.linear = nn.Linear(args.emb_size, args.hidden_size)
         if self.parameter_sharing:

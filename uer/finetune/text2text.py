@@ -11,6 +11,7 @@ from uer.model_saver import unwrap
 from uer.core.constants import SEP_TOKEN
 from uer.core.errors import UserInputError
 from uer.text.hf_tokenizer import HfTokenizer
+from uer.core.model_config import model_config
 
 METRICS = ("exact_match", "bleu", "rouge_l")
 
@@ -55,7 +56,7 @@ def read_text2text(path, tokenizer, tgt_tokenizer, seq_length, tgt_seq_length, w
 def seq2seq_builder(args, tgt_vocab):
     """The FineTuner's model class: an encoder-decoder model of the config, its lm target over tgt_vocab."""
     from uer.model_builder import build_model
-    if not getattr(args, "decoder", None):
+    if not model_config(args).decoder:
         raise UserInputError(f"{args.config_path}: not an encoder-decoder model (no \"decoder\"); text-to-text "
                              "fine-tuning needs one (e.g. models/t5_small_config.json)")
     args.target = "lm"

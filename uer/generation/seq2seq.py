@@ -5,11 +5,13 @@ import torch
 from uer.generation.search import next_token, beam_search
 from uer.core.constants import CLS_TOKEN, SEP_TOKEN
 from uer.text.hf_tokenizer import HfTokenizer
+from uer.core.model_config import model_config
 
 
 def start_and_end(args, vocab):
     """The decoder's first input (the config's "decoder_start_token_id", else [CLS]) and the end token."""
-    start = getattr(args, "decoder_start_token_id", None)
+    args = model_config(args)
+    start = args.decoder_start_token_id
     return (vocab.get(CLS_TOKEN) if start is None else start), vocab.get(SEP_TOKEN)
 
 

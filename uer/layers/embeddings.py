@@ -6,11 +6,13 @@ import torch.nn.functional as F
 
 from uer.layers.dropout import dropout
 from uer.layers.layer_norm import layer_norm_from_args
+from uer.core.model_config import model_config
 
 
 def embedding_layer_norm(args):
     """The embedding's layer norm, or None with "remove_embedding_layernorm": true (GPT-2 has none)."""
-    if getattr(args, "remove_embedding_layernorm", False):
+    args = model_config(args)
+    if args.remove_embedding_layernorm:
         return None
     return layer_norm_from_args(args, args.emb_size)
 
@@ -75,11 +77,12 @@ class BertEmbedding(nn.Module):
     shape_keys = ("emb_size",)
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__()
         self.dropout = args.dropout
-        self.max_seq_length = getattr(args, "max_seq_length", 512)
+        self.max_seq_length = args.max_seq_length
         # "position_offset": rows before position 0's (BART's learned positions start at row 2)
-        self.offset = getattr(args, "position_offset", 0)
+        self.offset = args.position_offset
         self.word_embedding = WordLookup(vocab_size, args.emb_size)
         self.position_embedding = nn.Embedding(self.max_seq_length + self.offset, args.emb_size)
         if self.segments:
@@ -118,8 +121,9 @@ class WordSinusoidalposEmbedding(WordEmbedding):
     """Word embedding + fixed sinusoidal positions ("embedding": ["word", "sinusoidalpos"]; PEGASUS)."""
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__(args, vocab_size)
-        self.max_seq_length = getattr(args, "max_seq_length", 512)
+        self.max_seq_length = args.max_seq_length
         self.register_buffer("positions", sinusoids(self.max_seq_length, args.emb_size), persistent=False)
 
     def forward(self, src, seg, start=0):
@@ -152,8 +156,9 @@ class TencentpretrainSinusoidalposEmbedding(WordEmbedding):
     FIRST_ROW = 2
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__(args, vocab_size)
-        self.max_seq_length = getattr(args, "max_seq_length", 512)
+        self.max_seq_length = args.max_seq_length
         self.scale = math.sqrt(args.emb_size)
         self.register_buffer("positions", interleaved_sinusoids(self.max_seq_length, args.emb_size),
                              persistent=False)

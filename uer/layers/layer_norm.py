@@ -14,6 +14,7 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from uer.core.model_config import model_config
 
 TINY = 1e-30  # keeps a constant row finite (its xhat is 0) without changing any other row
 
@@ -93,7 +94,8 @@ class RMSNorm(nn.Module):
 
 
 def layer_norm_from_args(args, size):
-    eps = getattr(args, "layer_norm_eps", 1e-6)
-    if getattr(args, "layernorm", "normal") in ("rms", "t5"):
+    args = model_config(args)
+    eps = args.layer_norm_eps
+    if args.layernorm in ("rms", "t5"):
         return RMSNorm(size, eps=eps)
-    return LayerNorm(size, eps=eps, unbiased_std=getattr(args, "layer_norm_unbiased", True))
+    return LayerNorm(size, eps=eps, unbiased_std=args.layer_norm_unbiased)

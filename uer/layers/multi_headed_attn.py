@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from uer.layers.dropout import dropout
 from uer.layers.position import apply_rotary
+from uer.core.model_config import model_config
 
 
 class MultiHeadedAttention(nn.Module):
@@ -96,9 +97,10 @@ def attention_with_dropout(q, k, v, mask, is_causal, p, scale=None):
 
 
 def attention_from_args(args):
+    args = model_config(args)
     return MultiHeadedAttention(args.hidden_size, args.heads_num, args.dropout,
-                                head_size=getattr(args, "attention_head_size", None),
-                                kv_heads_num=getattr(args, "local_kv_heads_num", None),
-                                bias=not getattr(args, "remove_transformer_bias", False),
-                                qkv_bias=getattr(args, "attention_qkv_bias", None),
-                                scale=not getattr(args, "remove_attention_scale", False))
+                                head_size=args.attention_head_size,
+                                kv_heads_num=args.local_kv_heads_num,
+                                bias=not args.remove_transformer_bias,
+                                qkv_bias=args.attention_qkv_bias,
+                                scale=not args.remove_attention_scale)

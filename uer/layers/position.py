@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from uer.core.errors import UserInputError
+from uer.core.model_config import model_config
 
 
 def rope_frequencies(head_size, base):
@@ -177,8 +178,9 @@ class RotaryPositions(PositionScheme):
     """RoPE: the scheme of "rotary_position_embedding" (RotaryEmbedding, "rope_theta", "rope_scaling")."""
 
     def __init__(self, args, stack):
+        args = model_config(args)
         super().__init__()
-        self.rotary = RotaryEmbedding(head_size_of(args), args.rope_theta, getattr(args, "rope_scaling", None))
+        self.rotary = RotaryEmbedding(head_size_of(args), args.rope_theta, args.rope_scaling)
 
     def rotations(self, past, seq, device):
         return self.rotary(past, seq, device)
@@ -224,7 +226,8 @@ POSITION_FLAGS = {"rotary": "rotary_position_embedding", "alibi": "alibi_positio
 
 
 def head_size_of(args):
-    return getattr(args, "attention_head_size", None) or args.hidden_size // args.heads_num
+    args = model_config(args)
+    return args.attention_head_size or args.hidden_size // args.heads_num
 
 
 def position_scheme(config, where="the config"):

@@ -1,5 +1,6 @@
 import torch.nn as nn
 import torch.nn.functional as F
+from uer.core.model_config import model_config
 
 # hidden_act of a config: the feed-forward activation. gelu is the exact erf form (UER-py's BERT configs);
 # relu is what UER-py's ALBERT configs name; gelu_fast/gelu_new (tanh approximation) and silu come from later
@@ -38,6 +39,7 @@ class GatedFeedForward(nn.Module):
 
 
 def feed_forward_from_args(args):
-    kind = GatedFeedForward if getattr(args, "feed_forward", "dense") == "gated" else PositionwiseFeedForward
-    return kind(args.hidden_size, args.feedforward_size, getattr(args, "hidden_act", "gelu"),
-                bias=not getattr(args, "remove_transformer_bias", False))
+    args = model_config(args)
+    kind = GatedFeedForward if args.feed_forward == "gated" else PositionwiseFeedForward
+    return kind(args.hidden_size, args.feedforward_size, args.hidden_act,
+                bias=not args.remove_transformer_bias)

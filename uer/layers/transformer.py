@@ -4,11 +4,13 @@ from uer.layers.dropout import dropout
 from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.multi_headed_attn import attention_from_args
 from uer.layers.position_ffn import feed_forward_from_args
+from uer.core.model_config import model_config
 
 
 def pre_layer_norm(args):
     """True for "layernorm_positioning": "pre" (GPT-2 and later models), False for "post" (BERT, UER-py 2020)."""
-    return getattr(args, "layernorm_positioning", "post") == "pre"
+    args = model_config(args)
+    return args.layernorm_positioning == "pre"
 
 
 class TransformerLayer(nn.Module):

@@ -13,12 +13,14 @@ from uer.subencoders import str2subencoder
 from uer.core.errors import UserInputError
 from uer.text.subword import char_table
 from uer.text.vocab import Vocab
+from uer.core.model_config import model_config
 
 
 def init_weights(model, args=None):
     """UER's initialisation: N(0, 0.02) for every parameter except layer-norm gamma/beta; with the config's
     "initializer": "t5", T5's instead (t5_std)."""
-    t5 = getattr(args, "initializer", "normal") == "t5"
+    args = model_config(args)
+    t5 = args.initializer == "t5"
     for name, p in model.named_parameters():
         if "gamma" in name or "beta" in name or (t5 and p.dim() == 1 and "norm" in name):
             continue
@@ -74,6 +76,7 @@ LAYER_KEYS = ("remove_transformer_bias",)
 
 def check_block_keys(args):
     """Transformer block keys that the chosen encoder would ignore, or that contradict each other."""
+    args = model_config(args)
     where = getattr(args, "config_path", None) or "the config"
     encoder = str2encoder[args.encoder]
     given = [k for k in ATTENTION_KEYS + LAYER_KEYS + ("feed_forward",) if getattr(args, k, None) not in
@@ -87,14 +90,14 @@ def check_block_keys(args):
                              f"transformer), not to --encoder {args.encoder}")
     if not issubclass(encoder, TransformerEncoder):
         return
-    mask = getattr(args, "mask", None)
+    mask = args.mask
     if mask and encoder.fixed_mask and mask != encoder.fixed_mask:
         raise UserInputError(f"{where}: mask {mask!r} contradicts --encoder {args.encoder} (always "
                              f"{encoder.fixed_mask}); use --encoder transformer with the mask")
-    kv = getattr(args, "local_kv_heads_num", None)
+    kv = args.local_kv_heads_num
     if kv and args.heads_num % kv:
         raise UserInputError(f"{where}: local_kv_heads_num {kv} does not divide heads_num {args.heads_num}")
-    head_size = getattr(args, "attention_head_size", None)
+    head_size = args.attention_head_size
     if not head_size and args.hidden_size % args.heads_num:
         raise UserInputError(f"{where}: hidden_size {args.hidden_size} is not divisible by heads_num "
                              f"{args.heads_num}; give attention_head_size")
@@ -105,7 +108,7 @@ def check_block_keys(args):
     if in_place_of_table and getattr(str2embedding[args.embedding], "learned_positions", False):
         raise UserInputError(f"{where}: {POSITION_FLAGS[scheme]} with the learned position embedding of --embedding "
                              f"{args.embedding}; use the embedding word (TencentPretrain: [\"word\"])")
-    if getattr(args, "rope_scaling", None) and scheme != "rotary":
+    if args.rope_scaling and scheme != "rotary":
         raise UserInputError(f"{where}: rope_scaling stretches rotary positions: it needs rotary_position_embedding")
     seq_length = getattr(args, "seq_length", None)
     if in_place_of_table and seq_length and seq_length > args.max_seq_length:
@@ -118,8 +121,9 @@ POSITION_TABLES = ("bert", "word_pos", "word_sinusoidalpos", "word_sinusoidalpos
 
 
 def check_sizes(args):
+    args = model_config(args)
     if getattr(str2encoder[args.encoder], "emb_size_is_hidden_size", False) and args.emb_size != args.hidden_size \
-            and not getattr(args, "factorized_embedding_parameterization", False):
+            and not args.factorized_embedding_parameterization:
         raise UserInputError(f"--encoder {args.encoder} needs emb_size == hidden_size in the config "
                              f"(got {args.emb_size} and {args.hidden_size})")
     seq_length = getattr(args, "seq_length", None)
@@ -129,7 +133,8 @@ def check_sizes(args):
 
 
 def build_subencoder(args, vocab):
-    subword_type = getattr(args, "subword_type", "none")
+    args = model_config(args)
+    subword_type = args.subword_type
     if subword_type == "none":
         for flag in ("sub_vocab_path", "subencoder"):
             if getattr(args, flag, None):
@@ -147,7 +152,8 @@ def build_body(args, vocab_size, vocab=None, seq2seq=False):
     """(embedding, encoder, subencoder or None): what pre-training and fine-tuning models share.
 
     `vocab` (a Vocab) is needed only for --subword_type char."""
-    if getattr(args, "decoder", None) and not seq2seq:
+    args = model_config(args)
+    if args.decoder and not seq2seq:
         raise UserInputError(f"{args.config_path}: an encoder-decoder model (\"decoder\"); this script runs "
                              "encoder-only and decoder-only models")
     check_flags(args)

@@ -1,6 +1,7 @@
 import torch.nn as nn
 
 from uer.targets.parts import classification_part
+from uer.core.model_config import model_config
 
 
 class BilmTarget(nn.Module):
@@ -9,9 +10,10 @@ class BilmTarget(nn.Module):
     unless "has_lmtarget_bias": false (TencentPretrain's bilstm config)."""
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__()
         self.half = args.hidden_size // 2
-        bias = getattr(args, "has_lmtarget_bias", None)
+        bias = args.has_lmtarget_bias
         self.output_layer = nn.Linear(self.half, vocab_size, bias=True if bias is None else bias)
 
     def output_layer_to_tie(self):

@@ -2,6 +2,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from uer.targets.parts import classification_part
+from uer.core.model_config import model_config
 
 
 class LmTarget(nn.Module):
@@ -11,11 +12,12 @@ class LmTarget(nn.Module):
     hidden_size^-0.5)."""
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__()
         # UER-py's output layer has a bias; TencentPretrain's has one only with "has_lmtarget_bias": true
-        bias = getattr(args, "has_lmtarget_bias", None)
+        bias = args.has_lmtarget_bias
         self.output_layer = nn.Linear(args.hidden_size, vocab_size, bias=True if bias is None else bias)
-        self.scale = getattr(args, "lm_hidden_scale", 1.0)
+        self.scale = args.lm_hidden_scale
 
     def output_layer_to_tie(self):
         return self.output_layer

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from uer.layers.layer_norm import layer_norm_from_args
 from uer.layers.position_ffn import ACTIVATIONS
 from uer.targets.parts import classification_part
+from uer.core.model_config import model_config
 
 
 class MlmTarget(nn.Module):
@@ -12,8 +13,9 @@ class MlmTarget(nn.Module):
     config's hidden_act (relu for ALBERT), as there."""
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__()
-        self.act = ACTIVATIONS[getattr(args, "mlm_hidden_act", "gelu")]
+        self.act = ACTIVATIONS[args.mlm_hidden_act]
         self.mlm_linear_1 = nn.Linear(args.hidden_size, args.emb_size)
         self.layer_norm = layer_norm_from_args(args, args.emb_size)
         self.mlm_linear_2 = nn.Linear(args.emb_size, vocab_size)
