@@ -18,7 +18,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from uer.finetune.classification import read_classification, classifier_loss, logits_of  # noqa: E402
+from uer.tasks.classification import read_classification, classifier_loss, logits_of  # noqa: E402
 from uer.finetune.data import training_batches  # noqa: E402
 from uer.finetune.prediction import predict  # noqa: E402
 from uer.models.classifier import Classifier  # noqa: E402

@@ -27,7 +27,7 @@ def main(argv=None):
     args = parse(build_parser(), argv)
     import torch
     from uer.generation.seq2seq import start_and_end, decode_target, sample_one
-    from uer.finetune.text2text import encode_sources
+    from uer.tasks.text2text import encode_sources
     from uer.runtime.runtime import place
     from uer.model_builder import build_for_probing
     from uer.core.errors import UserInputError

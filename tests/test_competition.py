@@ -48,7 +48,7 @@ def cross_validated(tmp_path_factory):
 
 
 def fold_probabilities(work, common, k, test_path):
-    from uer.finetune.classification import read_classification, logits_of
+    from uer.tasks.classification import read_classification, logits_of
     from uer.finetune.prediction import predict
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier

@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT, VOCAB, load_script, model_args, run_script
 from uer.finetune.data import Examples, training_batches, evaluation_batches, read_tsv
 from uer.finetune.metrics import classification_report
-from uer.finetune.tagging import entities, entity_scores
+from uer.tasks.tagging import entities, entity_scores
 from uer.core.errors import UserInputError
 
 CLS_DATA = os.path.join(ROOT, "datasets", "book_review")
@@ -104,7 +104,7 @@ def test_distillation_recipe(trained_classifier, small_rnn, tmp_path):
 
 
 def test_predictions_do_not_depend_on_batch_padding(trained_classifier, small_rnn):
-    from uer.finetune.classification import read_classification, logits_of
+    from uer.tasks.classification import read_classification, logits_of
     from uer.finetune.prediction import predict
     from uer.model_loader import load_model
     from uer.models.classifier import Classifier
@@ -317,7 +317,7 @@ CMRC_DATA = os.path.join(ROOT, "datasets", "cmrc_sample")
 
 
 def test_cmrc_metric_matches_the_official_definition():
-    from uer.finetune.reading import exact_match, f1_score, segments, longest_common_substring
+    from uer.tasks.reading import exact_match, f1_score, segments, longest_common_substring
     assert segments("北京，China Daily!") == ["北", "京", "china", "daily", "!"]
     assert exact_match(["北京。"], "北京") == 1.0 and exact_match(["北京"], "南京") == 0.0
     assert f1_score(["北京大学"], "北京大学") == 1.0
@@ -329,7 +329,7 @@ def test_cmrc_metric_matches_the_official_definition():
 
 
 def test_windows_cover_long_contexts_and_label_the_answer():
-    from uer.finetune.reading import read_squad, build_windows
+    from uer.tasks.reading import read_squad, build_windows
     from uer.text.vocab import Vocab
     vocab = Vocab.load(VOCAB)
     questions = read_squad(os.path.join(CMRC_DATA, "dev.json"))[:6]
@@ -364,7 +364,7 @@ def test_cmrc_trains_and_infers(tmp_path, capsys):
                                      "--epochs_num", str(CMRC_EPOCHS), "--batch_size", "16", "--learning_rate",
                                      "5e-4", "--warmup", "0.3"])
     stdout = capsys.readouterr().out
-    from uer.finetune.reading import read_squad
+    from uer.tasks.reading import read_squad
     questions = len(read_squad(os.path.join(CMRC_DATA, "train.json")))
     windows = int(re.search(rf"^{questions} training questions \((\d+) windows: ", stdout, re.M).group(1))
     assert windows > questions  # the sample's contexts are longer than one window
@@ -538,7 +538,7 @@ def test_every_task_script_is_a_shim_over_its_task_module():
         inference = bool(m.group(2))
         assert inference == ("inference" in os.path.relpath(path, root)), path
         module = task(m.group(1))
-        assert callable(module.predict if inference else module.fine_tune)
+        assert callable(module.infer if inference else module.fine_tune)
         assert (module.inference_options if inference else module.fine_tuning_options)("doc").parse_known_args
         named.setdefault(m.group(1), set()).add(inference)
     assert set(named) == set(TASKS) and all(False in sides for sides in named.values())

@@ -93,7 +93,7 @@ def tsv_bytes(rows):
 @FUZZ
 @given(TSV_BYTES | st.binary(max_size=200).map(lambda b: [[b.decode("latin-1")]]))
 def test_classification_reader_on_arbitrary_tsv(rows):
-    from uer.finetune.classification import read_classification
+    from uer.tasks.classification import read_classification
     examples = only_clear_errors(lambda p: read_classification(p, TOKENIZERS[0], 32, 2),
                                  tsv_bytes(rows))
     if examples is not None:
@@ -186,5 +186,5 @@ def test_model_reader(content):
                                                           b'{"O": 0, "B": 0}', b"null", b'{"layers_num": "x"}']))
 def test_json_inputs(what, content):
     from uer.opts import load_config
-    from uer.finetune.tagging import read_label2id
+    from uer.tasks.tagging import read_label2id
     only_clear_errors(load_config if what == "config" else read_label2id, content)

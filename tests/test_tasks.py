@@ -74,7 +74,7 @@ def test_multi_label_learns_which_markers_a_text_has(tmp_path, config):
 
 def test_multi_label_ids_are_checked(tmp_path):
     from argparse import Namespace
-    from uer.finetune.multi_label import read_multi_label
+    from uer.tasks.multi_label import read_multi_label
     from uer.text.tokenizers import load_vocab_and_tokenizer
     _, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, spm_model_path=None, tokenizer="bert"))
     bad = write(tmp_path / "bad.tsv", "label\ttext_a", [("0,x", "好")])
@@ -199,7 +199,7 @@ def tokenizer_of_vocab():
 
 
 def test_prompt_puts_the_text_into_the_template_with_mask_at_the_answer(tmp_path):
-    from uer.finetune.prompt import Prompt
+    from uer.tasks.prompt import Prompt
     vocab, tokenizer = tokenizer_of_vocab()
     prompt = Prompt(prompts_file(tmp_path, "[TEXT_A]?[ANS],[TEXT_B]"), "p", tokenizer)
     sequences, answer_at = prompt.encode(tokenizer, ["好书", "书书书书书书"], ["是的", "的的的的"], 10)

@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import torch
 
-from uer.finetune.classification import logits_of
 from uer.finetune.loop import FineTuner
 from uer.finetune.prediction import predict
 from uer.finetune.metrics import classification_report, macro_f1
@@ -55,9 +54,9 @@ def subset(examples, indices):
     return part
 
 
-def cross_validate(args, model_class, vocab, train, loss_of, evaluator):
-    """Train one model per fold; returns (out-of-fold probabilities [n, labels] in file order, per-fold
-    (accuracy, macro-F1))."""
+def cross_validate(args, model_class, vocab, train, loss_of, evaluator, logits_of):
+    """Train one model per fold (the task's loss_of, evaluator and logits_of, a model's predict() outputs); returns
+    (out-of-fold probabilities [n, labels] in file order, per-fold (accuracy, macro-F1))."""
     labels = train.fields["label"]
     folds = fold_of(labels, args.folds_num, args.shuffle_folds, args.seed)
     probabilities = np.zeros((len(train), args.labels_num), dtype=np.float32)

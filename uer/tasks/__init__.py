@@ -1,7 +1,7 @@
 """Fine-tuning tasks by name. Each is a module of uer/tasks/ declaring its options (fine_tuning_options and, where
 it has an inference script, inference_options, over the shared ones of uer/opts.py), its fine-tuning
 (fine_tune(args): its reader, model, loss and evaluator on the one loop, uer/finetune/loop.py) and its prediction
-(predict(args): the fine-tuned model's predictions and their file). run_NAME.py and inference/run_NAME_infer.py
+(infer(args): the fine-tuned model's predictions and their file). run_NAME.py and inference/run_NAME_infer.py
 are shims over script(). Adding a task is one module and one line here."""
 import importlib
 
@@ -26,4 +26,4 @@ def script(doc, name, inference=False):
     def parsed(parser, argv):
         from uer.opts import parse
         return parse(parser, argv)
-    return build_parser, ScriptMain(build_parser, module.predict if inference else module.fine_tune, parsed)
+    return build_parser, ScriptMain(build_parser, module.infer if inference else module.fine_tune, parsed)

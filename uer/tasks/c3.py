@@ -19,7 +19,7 @@ def task_options(parser):
 
 
 def fine_tune(args):
-    from uer.finetune.choice import read_c3, choice_loss, choice_evaluator
+    from uer.tasks.choice import read_c3, choice_loss, choice_evaluator
     from uer.finetune.loop import fine_tune_task
     from uer.models.classifier import MultipleChoice
     from uer.text.tokenizers import load_vocab_and_tokenizer
@@ -35,8 +35,8 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
-    from uer.finetune.choice import read_c3, predicted_choices
+def infer(args):
+    from uer.tasks.choice import read_c3, predicted_choices
     from uer.finetune.inference import fine_tuned
     from uer.models.classifier import MultipleChoice
     from uer.core.fileutil import atomic_open

@@ -16,7 +16,7 @@ def fine_tuning_options(doc):
 
 
 def fine_tune(args):
-    from uer.finetune.classification import (read_classification, labels_num_of, warn_unseen_labels,
+    from uer.tasks.classification import (read_classification, labels_num_of, warn_unseen_labels,
                                              classifier_loss, classifier_evaluator)
     from uer.finetune.loop import FineTuner
     from uer.models.classifier import Classifier
@@ -41,8 +41,8 @@ def inference_options(doc):
     return inference_parser(doc, pooling="first", labels_num=True, class_outputs=True)
 
 
-def predict(args):
-    from uer.finetune.classification import read_classification, logits_of
+def infer(args):
+    from uer.tasks.classification import read_classification, logits_of
     from uer.finetune.inference import predict_test_set, write_class_predictions
     from uer.models.classifier import Classifier
     write_class_predictions(args, predict_test_set(

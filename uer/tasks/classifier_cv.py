@@ -22,7 +22,7 @@ def fine_tuning_options(doc):
 
 
 def fine_tune(args):
-    from uer.finetune.classification import read_classification, labels_num_of, classifier_loss, \
+    from uer.tasks.classification import read_classification, labels_num_of, classifier_loss, logits_of, \
         classifier_evaluator
     from uer.finetune.cross_validation import cross_validate, save_features
     from uer.models.classifier import Classifier
@@ -32,7 +32,7 @@ def fine_tune(args):
     args.labels_num = labels_num_of(args.train_path, train)
     args.labels_source = f"the labels of {args.train_path}"
     probabilities, scores = cross_validate(args, Classifier, vocab, train, classifier_loss(),
-                                           classifier_evaluator)
+                                           classifier_evaluator, logits_of)
     save_features(args.train_features_path, probabilities)
     accuracy, f1 = (sum(s[i] for s in scores) / len(scores) for i in (0, 1))
     print(f"{len(scores)} folds: mean accuracy {accuracy:.4f}, mean macro-F1 {f1:.4f}")
@@ -48,10 +48,10 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
+def infer(args):
     import numpy as np
     import torch
-    from uer.finetune.classification import read_classification, logits_of
+    from uer.tasks.classification import read_classification, logits_of
     from uer.finetune.cross_validation import fold_path, save_features
     from uer.finetune.prediction import predict
     from uer.runtime.runtime import place

@@ -9,7 +9,7 @@ def fine_tuning_options(doc):
 
 def fine_tune(args):
     from uer.finetune.loop import FineTuner
-    from uer.finetune.multi_label import read_multi_label, multi_label_loss, multi_label_evaluator
+    from uer.tasks.multi_label import read_multi_label, multi_label_loss, multi_label_evaluator
     from uer.models.classifier import Classifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
@@ -29,11 +29,11 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
+def infer(args):
     import torch
-    from uer.finetune.classification import logits_of
+    from uer.tasks.classification import logits_of
     from uer.finetune.inference import predict_test_set, write_predictions, numbers
-    from uer.finetune.multi_label import read_multi_label, THRESHOLD
+    from uer.tasks.multi_label import read_multi_label, THRESHOLD
     from uer.models.classifier import Classifier
     logits = predict_test_set(args, Classifier, lambda tokenizer: read_multi_label(
         args.test_path, tokenizer, args.seq_length, with_labels=False), logits_of)

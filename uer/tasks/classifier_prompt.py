@@ -16,9 +16,9 @@ def fine_tuning_options(doc):
 
 
 def fine_tune(args):
-    from uer.finetune.classification import classifier_evaluator
+    from uer.tasks.classification import classifier_evaluator
     from uer.finetune.loop import FineTuner
-    from uer.finetune.prompt import Prompt, read_prompted, prompt_loss, answer_logits
+    from uer.tasks.prompt import Prompt, read_prompted, prompt_loss, answer_logits
     from uer.models.prompt import PromptClassifier
     from uer.core.errors import UserInputError
     from uer.text.tokenizers import load_vocab_and_tokenizer
@@ -51,9 +51,9 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
+def infer(args):
     from uer.finetune.inference import predict_test_set, write_class_predictions
-    from uer.finetune.prompt import Prompt, read_prompted, answer_logits
+    from uer.tasks.prompt import Prompt, read_prompted, answer_logits
     from uer.models.prompt import PromptClassifier
 
     def read(tokenizer):

@@ -25,9 +25,9 @@ def fine_tune(args):
     if args.separate_towers and args.use_lora:
         raise UserInputError("--separate_towers with --use_lora: the second tower would train in full; adapt one "
                              "shared tower (drop --separate_towers)")
-    from uer.finetune.classification import labels_num_of, warn_unseen_labels, classifier_loss, classifier_evaluator
+    from uer.tasks.classification import labels_num_of, warn_unseen_labels, classifier_loss, classifier_evaluator
     from uer.finetune.loop import FineTuner
-    from uer.finetune.pairs import read_text_pairs
+    from uer.tasks.pairs import read_text_pairs
     from uer.models.sentence import SiameseClassifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
@@ -51,10 +51,10 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
-    from uer.finetune.classification import logits_of
+def infer(args):
+    from uer.tasks.classification import logits_of
     from uer.finetune.inference import predict_test_set, write_class_predictions
-    from uer.finetune.pairs import read_text_pairs
+    from uer.tasks.pairs import read_text_pairs
     from uer.models.sentence import SiameseClassifier
     write_class_predictions(args, predict_test_set(
         args, SiameseClassifier, lambda tokenizer: read_text_pairs(args.test_path, tokenizer, args.seq_length),

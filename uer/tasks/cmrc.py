@@ -15,7 +15,7 @@ def fine_tuning_options(doc):
 
 def fine_tune(args):
     from uer.finetune.loop import fine_tune_task
-    from uer.finetune.reading import read_squad, ReadingSet, span_loss, reading_evaluator
+    from uer.tasks.reading import read_squad, ReadingSet, span_loss, reading_evaluator
     from uer.models.classifier import SpanReader
     from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
@@ -30,8 +30,8 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
-    from uer.finetune.reading import read_squad, ReadingSet, predicted_answers
+def infer(args):
+    from uer.tasks.reading import read_squad, ReadingSet, predicted_answers
     from uer.finetune.inference import fine_tuned
     from uer.models.classifier import SpanReader
     from uer.core.fileutil import atomic_open

@@ -13,7 +13,7 @@ def fine_tuning_options(doc):
 
 
 def fine_tune(args):
-    from uer.finetune.classification import read_classification, classifier_loss, ranking_evaluator
+    from uer.tasks.classification import read_classification, classifier_loss, ranking_evaluator
     from uer.finetune.loop import fine_tune_task
     from uer.models.classifier import Classifier
     from uer.text.tokenizers import load_vocab_and_tokenizer

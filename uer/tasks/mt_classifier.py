@@ -17,7 +17,7 @@ def fine_tuning_options(doc):
 
 def fine_tune(args):
     import numpy as np
-    from uer.finetune.classification import (read_classification, labels_num_of, warn_unseen_labels,
+    from uer.tasks.classification import (read_classification, labels_num_of, warn_unseen_labels,
                                              classifier_loss, multitask_evaluator)
     from uer.finetune.data import Examples
     from uer.finetune.loop import FineTuner

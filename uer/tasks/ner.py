@@ -20,7 +20,7 @@ def task_options(parser):
 
 def fine_tune(args):
     from uer.finetune.loop import fine_tune_task
-    from uer.finetune.tagging import tagging_setup, read_tagging, tagging_loss, tagging_evaluator
+    from uer.tasks.tagging import tagging_setup, read_tagging, tagging_loss, tagging_evaluator
     from uer.models.tagger import Tagger
     vocab, id2label = tagging_setup(args)
     fine_tune_task(args, Tagger, vocab,
@@ -34,8 +34,8 @@ def inference_options(doc):
     return parser
 
 
-def predict(args):
-    from uer.finetune.tagging import tagging_setup, read_tagging, predicted_tags, check_crf_flag
+def infer(args):
+    from uer.tasks.tagging import tagging_setup, read_tagging, predicted_tags, check_crf_flag
     from uer.finetune.inference import fine_tuned
     from uer.model_loader import read_state_dict
     from uer.models.tagger import Tagger

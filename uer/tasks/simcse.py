@@ -16,7 +16,7 @@ def fine_tuning_options(doc):
 
 def fine_tune(args):
     from uer.finetune.loop import FineTuner
-    from uer.finetune.pairs import read_text_pairs, contrastive_loss, similarity_evaluator
+    from uer.tasks.pairs import read_text_pairs, contrastive_loss, similarity_evaluator
     from uer.models.sentence import SentenceEncoder
     from uer.core.errors import UserInputError
     from uer.text.tokenizers import load_vocab_and_tokenizer
@@ -39,9 +39,9 @@ def inference_options(doc):
     return inference_parser(doc, pooling="first")
 
 
-def predict(args):
+def infer(args):
     from uer.finetune.inference import predict_test_set, write_predictions
-    from uer.finetune.pairs import read_text_pairs, similarities_of
+    from uer.tasks.pairs import read_text_pairs, similarities_of
     from uer.models.sentence import SentenceEncoder
     similarity = predict_test_set(args, SentenceEncoder, lambda tokenizer: read_text_pairs(
         args.test_path, tokenizer, args.seq_length), similarities_of)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from uer.finetune.classification import logits_of
+from uer.tasks.classification import logits_of
 from uer.finetune.data import read_tsv, encode_pairs, Examples
 from uer.finetune.prediction import predict
 from uer.finetune.metrics import multi_label_f1
