@@ -228,7 +228,7 @@ def test_the_typed_model_config_holds_every_default_once():
     assert all(getattr(ModelConfig(), key) == value for key, value in MODEL_DEFAULTS.items())
     config = model_config(Namespace(hidden_size=8, labels_num=3))
     assert config.hidden_size == 8 and config.labels_num == 3 and config.rope_theta == 10000.0
-    assert model_config(config) is config
+    assert model_config(config) is config and model_config(None) == ModelConfig()
     sizes = {"emb_size": 16, "hidden_size": 16, "feedforward_size": 32, "heads_num": 2, "layers_num": 1}
     from uer.model_builder import build_model
     torch.manual_seed(0)

@@ -71,9 +71,11 @@ DEFAULTS = {f.name: f.default for f in fields(ModelConfig)}
 
 
 def model_config(args):
-    """The ModelConfig of an args namespace (itself when it is one)."""
+    """The ModelConfig of an args namespace (itself when it is one; the defaults for None)."""
     if isinstance(args, ModelConfig):
         return args
+    if args is None:
+        return ModelConfig()
     given = vars(args)
     config = ModelConfig(**{k: given[k] for k in FIELDS if k in given})
     for key, value in given.items():
