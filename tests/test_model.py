@@ -229,6 +229,9 @@ def test_the_typed_model_config_holds_every_default_once():
     config = model_config(Namespace(hidden_size=8, labels_num=3))
     assert config.hidden_size == 8 and config.labels_num == 3 and config.rope_theta == 10000.0
     assert model_config(config) is config and model_config(None) == ModelConfig()
+    asked = Namespace(target="mlm")
+    assert model_config(asked, target="lm").target == "lm" and asked.target == "mlm"  # a copy, args untouched
+    assert model_config(config, labels_num=5).labels_num == 5 and config.labels_num == 3
     sizes = {"emb_size": 16, "hidden_size": 16, "feedforward_size": 32, "heads_num": 2, "layers_num": 1}
     from uer.model_builder import build_model
     torch.manual_seed(0)

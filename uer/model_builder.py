@@ -103,8 +103,8 @@ def build_for_probing(args, vocab, path, target=None, tgt_vocab=None):
     from uer.model_loader import load_model
     from uer.models.model import Body
     if target:
-        args.target = target
-        model = build_model(args, len(vocab), vocab, len(tgt_vocab) if tgt_vocab is not None else None)
+        model = build_model(model_config(args, target=target), len(vocab), vocab,
+                            len(tgt_vocab) if tgt_vocab is not None else None)
     else:
         model = Body(*build_body(args, len(vocab), vocab))
     load_model(model, path, ignore_prefixes=("target.", "output_layer") if not target else ())

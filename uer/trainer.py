@@ -7,6 +7,7 @@ import torch
 import torch.distributed as dist
 
 from uer.core.errors import UserInputError
+from uer.core.model_config import model_config
 from uer.data.pretrain_data import BatchLoader
 from uer.data.training_input import open_dataset
 from uer.model_builder import build_model
@@ -42,7 +43,8 @@ def placed_model(args, runtime, vocab, tgt_vocab, resume):
 
 
 def train(args, runtime):
-    dataset, vocab, tgt_vocab = open_dataset(args)
+    dataset, vocab, tgt_vocab, facts = open_dataset(args)
+    args = model_config(args, **facts)  # the run's flags and what the dataset says
     resume = checkpoint_to_resume(args.output_model_path, runtime) if args.resume else None
     model = placed_model(args, runtime, vocab, tgt_vocab, resume)
     accumulation = max(1, args.accumulation_steps)

@@ -2,6 +2,7 @@
 fills it from defaults < config file < typed flags; the builder and the blocks read it (model_config(args) makes
 one of any args namespace: what the namespace lacks takes the default here, and what it holds besides, such as a
 task's labels_num, stays readable on it)."""
+import copy
 from dataclasses import dataclass, fields
 from typing import Optional
 
@@ -70,15 +71,19 @@ CONFIG_KEYS = FIELDS[FIELDS.index("dropout"):]  # those only a config file sets
 DEFAULTS = {f.name: f.default for f in fields(ModelConfig)}
 
 
-def model_config(args):
-    """The ModelConfig of an args namespace (itself when it is one; the defaults for None)."""
+def model_config(args, **overrides):
+    """The ModelConfig of an args namespace (itself when it is one; the defaults for None); overrides: keys of a
+    copy that differ (the caller's args stay as they are)."""
     if isinstance(args, ModelConfig):
-        return args
-    if args is None:
-        return ModelConfig()
-    given = vars(args)
-    config = ModelConfig(**{k: given[k] for k in FIELDS if k in given})
-    for key, value in given.items():
-        if key not in DEFAULTS:
-            setattr(config, key, value)
+        config = copy.copy(args) if overrides else args
+    elif args is None:
+        config = ModelConfig()
+    else:
+        given = vars(args)
+        config = ModelConfig(**{k: given[k] for k in FIELDS if k in given})
+        for key, value in given.items():
+            if key not in DEFAULTS:
+                setattr(config, key, value)
+    for key, value in overrides.items():
+        setattr(config, key, value)
     return config

@@ -7,8 +7,8 @@ from uer.text.tokenizers import load_vocab, load_tgt_vocab
 
 
 def open_dataset(args):
-    """(dataset, vocabulary, target vocabulary or None) of --dataset_path; sets what the model takes from the
-    dataset (seq_length, and labels_num for --target cls)."""
+    """(dataset, vocabulary, target vocabulary or None, what the model takes from the dataset: seq_length, and
+    labels_num for --target cls) of --dataset_path."""
     vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
     made_for = getattr(args, "data_processor", None)
@@ -17,13 +17,13 @@ def open_dataset(args):
                              f"preprocess.py --target {dataset.header['target']}; preprocess with --target {made_for}")
     dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length),
                   args.whole_word_masking)
+    facts = {"seq_length": dataset.header["seq_length"]}
     if args.target == "cls":
-        args.labels_num = dataset.header["labels_num"]
-    args.seq_length = dataset.header["seq_length"]
-    if args.embedding in POSITION_TABLES and args.seq_length > args.max_seq_length:
-        raise UserInputError(f"{args.dataset_path} has seq_length {args.seq_length}, longer than the position "
+        facts["labels_num"] = dataset.header["labels_num"]
+    if args.embedding in POSITION_TABLES and facts["seq_length"] > args.max_seq_length:
+        raise UserInputError(f"{args.dataset_path} has seq_length {facts['seq_length']}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
-    return dataset, vocab, check_seq2seq(args, dataset)
+    return dataset, vocab, check_seq2seq(args, dataset), facts
 
 
 def check_seq2seq(args, dataset):

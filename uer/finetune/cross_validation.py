@@ -54,12 +54,13 @@ def subset(examples, indices):
     return part
 
 
-def cross_validate(args, model_class, vocab, train, loss_of, evaluator, logits_of):
-    """Train one model per fold (the task's loss_of, evaluator and logits_of, a model's predict() outputs); returns
-    (out-of-fold probabilities [n, labels] in file order, per-fold (accuracy, macro-F1))."""
+def cross_validate(args, model_class, vocab, train, loss_of, evaluator, logits_of, labels_num, labels_source):
+    """Train one model per fold (the task's loss_of, evaluator and logits_of, a model's predict() outputs; labels_num
+    and where it came from); returns (out-of-fold probabilities [n, labels] in file order, per-fold (accuracy,
+    macro-F1))."""
     labels = train.fields["label"]
     folds = fold_of(labels, args.folds_num, args.shuffle_folds, args.seed)
-    probabilities = np.zeros((len(train), args.labels_num), dtype=np.float32)
+    probabilities = np.zeros((len(train), labels_num), dtype=np.float32)
     scores = []
     for k in range(folds.max() + 1):
         held_out = np.flatnonzero(folds == k)
@@ -68,20 +69,20 @@ def cross_validate(args, model_class, vocab, train, loss_of, evaluator, logits_o
         fold_args.metrics_path = args.metrics_path and fold_path(args.metrics_path, k)
         print(f"fold {k}: training on {len(train) - len(held_out)} examples, {len(held_out)} held out",
               flush=True)
-        tuner = FineTuner(fold_args, model_class, vocab)
+        tuner = FineTuner(fold_args, model_class, vocab, labels_num=labels_num, labels_source=labels_source)
         dev = subset(train, held_out)
         if done(fold_args):
             print(f"fold {k}: --resume: {fold_args.output_model_path} is complete", flush=True)
         else:
             tuner.run(subset(train, np.flatnonzero(folds != k)), dev, None, loss_of,
-                      evaluator(args.batch_size, tuner.runtime, args.labels_num))
+                      evaluator(args.batch_size, tuner.runtime, labels_num))
         tuner.runtime.load(tuner.model, fold_args.output_model_path)
         with tuner.runtime.evaluating(tuner.model) as model:
             logits = torch.stack(predict(model, dev, args.batch_size, tuner.runtime, logits_of))
         probabilities[held_out] = torch.softmax(logits, -1).numpy()
         pred = logits.argmax(-1).numpy()
-        accuracy, report = classification_report(pred, labels[held_out], args.labels_num)
-        scores.append((accuracy, macro_f1(pred, labels[held_out], args.labels_num)))
+        accuracy, report = classification_report(pred, labels[held_out], labels_num)
+        scores.append((accuracy, macro_f1(pred, labels[held_out], labels_num)))
         print(f"fold {k}: accuracy {scores[-1][0]:.4f} macro-F1 {scores[-1][1]:.4f}", flush=True)
     return probabilities, scores
 

@@ -10,18 +10,19 @@ from uer.core.fileutil import atomic_open
 from uer.text.tokenizers import load_vocab_and_tokenizer
 
 
-def predict_test_set(args, model_class, read, outputs):
-    """read(tokenizer) -> the examples of --test_path (it may also set what model_class needs in args);
-    outputs(model, examples, indices, src, seg) -> a row per example. Returns the rows in input order."""
+def predict_test_set(args, model_class, read, outputs, **facts):
+    """read(tokenizer) -> the examples of --test_path; outputs(model, examples, indices, src, seg) -> a row per
+    example. Returns the rows in input order."""
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     examples = read(tokenizer)
-    model, device = fine_tuned(args, model_class, vocab)
+    model, device = fine_tuned(args, model_class, vocab, **facts)
     return predict(model, examples, args.batch_size, device, outputs)
 
 
-def fine_tuned(args, model_class, vocab, parallel=True):
-    """(model_class's fine-tuned model of --load_model_path, placed for prediction; its device)."""
-    model = model_class(args, len(vocab), vocab)
+def fine_tuned(args, model_class, vocab, parallel=True, **facts):
+    """(model_class's fine-tuned model of --load_model_path (with the task's facts), placed for prediction; its
+    device)."""
+    model = model_class(args, len(vocab), vocab, **facts)
     load_fine_tuned(model, args)
     return place(model, parallel)
 

@@ -24,12 +24,12 @@ HEAD_PREFIXES = ("target.", "output_layer")
 
 
 class FineTuner:
-    def __init__(self, args, model_class, vocab, keep_heads=False):
-        """Builds model_class(args, len(vocab), vocab), prepared and placed by the runtime (under torchrun the
-        processes train together). keep_heads: the task predicts with the pre-trained output layer
-        (text-to-text, prompts), so it is loaded."""
+    def __init__(self, args, model_class, vocab, keep_heads=False, **facts):
+        """Builds model_class(args, len(vocab), vocab, **facts) (facts: what the task found, such as labels_num),
+        prepared and placed by the runtime (under torchrun the processes train together). keep_heads: the task
+        predicts with the pre-trained output layer (text-to-text, prompts), so it is loaded."""
         self.args, self.runtime = args, Runtime.for_fine_tuning(args)
-        model = self.runtime.build(lambda: model_class(args, len(vocab), vocab), args.seed)
+        model = self.runtime.build(lambda: model_class(args, len(vocab), vocab, **facts), args.seed)
         self.loaded = self.runtime.prepare(model, (() if keep_heads else HEAD_PREFIXES) +
                                            getattr(model, "copied_after_loading", ()))
         self.model, self.device = self.runtime.place(model), self.runtime.device
@@ -139,10 +139,10 @@ class FineTuner:
         self.metrics.log("train", {"epoch": at.epoch, "step": at.step, "loss": loss, "lr": lr})
 
 
-def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator):
-    """Read --train_path/--dev_path/--test_path with `read`, then fine-tune a model_class model;
-    make_evaluator(runtime) gives the task's evaluate function."""
+def fine_tune_task(args, model_class, vocab, read, loss_of, make_evaluator, **facts):
+    """Read --train_path/--dev_path/--test_path with `read`, then fine-tune a model_class model (with the task's
+    facts); make_evaluator(runtime) gives the task's evaluate function."""
     train, dev, test = (read(path) if path else None for path in (args.train_path, args.dev_path, args.test_path))
     print(train.describe("training"), flush=True)
-    tuner = FineTuner(args, model_class, vocab)
+    tuner = FineTuner(args, model_class, vocab, **facts)
     return tuner.run(train, dev, test, loss_of, make_evaluator(tuner.runtime))

@@ -10,12 +10,14 @@ class Classifier(Body):
     """Sequence (pair) classifier as UER-py's run_classifier.py: pooled hidden state -> tanh(output_layer_1)
     -> output_layer_2 -> labels_num logits. Pooling ignores padding."""
 
-    def __init__(self, args, vocab_size, vocab=None):
+    def __init__(self, args, vocab_size, vocab=None, labels_num=None, labels_source="--labels_num"):
+        """labels_num: what the task found (default: --labels_num); labels_source names where from, when a
+        checkpoint's head differs."""
         super().__init__(*build_body(args, vocab_size, vocab))
         self.pooling = args.pooling
         self.output_layer_1 = nn.Linear(args.hidden_size, args.hidden_size)
-        self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num)
-        self.labels_source = getattr(args, "labels_source", "--labels_num")  # named when a checkpoint differs
+        self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num if labels_num is None else labels_num)
+        self.labels_source = labels_source
         init_weights(self, args)
 
     def forward(self, src, seg):
@@ -29,12 +31,11 @@ class MultiTaskClassifier(Body):
 
     leaves_parameters_unused = True  # a batch goes through its task's head only (DDP must look for the others)
 
-    def __init__(self, args, vocab_size, vocab=None):
+    def __init__(self, args, vocab_size, vocab=None, labels_num_list=()):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.pooling = args.pooling
-        self.output_layers_1 = nn.ModuleList(nn.Linear(args.hidden_size, args.hidden_size)
-                                             for _ in args.labels_num_list)
-        self.output_layers_2 = nn.ModuleList(nn.Linear(args.hidden_size, n) for n in args.labels_num_list)
+        self.output_layers_1 = nn.ModuleList(nn.Linear(args.hidden_size, args.hidden_size) for _ in labels_num_list)
+        self.output_layers_2 = nn.ModuleList(nn.Linear(args.hidden_size, n) for n in labels_num_list)
         init_weights(self, args)
 
     def forward(self, src, seg, task):

@@ -10,10 +10,11 @@ class PromptClassifier(Body):
     MLM's and ALBERT's targets have them) scores the answer words at the [ANS] position of the template; those
     scores are the logits of the labels, so the pre-trained model classifies before any training."""
 
-    def __init__(self, args, vocab_size, vocab=None):
+    def __init__(self, args, vocab_size, vocab=None, answer_ids=()):
+        """answer_ids: the vocabulary ids of the prompt's answer words, one per label."""
         super().__init__(*build_body(args, vocab_size, vocab))
         self.target = MlmTarget(args, vocab_size)
-        self.register_buffer("answer_ids", torch.as_tensor(args.answer_ids, dtype=torch.long), persistent=False)
+        self.register_buffer("answer_ids", torch.as_tensor(answer_ids, dtype=torch.long), persistent=False)
         init_weights(self, args)
 
     def forward(self, src, seg, answer_at):

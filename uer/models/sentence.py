@@ -32,12 +32,12 @@ class SiameseClassifier(SentenceEncoder):
 
     copied_after_loading = ("tower_b.",)  # not in a pre-trained file: pretrained_loaded() fills them
 
-    def __init__(self, args, vocab_size, vocab=None):
+    def __init__(self, args, vocab_size, vocab=None, labels_num=None, labels_source="--labels_num"):
         super().__init__(args, vocab_size, vocab)
         self.tower_b = SentenceEncoder(args, vocab_size, vocab) if args.separate_towers else None
         self.output_layer_1 = nn.Linear(4 * args.hidden_size, args.hidden_size)
-        self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num)
-        self.labels_source = getattr(args, "labels_source", "--labels_num")
+        self.output_layer_2 = nn.Linear(args.hidden_size, args.labels_num if labels_num is None else labels_num)
+        self.labels_source = labels_source
         init_weights(self, args)
 
     def pretrained_loaded(self):

@@ -139,3 +139,20 @@ def ranking_evaluator(batch_size, runtime):
         return {"map": map_score, "mrr": mrr, "acc": accuracy}
     return evaluate
 
+
+
+def fine_tune_classifier(args, model_class, vocab, read, loss_of, unit="examples"):
+    """A classifier's fine-tuning: read(path, labels_num) the training set first (its labels give labels_num:
+    labels_num None), then dev and test against them (labels the training set lacks are warned about); the model
+    gets labels_num; dev picks the best epoch by accuracy."""
+    from uer.finetune.loop import FineTuner
+    train = read(args.train_path, None)
+    labels_num = labels_num_of(args.train_path, train)
+    dev, test = (read(path, labels_num) if path else None for path in (args.dev_path, args.test_path))
+    for path, examples in ((args.dev_path, dev), (args.test_path, test)):
+        if examples is not None:
+            warn_unseen_labels(path, examples, args.train_path, train)
+    print(f"{len(train)} training {unit}, {labels_num} labels")
+    tuner = FineTuner(args, model_class, vocab, labels_num=labels_num,
+                      labels_source=f"the labels of {args.train_path}")
+    return tuner.run(train, dev, test, loss_of, classifier_evaluator(args.batch_size, tuner.runtime, labels_num))

@@ -16,25 +16,15 @@ def fine_tuning_options(doc):
 
 
 def fine_tune(args):
-    from uer.tasks.classification import (read_classification, labels_num_of, warn_unseen_labels,
-                                             classifier_loss, classifier_evaluator)
-    from uer.finetune.loop import FineTuner
+    from uer.tasks.classification import read_classification, classifier_loss, fine_tune_classifier
     from uer.models.classifier import Classifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
-    train = read_classification(args.train_path, tokenizer, args.seq_length, soft_targets=args.soft_targets)
-    args.labels_num = labels_num_of(args.train_path, train)
-    dev = read_classification(args.dev_path, tokenizer, args.seq_length, args.labels_num)
-    test = read_classification(args.test_path, tokenizer, args.seq_length, args.labels_num) if args.test_path \
-        else None
-    for path, examples in ((args.dev_path, dev), (args.test_path, test)):
-        if examples is not None:
-            warn_unseen_labels(path, examples, args.train_path, train)
-    args.labels_source = f"the labels of {args.train_path}"
-    print(f"{len(train)} training examples, {args.labels_num} labels")
-    tuner = FineTuner(args, Classifier, vocab)
-    tuner.run(train, dev, test, classifier_loss(args.soft_targets, args.soft_alpha),
-              classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num))
+
+    def read(path, labels_num):  # the training set with the teacher's logits (--soft_targets)
+        return read_classification(path, tokenizer, args.seq_length, labels_num,
+                                   soft_targets=args.soft_targets and labels_num is None)
+    fine_tune_classifier(args, Classifier, vocab, read, classifier_loss(args.soft_targets, args.soft_alpha))
 
 
 def inference_options(doc):

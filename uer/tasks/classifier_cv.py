@@ -29,10 +29,10 @@ def fine_tune(args):
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_classification(args.train_path, tokenizer, args.seq_length)
-    args.labels_num = labels_num_of(args.train_path, train)
-    args.labels_source = f"the labels of {args.train_path}"
+    labels_num = labels_num_of(args.train_path, train)
     probabilities, scores = cross_validate(args, Classifier, vocab, train, classifier_loss(),
-                                           classifier_evaluator, logits_of)
+                                           classifier_evaluator, logits_of, labels_num,
+                                           f"the labels of {args.train_path}")
     save_features(args.train_features_path, probabilities)
     accuracy, f1 = (sum(s[i] for s in scores) / len(scores) for i in (0, 1))
     print(f"{len(scores)} folds: mean accuracy {accuracy:.4f}, mean macro-F1 {f1:.4f}")

@@ -14,12 +14,12 @@ def fine_tune(args):
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     train = read_multi_label(args.train_path, tokenizer, args.seq_length)
-    args.labels_num = train.fields["labels"].shape[1]
-    args.labels_source = f"the label ids of {args.train_path}"
-    dev = read_multi_label(args.dev_path, tokenizer, args.seq_length, args.labels_num)
-    test = read_multi_label(args.test_path, tokenizer, args.seq_length, args.labels_num) if args.test_path else None
-    print(f"{len(train)} training examples, {args.labels_num} labels")
-    tuner = FineTuner(args, Classifier, vocab)
+    labels_num = train.fields["labels"].shape[1]
+    dev = read_multi_label(args.dev_path, tokenizer, args.seq_length, labels_num)
+    test = read_multi_label(args.test_path, tokenizer, args.seq_length, labels_num) if args.test_path else None
+    print(f"{len(train)} training examples, {labels_num} labels")
+    tuner = FineTuner(args, Classifier, vocab, labels_num=labels_num,
+                      labels_source=f"the label ids of {args.train_path}")
     tuner.run(train, dev, test, multi_label_loss, multi_label_evaluator(args.batch_size, tuner.runtime))
 
 

@@ -24,22 +24,22 @@ def fine_tune(args):
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
     prompt = Prompt(args.prompt_path, args.prompt_id, tokenizer)
-    args.answer_ids, args.labels_num = prompt.answer_ids, len(prompt.answer_ids)
+    labels_num = len(prompt.answer_ids)
     train, dev, test = (read_prompted(path, prompt, tokenizer, args.seq_length) if path else None
                         for path in (args.train_path, args.dev_path, args.test_path))
     if train is None and not args.pretrained_model_path:
         raise UserInputError("zero-shot evaluation (no --train_path) needs --pretrained_model_path: a model with "
                              "an MLM head")
-    tuner = FineTuner(args, PromptClassifier, vocab, keep_heads=True)
+    tuner = FineTuner(args, PromptClassifier, vocab, keep_heads=True, answer_ids=prompt.answer_ids)
     if tuner.loaded and any(k.startswith("target.mlm") for k in tuner.loaded["missing"]):
         raise UserInputError(f"{args.pretrained_model_path}: no MLM head (target.mlm_* weights), which scores the "
                              "answer words: give a model pre-trained with the mlm, bert or albert target")
-    evaluate = classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num, answer_logits)
+    evaluate = classifier_evaluator(args.batch_size, tuner.runtime, labels_num, answer_logits)
     if train is None:
         print(f"zero-shot: prompt {args.prompt_id!r}, answer words scored by {args.pretrained_model_path}")
         tuner.assess(evaluate, [("dev", dev), ("test", test)])
     else:
-        print(f"{train.describe('training')}, prompt {args.prompt_id!r}, {args.labels_num} labels")
+        print(f"{train.describe('training')}, prompt {args.prompt_id!r}, {labels_num} labels")
         tuner.run(train, dev, test, prompt_loss, evaluate)
 
 
@@ -52,16 +52,17 @@ def inference_options(doc):
 
 
 def infer(args):
-    from uer.finetune.inference import predict_test_set, write_class_predictions
+    from uer.finetune.inference import fine_tuned, write_class_predictions
+    from uer.finetune.prediction import predict
     from uer.tasks.prompt import Prompt, read_prompted, answer_logits
     from uer.models.prompt import PromptClassifier
-
-    def read(tokenizer):
-        prompt = Prompt(args.prompt_path, args.prompt_id, tokenizer)
-        if args.labels_num is not None and args.labels_num != len(prompt.answer_ids):
-            from uer.core.errors import UserInputError
-            raise UserInputError(f"--labels_num {args.labels_num}, but {prompt.where} has "
-                                 f"{len(prompt.answer_ids)} answer words (one per label)")
-        args.answer_ids = prompt.answer_ids
-        return read_prompted(args.test_path, prompt, tokenizer, args.seq_length, with_labels=False)
-    write_class_predictions(args, predict_test_set(args, PromptClassifier, read, answer_logits))
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    vocab, tokenizer = load_vocab_and_tokenizer(args)
+    prompt = Prompt(args.prompt_path, args.prompt_id, tokenizer)
+    if args.labels_num is not None and args.labels_num != len(prompt.answer_ids):
+        from uer.core.errors import UserInputError
+        raise UserInputError(f"--labels_num {args.labels_num}, but {prompt.where} has "
+                             f"{len(prompt.answer_ids)} answer words (one per label)")
+    examples = read_prompted(args.test_path, prompt, tokenizer, args.seq_length, with_labels=False)
+    model, device = fine_tuned(args, PromptClassifier, vocab, answer_ids=prompt.answer_ids)
+    write_class_predictions(args, predict(model, examples, args.batch_size, device, answer_logits))

@@ -25,24 +25,15 @@ def fine_tune(args):
     if args.separate_towers and args.use_lora:
         raise UserInputError("--separate_towers with --use_lora: the second tower would train in full; adapt one "
                              "shared tower (drop --separate_towers)")
-    from uer.tasks.classification import labels_num_of, warn_unseen_labels, classifier_loss, classifier_evaluator
-    from uer.finetune.loop import FineTuner
+    from uer.tasks.classification import classifier_loss, fine_tune_classifier
     from uer.tasks.pairs import read_text_pairs
     from uer.models.sentence import SiameseClassifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
-    train = read_text_pairs(args.train_path, tokenizer, args.seq_length, "class")
-    args.labels_num = labels_num_of(args.train_path, train)
-    args.labels_source = f"the labels of {args.train_path}"
-    dev, test = (read_text_pairs(path, tokenizer, args.seq_length, "class", labels_num=args.labels_num)
-                 if path else None for path in (args.dev_path, args.test_path))
-    for path, examples in ((args.dev_path, dev), (args.test_path, test)):
-        if examples is not None:
-            warn_unseen_labels(path, examples, args.train_path, train)
-    print(f"{len(train)} training pairs, {args.labels_num} labels")
-    tuner = FineTuner(args, SiameseClassifier, vocab)
-    tuner.run(train, dev, test, classifier_loss(),
-              classifier_evaluator(args.batch_size, tuner.runtime, args.labels_num))
+    fine_tune_classifier(args, SiameseClassifier, vocab,
+                         lambda path, labels_num: read_text_pairs(path, tokenizer, args.seq_length, "class",
+                                                                  labels_num=labels_num),
+                         classifier_loss(), unit="pairs")
 
 
 def inference_options(doc):

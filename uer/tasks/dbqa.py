@@ -18,7 +18,7 @@ def fine_tune(args):
     from uer.models.classifier import Classifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
-    args.labels_num = 2
     fine_tune_task(args, Classifier, vocab,
                    lambda path: read_classification(path, tokenizer, args.seq_length, 2, extra=["qid"]),
-                   classifier_loss(), lambda runtime: ranking_evaluator(args.batch_size, runtime))
+                   classifier_loss(), lambda runtime: ranking_evaluator(args.batch_size, runtime),
+                   labels_num=2, labels_source="DBQA's two labels")

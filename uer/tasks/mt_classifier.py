@@ -24,18 +24,18 @@ def fine_tune(args):
     from uer.models.classifier import MultiTaskClassifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
-    trains, devs, args.labels_num_list = [], [], []
+    trains, devs, labels_num_list = [], [], []
     for task, folder in enumerate(args.dataset_path_list):
         train_path, dev_path = os.path.join(folder, "train.tsv"), os.path.join(folder, "dev.tsv")
         train = read_classification(train_path, tokenizer, args.seq_length)
-        args.labels_num_list.append(labels_num_of(train_path, train))
-        dev = read_classification(dev_path, tokenizer, args.seq_length, args.labels_num_list[-1])
+        labels_num_list.append(labels_num_of(train_path, train))
+        dev = read_classification(dev_path, tokenizer, args.seq_length, labels_num_list[-1])
         warn_unseen_labels(dev_path, dev, train_path, train)
         for examples in (train, dev):
             examples.fields["task"] = np.full(len(examples), task)
         trains.append(train)
         devs.append(dev)
-    print(f"{len(trains)} tasks, {sum(len(t) for t in trains)} training examples, labels {args.labels_num_list}")
-    tuner = FineTuner(args, MultiTaskClassifier, vocab)
+    print(f"{len(trains)} tasks, {sum(len(t) for t in trains)} training examples, labels {labels_num_list}")
+    tuner = FineTuner(args, MultiTaskClassifier, vocab, labels_num_list=labels_num_list)
     tuner.run(Examples.concatenate(trains), devs, None, classifier_loss(),
-              multitask_evaluator(args.batch_size, tuner.runtime, args.labels_num_list, args.dataset_path_list))
+              multitask_evaluator(args.batch_size, tuner.runtime, labels_num_list, args.dataset_path_list))

@@ -22,10 +22,11 @@ def fine_tune(args):
     from uer.finetune.loop import fine_tune_task
     from uer.tasks.tagging import tagging_setup, read_tagging, tagging_loss, tagging_evaluator
     from uer.models.tagger import Tagger
-    vocab, id2label = tagging_setup(args)
+    vocab, label2id, facts = tagging_setup(args)
+    id2label = {i: t for t, i in label2id.items()}
     fine_tune_task(args, Tagger, vocab,
-                   lambda path: read_tagging(path, vocab, args.seq_length, args.label2id), tagging_loss,
-                   lambda runtime: tagging_evaluator(args.batch_size, runtime, id2label))
+                   lambda path: read_tagging(path, vocab, args.seq_length, label2id), tagging_loss,
+                   lambda runtime: tagging_evaluator(args.batch_size, runtime, id2label), **facts)
 
 
 def inference_options(doc):
@@ -40,10 +41,11 @@ def infer(args):
     from uer.model_loader import read_state_dict
     from uer.models.tagger import Tagger
     from uer.core.fileutil import atomic_open
-    vocab, id2label = tagging_setup(args)
+    vocab, label2id, facts = tagging_setup(args)
+    id2label = {i: t for t, i in label2id.items()}
     examples = read_tagging(args.test_path, vocab, args.seq_length)
     check_crf_flag(read_state_dict(args.load_model_path, mmap=True), args.load_model_path, args.crf_target)
-    model, device = fine_tuned(args, Tagger, vocab)
+    model, device = fine_tuned(args, Tagger, vocab, **facts)
     tags = predicted_tags(model, examples, args.batch_size, device, id2label)
     with atomic_open(args.prediction_path, "w") as f:
         f.write("pred_label\n")

@@ -14,6 +14,9 @@ from uer.finetune.prediction import predict
 from uer.finetune.metrics import pearson, ranks
 
 
+ONE_OUTPUT = {"labels_num": 1, "labels_source": "regression (one output)"}  # the classifier's head, one number
+
+
 def read_scored(path, tokenizer, seq_length, with_labels=True):
     """Examples with the float field "score" (column label)."""
     columns = read_tsv(path, (["label"] if with_labels else []) + ["text_a"], optional=["text_b"])
@@ -48,9 +51,8 @@ def fine_tune(args):
     from uer.models.classifier import Classifier
     from uer.text.tokenizers import load_vocab_and_tokenizer
     vocab, tokenizer = load_vocab_and_tokenizer(args)
-    args.labels_num, args.labels_source = 1, "regression (one output)"
     fine_tune_task(args, Classifier, vocab, lambda path: read_scored(path, tokenizer, args.seq_length),
-                   regression_loss, lambda runtime: regression_evaluator(args.batch_size, runtime))
+                   regression_loss, lambda runtime: regression_evaluator(args.batch_size, runtime), **ONE_OUTPUT)
 
 
 def inference_options(doc):
@@ -61,8 +63,7 @@ def infer(args):
     from uer.tasks.classification import logits_of
     from uer.finetune.inference import predict_test_set, write_predictions
     from uer.models.classifier import Classifier
-    args.labels_num = 1
     scores = predict_test_set(args, Classifier, lambda tokenizer: read_scored(args.test_path, tokenizer,
                                                                               args.seq_length, with_labels=False),
-                              logits_of)
+                              logits_of, **ONE_OUTPUT)
     write_predictions(args.prediction_path, ["label"], [[f"{float(v):.6g}"] for v in scores])

@@ -18,13 +18,11 @@ def read_label2id(path):
 
 
 def tagging_setup(args):
-    """(vocab, id2label) for run_ner.py and its inference; sets args.labels_num from --label2id_path."""
+    """(vocab, label2id, the Tagger's facts) for run_ner.py and its inference, from --label2id_path."""
     from uer.text.tokenizers import load_vocab
     vocab, _ = load_vocab(args)
-    args.label2id = read_label2id(args.label2id_path)
-    args.labels_num = len(args.label2id)
-    args.labels_source = f"--label2id_path {args.label2id_path}"
-    return vocab, {i: t for t, i in args.label2id.items()}
+    label2id = read_label2id(args.label2id_path)
+    return vocab, label2id, {"labels_num": len(label2id), "labels_source": f"--label2id_path {args.label2id_path}"}
 
 
 def check_crf_flag(state, path, crf_target):

@@ -65,10 +65,9 @@ def seq2seq_builder(args, tgt_vocab):
     if not model_config(args).decoder:
         raise UserInputError(f"{args.config_path}: not an encoder-decoder model (no \"decoder\"); text-to-text "
                              "fine-tuning needs one (e.g. models/t5_small_config.json)")
-    args.target = "lm"
 
     def build(args, vocab_size, vocab):
-        return build_model(args, vocab_size, vocab, len(tgt_vocab))
+        return build_model(model_config(args, target="lm"), vocab_size, vocab, len(tgt_vocab))
     return build
 
 
