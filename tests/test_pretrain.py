@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import model_args, run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT
+from conftest import model_args, run_script, VOCAB, CORPUS, CORPUS_BERT, TINY, TINY_ALBERT, load_script
 from uer.runtime.precision import cpu_has_fast_bf16
 from uer.data.pretrain_data import PretrainDataset
 
@@ -83,8 +83,8 @@ def readme_dataset(tmp_path_factory):
     def make(pre):
         if tuple(pre) not in made:
             dataset = str(tmp_path_factory.mktemp("readme") / "dataset.pt")
-            run_script("preprocess.py", "--vocab_path", VOCAB, "--dataset_path", dataset, "--processes_num", "2",
-                       "--seq_length", "64", *pre)
+            load_script("preprocess.py").main(["--vocab_path", VOCAB, "--dataset_path", dataset, "--processes_num",
+                                               "2", "--seq_length", "64", *pre])
             made[tuple(pre)] = dataset
         return made[tuple(pre)]
     return make
