@@ -32,7 +32,7 @@ class FineTuner:
         model = self.runtime.build(lambda: model_class(args, len(vocab), vocab, **facts), args.seed)
         self.loaded = self.runtime.prepare(model, (() if keep_heads else HEAD_PREFIXES) +
                                            getattr(model, "copied_after_loading", ()))
-        self.model, self.device = self.runtime.place(model), self.runtime.device
+        self.model = self.runtime.place(model)
         if self.runtime.distributed:
             torch.manual_seed(args.seed + self.runtime.placement.rank)  # dropout differs between processes
         self.adversary = build_adversary(args)
@@ -118,7 +118,7 @@ class FineTuner:
         """The forward and backward passes of this process's share of a batch (and with --use_adv those of the
         attack); returns the whole batch's loss, to report."""
         indices, holds_examples = self.runtime.share(batch)
-        src, seg = train_set.batch(indices, self.device)
+        src, seg = train_set.batch(indices, self.runtime.device)
         precision = self.runtime.precision
 
         def backward():
