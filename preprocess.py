@@ -26,6 +26,14 @@ def build_parser():
     parser.add_argument("--short_seq_prob", type=float, default=0.1,
                         help="Probability of a shorter target length (bert/albert).")
     parser.add_argument("--full_sentences", action="store_true", help="Pack instances across documents.")
+    parser.add_argument("--packing", action="store_true",
+                        help="Decoder targets (lm, llm_pretrain, llm_sft, chat): fill rows with consecutive examples, "
+                             "each attending only to itself, its positions from 0 (docs/decoders.md).")
+    parser.add_argument("--train_on_prompt", action="store_true",
+                        help="--target llm_sft, chat: the loss covers the whole row, not only the answers.")
+    parser.add_argument("--chat_template", default=None,
+                        help="--target chat: a jinja2 chat template file, for a tokenizer whose "
+                             "tokenizer_config.json has none (models/chatml.jinja is ChatML).")
     parser.add_argument("--seed", type=int, default=7, help="Random seed.")
     parser.add_argument("--dynamic_masking", action="store_true", help="Mask when batches are drawn (RoBERTa).")
     masking_opts(parser)
@@ -41,7 +49,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from uer.data import preprocessing
-    vocab, _ = load_vocab(args)
+    vocab, _ = load_vocab(args, padding=not (str2data[args.target].decoder_rows or args.packing))
     if args.dup_factor is None:
         args.dup_factor = 5
     elif args.dup_factor > 1 and not str2data[args.target].duplicates:

@@ -24,7 +24,7 @@ CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pr
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
                   "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm",
-                                     "t5", "bart", "gsg", "mt", "prefixlm"),
+                                     "t5", "bart", "gsg", "mt", "prefixlm", "llm_pretrain", "llm_sft", "chat"),
                   "decoder": ("transformer",), "initializer": ("normal", "t5")}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
              "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
@@ -298,10 +298,10 @@ def probing_opts(parser, batch_size=64, seq_length=128, files=True):
     model_opts(parser, with_target=False)
 
 
-def generation_parser(doc):
+def generation_parser(doc, files=True):
     """The parser of the generation scripts: a trained lm model over input text, and the decoding flags."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    probing_opts(parser)
+    probing_opts(parser, files=files)
     parser.add_argument("--target", choices=["lm"], default="lm")
     sampling_opts(parser)
     return parser

@@ -11,6 +11,9 @@ parts are the same whatever the number of processes. Record streams by corpus mo
 - "parallel" (source<TAB>target; targets mt, prefixlm): two records per line: len_source, len_target; the
   target side is tokenized with the target tokenizer when there is one.
 - "plain" (one document per line; target t5): as "documents", stored without [CLS]/[SEP].
+- "jsonl" (one JSON object per line; targets llm_pretrain, llm_sft, chat): one record per example = its length;
+  the target's encode() makes its tokens (uer/data/llm_data.py) and, for llm_sft and chat, a third part file of
+  one flag per token (predicted or not).
 
 With whole-word masking a third part file holds one uint8 per stored token: 1 where a word starts ([CLS] and
 [SEP] start their own).
@@ -25,6 +28,8 @@ import numpy as np
 from uer.core.constants import CLS_TOKEN, SEP_TOKEN
 from uer.core.errors import fail_at
 from uer.text.segmenters import encode_with_word_starts, load_segmenter
+from uer.data.targets import str2data
+from uer.text.chat_template import load_chat_template
 from uer.text.tokenizers import load_vocab_and_tokenizer
 
 BATCH_BYTES = 4 << 20
@@ -135,15 +140,17 @@ def cached(kind, args, load):
 def tokenize_range(job):
     """Worker: tokenize bytes [start, end) of the corpus into part files; returns the number of bytes."""
     vocab, tokenizer = cached("tokenizer", job["tokenizer_args"],
-                              lambda: load_vocab_and_tokenizer(Namespace(**job["tokenizer_args"])))
+                              lambda: load_vocab_and_tokenizer(Namespace(**job["tokenizer_args"]),
+                                                               padding=job.get("padding", True)))
     words = job.get("segmenter")
     segmenter = words and cached("segmenter", words, lambda: load_segmenter(**words))
     tgt_args = job.get("tgt_tokenizer_args")
     tgt_tokenizer = cached("tokenizer", tgt_args, lambda: load_vocab_and_tokenizer(Namespace(**tgt_args)))[1] \
         if tgt_args else tokenizer
-    cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     dtype, mode, path = np.dtype(job["token_dtype"]), job["mode"], job["path"]
-    starts_file = open(job["starts_out"], "wb") if segmenter else contextlib.nullcontext()
+    data = str2data[job["target"]] if mode == "jsonl" else None
+    flagged = segmenter or (data is not None and data.token_flags)
+    starts_file = open(job["starts_out"], "wb") if flagged else contextlib.nullcontext()
     with open(job["tokens_out"], "wb") as tok_f, open(job["records_out"], "wb") as rec_f, starts_file as starts_f:
         for pos, lines in read_lines(path, job["start"], job["end"]):
             if mode == "labeled":
@@ -153,8 +160,14 @@ def tokenize_range(job):
                 seqs = [s for a, b in zip(ids_a, ids_b) for s in (a, b)]
             elif mode == "parallel":
                 seqs, recs = encode_parallel(path, lines, pos, tokenizer, tgt_tokenizer)
+            elif mode == "jsonl":
+                seqs, flags = data.encode(path, lines, lambda i, p=pos: line_number(path, p) + i, tokenizer, vocab,
+                                          jsonl_options(job["jsonl"]))
+                recs = [len(s) for s in seqs]
+                if flags is not None:
+                    np.concatenate([np.zeros(0, np.uint8)] + flags).tofile(starts_f)
             else:
-                seqs, recs, starts = split_lines(lines, mode, tokenizer, segmenter, cls_id, sep_id)
+                seqs, recs, starts = split_lines(lines, mode, tokenizer, segmenter, vocab)
                 if starts_f:
                     np.concatenate([np.zeros(0, np.uint8)] + starts).tofile(starts_f)
             flat = [t for s in seqs for t in s]
@@ -163,8 +176,18 @@ def tokenize_range(job):
     return job["end"] - job["start"]
 
 
-def split_lines(lines, mode, tokenizer, segmenter, cls_id, sep_id):
+def jsonl_options(options):
+    """The JSONL targets' options, with the chat template loaded once per worker."""
+    if options.get("chat"):
+        template = cached("template", {"tokenizer_path": options["tokenizer_path"], "path": options["chat_template"]},
+                          lambda: load_chat_template(options["tokenizer_path"], options["chat_template"]))
+        return dict(options, template=template)
+    return options
+
+
+def split_lines(lines, mode, tokenizer, segmenter, vocab):
     """Token id lists and records of a batch of document/sentence lines, and word-start flags with a segmenter."""
+    cls_id, sep_id = vocab.get(CLS_TOKEN), vocab.get(SEP_TOKEN)
     content = [line for line in lines if line.strip()]
     if segmenter:
         encoded, word_starts = encode_with_word_starts(tokenizer, segmenter, content)

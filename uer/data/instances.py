@@ -23,6 +23,9 @@ class TargetData:
     sentence_starts = False  # the dataset keeps a flag per token where a sentence starts
     batch_of = None         # (dataset, instances, indices, epoch) -> batch, for targets that build their own
     packs_documents = False  # --full_sentences applies
+    packable = False        # --packing applies (decoder targets: uer/data/llm_data.py)
+    token_flags = False     # a per-token flag array is stored (llm_data.TARGET_FLAG)
+    decoder_rows = False    # batches by llm_data.decoder_batch, with their own loss mask (id 0 may be a real token)
 
     def width(self, seq_length):
         return seq_length + self.extra_width
@@ -81,6 +84,7 @@ class MlmData(DocumentTarget):
 class LmData(DocumentTarget):
     duplicates = False
     extra_width = 1
+    packable = True
 
     def batch(self, ids, seg, tgt_mlm, labels):
         src, tgt = ids[:, :-1], ids[:, 1:]

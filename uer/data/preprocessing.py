@@ -20,6 +20,8 @@ from uer.data.targets import str2data
 from uer.data.instances import assemble, assemble_word_starts, layout_positions, python_rng
 from uer.data.masking import mask_matrix
 from uer.data.seq2seq_data import preprocess_settings
+from uer.data.llm_data import packed_build
+from uer.text.chat_template import load_chat_template
 from uer.text.tokenizers import load_tgt_vocab, target_tokenizer_args
 from uer.monitor.progress import progress
 from uer.text.segmenters import load_segmenter
@@ -43,7 +45,7 @@ def plan_blocks(records_path, mode, docs_per_block):
     if width > 1:
         tok = (records[0::width].astype(np.int64) + records[1::width])
         doc_ends = np.arange(1, len(tok) + 1) * width
-    elif mode in ("documents", "plain"):
+    elif mode in ("documents", "plain", "jsonl"):
         tok = records.astype(np.int64)
         doc_ends = np.arange(1, len(records) + 1)
     else:
@@ -78,7 +80,7 @@ def load_block(job):
     start = job["tok_start"]
     mode = job["mode"]
     block = {"token_start": start}
-    if mode in ("documents", "plain"):
+    if mode in ("documents", "plain", "jsonl"):
         block["doc_len"] = recs.astype(np.int64)
         block["doc_start"] = start + np.concatenate([[0], np.cumsum(block["doc_len"])[:-1]])
     elif mode in ("labeled", "parallel"):
@@ -119,9 +121,18 @@ def build_block(job):
         block = dict(block, build_docs=range(lo, min(hi, len(block["doc_first"]))))
         if not block["build_docs"]:
             return None
-    inst = data.build(block, opts, python_rng(opts.seed, job["block"], job["part"]))
+    if opts.packing:
+        inst, pieces = packed_build(data, block, opts)
+    else:
+        inst, pieces = data.build(block, opts, python_rng(opts.seed, job["block"], job["part"])), None
     n = len(inst["a_len"])
     order = np.random.default_rng([opts.seed, job["block"], job["part"], 1]).permutation(n)
+    if pieces is not None:  # each row's piece lengths follow it
+        offsets = np.concatenate([[0], np.cumsum(inst["piece_count"], dtype=np.int64)])
+        inst["piece_len"] = np.concatenate([pieces[offsets[i]:offsets[i + 1]] for i in order] or [pieces[:0]])
+        order_keys = [k for k in inst if k != "piece_len"]
+        inst.update({k: inst[k][order] for k in order_keys})
+        return inst
     inst = {k: v[order] for k, v in inst.items()}
     if opts.static_masks and n:
         inst.update(static_masks(job, opts, inst, block["tokens"], block.get("word_start")))
@@ -178,6 +189,8 @@ def run(args, vocab):
             writer.add_raw_file("sent_start", np.uint8, write_sentence_starts(records_path, tokens_path))
         if args.whole_word_masking:
             writer.add_raw_file("word_start", np.uint8, word_starts_path(tokens_path))
+        if data.token_flags:
+            writer.add_raw_file("token_flags", np.uint8, word_starts_path(tokens_path))
         for name, path, dt in inst_paths:
             writer.add_raw_file(name, dt, path)
         writer.write(header)
@@ -198,12 +211,38 @@ def validate(args, data):
     if args.full_sentences and not data.packs_documents:
         packing = sorted(name for name, d in str2data.items() if d.packs_documents)
         raise UserInputError(f"--full_sentences packs documents of --target {', '.join(packing)}, not {args.target}")
+    check_decoder_rows(args, data)
     if args.dynamic_masking and not data.masked:
         raise UserInputError(f"--dynamic_masking applies to masked-LM targets (mlm, bert, albert), not {args.target}")
     validate_words(args, data)
     if not os.path.isfile(args.corpus_path):
         kind = "is a directory, expected a corpus file" if os.path.isdir(args.corpus_path) else "corpus file not found"
         raise UserInputError(f"{args.corpus_path}: {kind}")
+
+
+def check_decoder_rows(args, data):
+    """--packing, --train_on_prompt and --chat_template, and the chat target's tokenizer and template (loaded
+    here once, so that a missing one fails before any work)."""
+    if args.packing and not data.packable:
+        packable = sorted(name for name, d in str2data.items() if d.packable)
+        raise UserInputError(f"--packing applies to the decoder targets ({', '.join(packable)}), not {args.target}")
+    if args.packing and args.full_sentences:
+        raise UserInputError("--packing and --full_sentences exclude each other: --full_sentences lets documents "
+                             "see each other, --packing keeps them apart")
+    if args.train_on_prompt and not data.token_flags:
+        raise UserInputError(f"--train_on_prompt applies to --target llm_sft and chat, not {args.target}")
+    if args.chat_template and args.target != "chat":
+        raise UserInputError(f"--chat_template applies to --target chat, not {args.target}")
+    if args.target == "chat":
+        if args.tokenizer != "hf":
+            raise UserInputError("--target chat renders conversations with a HuggingFace tokenizer's chat template: "
+                                 "--tokenizer hf --tokenizer_path tokenizer.json")
+        load_chat_template(args.tokenizer_path, args.chat_template)
+
+
+def decoder_rows(data, args):
+    """Whether batches are made by llm_data.decoder_batch (their own loss mask; id 0 may then be a real token)."""
+    return bool(data.decoder_rows or args.packing)
 
 
 def validate_words(args, data):
@@ -246,7 +285,10 @@ def tokenize(args, data, dtype, work):
     words = {"name": args.segmenter, "user_dict_path": args.user_dict_path} if args.whole_word_masking else None
     if words:  # loaded once here: a missing package or a bad dictionary fails early, and forked workers share it
         corpus.cached("segmenter", words, lambda: load_segmenter(**words))
+    jsonl = {"seq_length": args.seq_length, "train_on_prompt": args.train_on_prompt, "chat": args.target == "chat",
+             "chat_template": args.chat_template, "tokenizer_path": args.tokenizer_path}
     jobs = [{"path": args.corpus_path, "start": a, "end": b, "mode": data.mode, "token_dtype": np.dtype(dtype).str,
+             "target": args.target, "jsonl": jsonl, "padding": not decoder_rows(data, args),
              "tokenizer_args": tok_args, "tgt_tokenizer_args": tgt_args, "segmenter": words,
              "tokens_out": os.path.join(work, f"tok{i}"),
              "records_out": os.path.join(work, f"rec{i}"), "starts_out": os.path.join(work, f"start{i}")}
@@ -257,7 +299,7 @@ def tokenize(args, data, dtype, work):
     tokens_path, records_path = os.path.join(work, "tokens"), os.path.join(work, "records")
     corpus.concatenate([j["tokens_out"] for j in jobs], tokens_path)
     corpus.concatenate([j["records_out"] for j in jobs], records_path)
-    if words:
+    if words or data.token_flags:
         corpus.concatenate([j["starts_out"] for j in jobs], word_starts_path(tokens_path))
     if os.path.getsize(tokens_path) == 0 and data.mode not in ("labeled", "parallel"):
         raise UserInputError(f"{args.corpus_path}: the corpus has no text to pre-train on")
@@ -284,7 +326,7 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
             "whole_word_masking": args.whole_word_masking, "token_dtype": np.dtype(dtype).str,
             "vocab_size": len(vocab), "mask_id": mask_id(vocab, data),
             "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "special_ids": special_ids(vocab),
-            "static_masks": static, "tgt_seq_length": args.tgt_seq_length}
+            "static_masks": static, "tgt_seq_length": args.tgt_seq_length, "packing": args.packing}
     jobs = []
     for i, (a, b, ts, te, docs) in enumerate(plan_blocks(records_path, data.mode, args.docs_buffer_size)):
         # Sentence-pair blocks are built in parts of PART_DOCS documents (each with its own generator) so that
@@ -297,6 +339,8 @@ def build_instances(args, data, vocab, dtype, work, tokens_path, records_path):
     fields = list(INSTANCE_FIELDS)
     if static:
         fields += [("mask_count", np.int32), ("mask_pos", np.uint16), ("mask_tok", dtype)]
+    if args.packing:
+        fields += [("piece_count", np.int32), ("piece_len", np.int32)]
     paths = [(name, os.path.join(work, name), dt) for name, dt in fields]
     files = {name: open(path, "wb") for name, path, _ in paths}
     count, labels_max = 0, -1
@@ -334,7 +378,9 @@ def dataset_header(args, data, vocab, dtype, count, labels_max):
               "segmenter": args.segmenter, "full_sentences": bool(args.full_sentences),
               "dup_factor": args.dup_factor, "seed": args.seed,
               "cls_id": vocab.get(CLS_TOKEN), "sep_id": vocab.get(SEP_TOKEN), "mask_id": mask_id(vocab, data),
-              "special_ids": special_ids(vocab)}
+              "special_ids": special_ids(vocab), "packing": bool(args.packing),
+              "token_flags": bool(data.token_flags), "train_on_prompt": bool(args.train_on_prompt),
+              "decoder_rows": decoder_rows(data, args)}
     if args.target == "cls":
         header["labels_num"] = labels_max + 1
     return header

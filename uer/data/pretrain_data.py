@@ -13,6 +13,16 @@ from uer.core.errors import UserInputError
 from uer.data.targets import str2data
 from uer.data.instances import assemble, assemble_word_starts, layout_positions
 from uer.data.masking import mask_matrix
+from uer.data.llm_data import TARGET_FLAG, decoder_batch, documents_of, needs_decoder_batch
+
+
+def assembled_flags(flags, positions):
+    """[n, width] True where the token laid out there is flagged predicted (False past the row's end)."""
+    index = positions[0]
+    from_store = index >= 0
+    out = np.zeros(index.shape, dtype=bool)
+    out[from_store] = (np.asarray(flags)[index[from_store]] & TARGET_FLAG) != 0
+    return out
 
 
 HEADER_TYPES = {"format_version": int, "target": str, "seq_length": int, "instances": int, "vocab_size": int,
@@ -44,11 +54,26 @@ def validate(file):
         lo, n = np.asarray(file.arrays[start], np.int64), np.asarray(file.arrays[length], np.int64)
         if len(lo) and (lo.min() < 0 or n.min() < 0 or (lo + n).max() > tokens):
             raise UserInputError(f"{path}: dataset instances point outside its token array; re-create it")
+    check_decoder_arrays(file)
     if h["static_masking"]:
         count, pos, tok = (np.asarray(file.arrays[a], np.int64) for a in ("mask_count", "mask_pos", "mask_tok"))
         if (len(count) and count.min() < 0) or count.sum() != len(pos) or len(pos) != len(tok) or \
                 (len(pos) and (pos.max() >= h["seq_length"] or tok.max() >= h["vocab_size"] or tok.min() < 0)):
             raise UserInputError(f"{path}: dataset masks are inconsistent; re-create it with preprocess.py")
+
+
+def check_decoder_arrays(file):
+    """The per-token flags (llm_sft, chat) and the packed rows' pieces (--packing) agree with the instances."""
+    h, path, arrays = file.header, file.path, file.arrays
+    if h.get("token_flags") and len(arrays.get("token_flags", ())) != len(arrays["tokens"]):
+        raise UserInputError(f"{path}: dataset token flags are missing or do not match its tokens; re-create it")
+    if h.get("packing"):
+        if "piece_count" not in arrays or "piece_len" not in arrays:
+            raise UserInputError(f"{path}: a packed dataset without its pieces; re-create it with preprocess.py")
+        count, lens = np.asarray(arrays["piece_count"], np.int64), np.asarray(arrays["piece_len"], np.int64)
+        if len(count) != h["instances"] or count.sum() != len(lens) or \
+                lens.sum() != np.asarray(arrays["a_len"], np.int64).sum():
+            raise UserInputError(f"{path}: the packed rows' pieces do not match its instances; re-create it")
 
 
 class PretrainDataset:
@@ -62,6 +87,8 @@ class PretrainDataset:
         self.whole_words = False
         self.seed = self.header["seed"]
         self.start_id = None  # the decoder's first input of an encoder-decoder model (None: [CLS])
+        if self.header.get("packing"):
+            self.piece_offsets = np.concatenate([[0], np.cumsum(self.arrays["piece_count"], dtype=np.int64)])
         if self.header["static_masking"]:
             self.mask_offsets = np.concatenate([[0], np.cumsum(self.arrays["mask_count"], dtype=np.int64)])
 
@@ -111,6 +138,8 @@ class PretrainDataset:
         if ids.size and (ids.min() < 0 or ids.max() >= h["vocab_size"]):
             raise UserInputError(f"{self.file.path}: token id {int(ids.max())} outside the vocabulary of "
                                  f"{h['vocab_size']}: the dataset is damaged; re-create it with preprocess.py")
+        if needs_decoder_batch(h):
+            return self.decoder_rows(indices, inst, ids, seg, positions)
         tgt_mlm = np.zeros_like(ids)
         if h["static_masking"]:
             ids = self.apply_static_masks(indices, ids, tgt_mlm)
@@ -118,6 +147,21 @@ class PretrainDataset:
             starts = assemble_word_starts(self.arrays["word_start"], positions) if self.whole_words else None
             ids = self.apply_dynamic_masks(indices, ids, tgt_mlm, epoch, starts)
         return self.data.batch(ids, seg, tgt_mlm, inst["label"].astype(np.int64))
+
+    def decoder_rows(self, indices, inst, ids, seg, positions):
+        """Rows of the decoder datasets (llm_data.decoder_batch): documents from the packed pieces, predicted
+        tokens from the flags."""
+        if self.header.get("packing"):
+            indices = np.asarray(indices, np.int64)
+            documents = documents_of(np.asarray(self.arrays["piece_count"][indices], np.int64),
+                                     self.arrays["piece_len"], self.piece_offsets[indices],
+                                     ids.shape[1])
+        else:
+            documents = seg
+        flags = None
+        if self.header.get("token_flags"):
+            flags = assembled_flags(self.arrays["token_flags"], positions)
+        return decoder_batch(ids, documents, flags, bool(self.header.get("packing")))
 
     def apply_static_masks(self, indices, ids, tgt_mlm):
         masked = ids.copy()

@@ -1,6 +1,7 @@
 """The dataset pretrain.py trains on, checked against the run's vocabularies and config before a model is built."""
 from uer.core.errors import UserInputError
 from uer.core.model_config import model_config
+from uer.data.llm_data import needs_decoder_batch
 from uer.data.pretrain_data import PretrainDataset
 from uer.models.body import POSITION_TABLES
 from uer.text.tokenizers import load_vocab, load_tgt_vocab
@@ -9,8 +10,8 @@ from uer.text.tokenizers import load_vocab, load_tgt_vocab
 def open_dataset(args):
     """(dataset, vocabulary, target vocabulary or None, what the model takes from the dataset: seq_length, and
     labels_num for --target cls) of --dataset_path."""
-    vocab, _ = load_vocab(args)
     dataset = PretrainDataset(args.dataset_path)
+    vocab, _ = load_vocab(args, padding=not needs_decoder_batch(dataset.header))
     made_for = getattr(args, "data_processor", None)
     if made_for and made_for != dataset.header["target"]:
         raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "

@@ -78,13 +78,35 @@ class TransformerEncoder(nn.Module):
             mask = torch.where(mask, bias, float("-inf"))
         return mask, False
 
-    def forward(self, emb, seg, cache=None, memory=None, memory_seg=None):
+    def document_mask(self, documents, past, cache):
+        """[batch, 1, seq, past + seq]: causal, and only within the query's own document (packed rows; left
+        padding, whose document 0 the real tokens never see). Every position sees itself, so that padding rows
+        stay finite. The documents of cached keys are kept in the first layer's cache."""
+        keys = documents
+        if cache is not None:
+            if past:
+                keys = torch.cat([cache[0]["documents"], documents], 1)
+            cache[0]["documents"] = keys
+        seq, device = documents.size(1), documents.device
+        mask = (documents[:, :, None] == keys[:, None, :]) & \
+            torch.ones(seq, past + seq, dtype=torch.bool, device=device).tril(past)
+        mask = mask[:, None]
+        bias = self.positions.bias(past, seq, device) if self.positions is not None else None
+        return torch.where(mask, bias, float("-inf")) if bias is not None else mask
+
+    def forward(self, emb, seg, cache=None, memory=None, memory_seg=None, documents=None, positions=None):
         """cache: a list of one dict per layer, kept between calls when decoding step by step (causal only).
-        memory, memory_seg: the encoder's output and its segment ids (a decoder's cross-attention)."""
+        memory, memory_seg: the encoder's output and its segment ids (a decoder's cross-attention).
+        documents, positions [batch, seq] (causal stacks): each position's document (0: padding) and its place in
+        it, for packed rows and left-padded batches (Body.encode makes them)."""
         hidden = self.linear(emb) if self.factorized else emb
         past = cache[0]["k"].size(2) if cache is not None and "k" in cache[0] else 0
-        mask, is_causal = self.attention_mask(seg, past)
-        rope = self.positions.rotations(past, emb.size(1), emb.device) if self.positions is not None else None
+        if documents is None:
+            mask, is_causal = self.attention_mask(seg, past)
+            rope = self.positions.rotations(past, emb.size(1), emb.device) if self.positions is not None else None
+        else:
+            mask, is_causal = self.document_mask(documents, past, cache), False
+            rope = self.positions.rotations_at(positions) if self.positions is not None else None
         memory_mask = (memory_seg > 0)[:, None, None, :] if memory is not None else None
         for i in range(self.layers_num):
             hidden = self.layer(i)(hidden, mask, is_causal, cache[i] if cache is not None else None, rope,

@@ -1,8 +1,13 @@
 """Decoder-only generation: the hidden state of a text's last position, step by step, with the keys and values
-of the transformer's earlier positions kept (one token's work per step)."""
+of the transformer's earlier positions kept (one token's work per step); several texts at once, left-padded."""
 import torch
 
 from uer.encoders.transformer_encoder import TransformerEncoder
+from uer.generation.search import next_token
+
+
+def caches_keys(model):
+    return isinstance(model.encoder, TransformerEncoder) and model.encoder.causal and model.subencoder is None
 
 
 class Decoder:
@@ -11,8 +16,7 @@ class Decoder:
 
     def __init__(self, model, device):
         self.model, self.device, self.done = model, device, 0
-        cached = isinstance(model.encoder, TransformerEncoder) and model.encoder.causal and model.subencoder is None
-        self.cache = [{} for _ in range(model.encoder.layers_num)] if cached else None
+        self.cache = [{} for _ in range(model.encoder.layers_num)] if caches_keys(model) else None
 
     def __call__(self, ids):
         if self.cache is None:
@@ -23,3 +27,75 @@ class Decoder:
         hidden = self.model.encoder(self.model.embedding(src, seg, start=self.done), seg, self.cache)
         self.done = len(ids)
         return hidden[0, -1]
+
+
+class BatchDecoder:
+    """Rows of different lengths decoded together: prompts left-padded, each row's positions counted from its
+    first real token and padding masked from every query (as transformers' generate with an attention mask);
+    rows of one length take the plain causal path. start(prompts) and step(tokens) return the last positions'
+    hidden states [rows, hidden]."""
+
+    def __init__(self, model, device):
+        if not caches_keys(model):
+            raise ValueError("batched generation needs a transformer decoder (its keys and values are cached)")
+        self.model, self.device = model, device
+        self.cache = [{} for _ in range(model.encoder.layers_num)]
+        self.lengths = None
+
+    def start(self, prompts):
+        width = max(len(p) for p in prompts)
+        rows = [[0] * (width - len(p)) + list(p) for p in prompts]
+        src = torch.tensor(rows, device=self.device)
+        self.lengths = torch.tensor([len(p) for p in prompts], device=self.device)
+        self.padded = bool((self.lengths != width).any())
+        seg = torch.ones_like(src)
+        if not self.padded:
+            hidden = self.model.encoder(self.model.embedding(src, seg), seg, self.cache)
+        else:
+            documents = (torch.arange(width, device=self.device)[None, :] >= (width - self.lengths)[:, None]).long()
+            positions = (torch.arange(width, device=self.device)[None, :] - (width - self.lengths)[:, None]).clamp(min=0)
+            hidden = self.model.encoder(self.model.embed(src, seg, positions), seg, self.cache, documents=documents,
+                                        positions=positions)
+        return hidden[:, -1]
+
+    def step(self, tokens):
+        src = tokens.to(self.device)[:, None]
+        seg = torch.ones_like(src)
+        if not self.padded:
+            past = self.cache[0]["k"].size(2)
+            hidden = self.model.encoder(self.model.embedding(src, seg, start=past), seg, self.cache)
+        else:
+            positions = self.lengths[:, None]
+            hidden = self.model.encoder(self.model.embed(src, seg, positions), seg, self.cache,
+                                        documents=torch.ones_like(src), positions=positions)
+        self.lengths = self.lengths + 1
+        return hidden[:, -1]
+
+
+def generate(model, device, prompts, max_new_tokens, stop_ids, sampling=(1, 1.0, 1.0), generator=None,
+             on_tokens=None):
+    """The new tokens of each prompt (stop token left out), decoded together; sampling is (top_k, top_p,
+    temperature) as search.next_token; on_tokens(step, tokens [rows]) sees each step's choices (streaming)."""
+    top_k, top_p, temperature = sampling
+    decoder = BatchDecoder(model, device)
+    stop = torch.tensor(sorted(stop_ids), dtype=torch.long)
+    done = torch.zeros(len(prompts), dtype=torch.bool)
+    out = [[] for _ in prompts]
+    with torch.no_grad():
+        hidden = decoder.start(prompts)
+        for step in range(max_new_tokens):
+            logits = model.target.word_logits(hidden).float().cpu()
+            if top_k == 1:
+                tokens = logits.argmax(-1)
+            else:
+                tokens = torch.tensor([next_token(row, top_k, top_p, temperature, generator) for row in logits])
+            finished = torch.isin(tokens, stop) | done
+            for i in torch.nonzero(~finished).flatten().tolist():
+                out[i].append(int(tokens[i]))
+            if on_tokens is not None:
+                on_tokens(step, torch.where(finished, -1, tokens))
+            done = finished
+            if bool(done.all()) or step == max_new_tokens - 1:
+                break
+            hidden = decoder.step(tokens)
+    return out

@@ -63,7 +63,9 @@ class WordEmbedding(nn.Module):
         self.word_embedding = WordLookup(vocab_size, args.emb_size)
         self.layer_norm = embedding_layer_norm(args)
 
-    def forward(self, src, seg, start=0):
+    takes_positions = True  # forward(..., positions=) of packed rows and left padding (Body.encode)
+
+    def forward(self, src, seg, start=0, positions=None):
         """start: position of src's first token when decoding continues a cached prefix (positions, if any, are
         the encoder's: rotary_position_embedding, alibi_position_embedding)."""
         return normalise(self, self.word_embedding(src))
@@ -89,13 +91,19 @@ class BertEmbedding(nn.Module):
             self.segment_embedding = nn.Embedding(3, args.emb_size)
         self.layer_norm = embedding_layer_norm(args)
 
-    def forward(self, src, seg, start=0):
-        """start: position of src's first token (when decoding continues a cached prefix)."""
-        seq_length = start + src.size(1)
+    takes_positions = True
+
+    def forward(self, src, seg, start=0, positions=None):
+        """start: position of src's first token (when decoding continues a cached prefix); positions [batch, seq]:
+        each token's own (packed rows, left padding)."""
+        seq_length = start + src.size(1) if positions is None else int(positions.max()) + 1
         if seq_length > self.max_seq_length:
             raise ValueError(f"sequence of {seq_length} tokens is longer than the position embedding "
                              f"({self.max_seq_length}); lower --seq_length")
-        pos = torch.arange(start + self.offset, seq_length + self.offset, device=src.device)
+        if positions is None:
+            pos = torch.arange(start + self.offset, seq_length + self.offset, device=src.device)
+        else:
+            pos = positions + self.offset
         emb = self.word_embedding(src) + self.position_embedding(pos)
         if self.segments:
             emb = emb + self.segment_embedding(seg)

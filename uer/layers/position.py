@@ -81,8 +81,17 @@ class RotaryEmbedding(nn.Module):
 
     def forward(self, start, length, device):
         positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
+        return self.angles(positions, start + length)
+
+    def at(self, positions):
+        """cos and sin [batch, 1, length, head_size] of positions [batch, length] (packed rows, left padding)."""
+        cos, sin = self.angles(positions.float(), int(positions.max()) + 1 if positions.numel() else 0)
+        return cos[:, None], sin[:, None]
+
+    def angles(self, positions, seq_length):
+        device = positions.device
         with torch.autocast(device.type, enabled=False):
-            freqs = positions[:, None] * self.frequencies(start + length, device)[None, :]
+            freqs = positions[..., None] * self.frequencies(seq_length, device)
             angles = torch.cat([freqs, freqs], -1)
             return angles.cos(), angles.sin()
 
@@ -161,6 +170,10 @@ class PositionScheme(nn.Module):
     def rotations(self, past, seq, device):
         return None
 
+    def rotations_at(self, positions):
+        """rotations() for positions [batch, seq] of their own (packed rows, left padding)."""
+        return None
+
     def bias(self, past, seq, device):
         return None
 
@@ -184,6 +197,9 @@ class RotaryPositions(PositionScheme):
 
     def rotations(self, past, seq, device):
         return self.rotary(past, seq, device)
+
+    def rotations_at(self, positions):
+        return self.rotary.at(positions)
 
     @classmethod
     def check(cls, args, where):

@@ -1,4 +1,15 @@
+import torch
 import torch.nn as nn
+
+from uer.core.errors import UserInputError
+
+
+def document_positions(documents):
+    """[batch, seq] place of each position in its document (runs of equal numbers in `documents`)."""
+    index = torch.arange(documents.size(1), device=documents.device).expand_as(documents)
+    starts = torch.ones_like(documents, dtype=torch.bool)
+    starts[:, 1:] = documents[:, 1:] != documents[:, :-1]
+    return index - torch.where(starts, index, 0).cummax(1).values
 
 
 class Body(nn.Module):
@@ -11,14 +22,26 @@ class Body(nn.Module):
         self.encoder = encoder
         self.subencoder = subencoder
 
-    def embed(self, src, seg):
-        emb = self.embedding(src, seg)
+    def embed(self, src, seg, positions=None):
+        emb = self.embedding(src, seg) if positions is None else self.embedding(src, seg, positions=positions)
         if self.subencoder is not None:
             emb = emb + self.subencoder(src).to(emb.dtype)
         return emb
 
-    def encode(self, src, seg):
-        return self.encoder(self.embed(src, seg), seg)
+    def encode(self, src, seg, documents=None):
+        """documents [batch, seq] (packed rows, left padding): each position's document, 0 for padding; each
+        attends within its own and its positions start at 0 there."""
+        if documents is None:
+            return self.encoder(self.embed(src, seg), seg)
+        self.check_documents()
+        positions = document_positions(documents)
+        return self.encoder(self.embed(src, seg, positions), seg, documents=documents, positions=positions)
+
+    def check_documents(self):
+        if not getattr(self.encoder, "causal", False) or not getattr(self.embedding, "takes_positions", False):
+            raise UserInputError("packed rows and batched generation need a causal transformer decoder with "
+                                 "rotary, ALiBi or learned positions (the gpt/transformer encoder with \"mask\": "
+                                 "\"causal\"; embedding word or word_pos)")
 
 
 class Model(Body):
@@ -30,4 +53,5 @@ class Model(Body):
         self.target = target
 
     def forward(self, src, tgt, seg):
-        return self.target(self.encode(src, seg), tgt)
+        documents = tgt.get("documents") if isinstance(tgt, dict) else None
+        return self.target(self.encode(src, seg, documents), tgt)
