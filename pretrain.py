@@ -21,6 +21,9 @@ def build_parser():
     parser.add_argument("--total_steps", type=int, default=100000, help="Training steps (batches).")
     parser.add_argument("--save_checkpoint_steps", type=int, default=10000, help="Checkpoint interval.")
     parser.add_argument("--report_steps", type=int, default=100, help="Report interval.")
+    parser.add_argument("--peak_tflops", type=float, default=None,
+                        help="Peak TFLOP/s of one device for the report's MFU (default: a known GPU's data sheet, "
+                             "else measured).")
     parser.add_argument("--accumulation_steps", type=int, default=1, help="Batches per optimizer update.")
     parser.add_argument("--batch_size", type=int, default=32, help="Batch size per process.")
     parser.add_argument("--instances_buffer_size", type=int, default=25600,

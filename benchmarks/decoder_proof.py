@@ -4,7 +4,7 @@ one-digit sums; benchmarks/data/synthetic_chat.py) a LLaMA-style model of models
 pre-trained from scratch with --target llm_pretrain, chat-tuned on multi-turn conversations (--target chat) without
 and with --packing, each answering held-out conversations through scripts/chat.py (exact match of the last
 answer), and preference-trained with run_dpo.py (held-out share of pairs whose chosen answer the model finds more
-likely, before and after). Prints the table of docs/decoders.md.
+likely, before and after: the answers written "answer: X" preferred to the bare X the chat-tuned model gives). Prints the table of docs/decoders.md.
 
     python3 benchmarks/decoder_proof.py [--conversations 6000] [--epochs 3] [--work_dir DIR]
 """
@@ -69,10 +69,12 @@ def main():
     p.add_argument("--texts", type=int, default=4000, help="Pre-training texts.")
     p.add_argument("--pretrain_steps", type=int, default=800)
     p.add_argument("--conversations", type=int, default=6000, help="Chat-tuning conversations.")
-    p.add_argument("--epochs", type=float, default=3, help="Passes over the conversations in chat tuning.")
+    p.add_argument("--epochs", type=float, default=5, help="Passes over the conversations in chat tuning.")
     p.add_argument("--test", type=int, default=300, help="Held-out conversations.")
     p.add_argument("--pairs", type=int, default=1000, help="Preference pairs (and a fifth of that held out).")
-    p.add_argument("--batch_size", type=int, default=16)
+    p.add_argument("--batch_size", type=int, default=16, help="Conversations per step (padded rows).")
+    p.add_argument("--dpo_epochs", type=int, default=3)
+    p.add_argument("--dpo_lr", type=float, default=5e-5)
     p.add_argument("--work_dir", default=None)
     args = parse_benchmark(p, texts=64, pretrain_steps=2, conversations=64, epochs=1, test=8, pairs=32, batch_size=4)
     work = args.work_dir or tempfile.mkdtemp(prefix="decoder_proof_")
@@ -90,23 +92,27 @@ def main():
         return os.path.join(work, name), instances(out)
     texts, _ = preprocess("llm_pretrain", path["texts"], "texts.pt", "--full_sentences")
     base, pretrain_seconds = train(work, "base.bin", texts, args.pretrain_steps, args.batch_size, 2e-3)
-    rows = []
+    rows, plain_count = [], None
     for packing in (False, True):
         dataset, count = preprocess("chat", path["chat"], f"chat{'_packed' if packing else ''}.pt",
                                     *(["--packing"] if packing else []))
-        steps = max(1, round(args.epochs * count / args.batch_size))
-        model, seconds = train(work, f"chat{'_packed' if packing else ''}.bin", dataset, steps, args.batch_size, 2e-3,
-                               base)
+        # the same steps over the same conversations: packed batches hold fewer, fuller rows
+        plain_count = plain_count or count
+        batch = max(1, round(args.batch_size * count / plain_count))
+        steps = max(1, round(args.epochs * plain_count / args.batch_size))
+        model, seconds = train(work, f"chat{'_packed' if packing else ''}.bin", dataset, steps, batch, 2e-3, base)
         em, _ = exact_match(work, model, path["test"])
-        rows.append((packing, count, steps, seconds, em, model))
-    before, _ = dpo(work, rows[1][5], path["pairs"], path["pairs_dev"], 1, 0.0)  # learning rate 0: the start
-    shares, dpo_seconds = dpo(work, rows[1][5], path["pairs"], path["pairs_dev"], 2, 5e-5)
+        rows.append((packing, count, batch, steps, seconds, em, model))
+    before, _ = dpo(work, rows[1][6], path["pairs"], path["pairs_dev"], 1, 0.0)  # learning rate 0: the start
+    shares, dpo_seconds = dpo(work, rows[1][6], path["pairs"], path["pairs_dev"], args.dpo_epochs, args.dpo_lr)
     print(f"\npre-training (llm_pretrain, {args.texts} texts, {args.pretrain_steps} steps): {pretrain_seconds:.0f} s\n")
-    print("| chat tuning | rows | steps | seconds | held-out exact match |")
-    print("|---|---|---|---|---|")
-    for packing, count, steps, seconds, em, _ in rows:
-        print(f"| {'--packing' if packing else 'padded rows'} | {count} | {steps} | {seconds:.0f} | {em:.4f} |")
-    print(f"\nDPO (run_dpo.py, {args.pairs} pairs, 2 epochs, {dpo_seconds:.0f} s): held-out share preferring chosen "
+    print("| chat tuning | rows | rows per batch | steps | seconds | held-out exact match |")
+    print("|---|---|---|---|---|---|")
+    for packing, count, batch, steps, seconds, em, _ in rows:
+        print(f"| {'--packing' if packing else 'padded rows'} | {count} | {batch} | {steps} | {seconds:.0f} | "
+              f"{em:.4f} |")
+    print(f"\nDPO (run_dpo.py, {args.pairs} pairs, {args.dpo_epochs} epochs, {dpo_seconds:.0f} s): held-out share "
+          "preferring chosen "
           f"before {before[0]:.4f}, after each epoch: {', '.join(f'{s:.4f}' for s in shares)}")
 
 

@@ -25,7 +25,8 @@ WIDTH = "116"
 # Flags a page may name without naming a script: those of the scripts it is about.
 PAGE_SCRIPTS = {"preprocess.md": ["preprocess.py"], "pretraining.md": ["pretrain.py"],
                 "finetuning.md": ["run_*.py", "inference/*.py"], "scripts.md": ["scripts/*.py"],
-                "models.md": ["preprocess.py", "pretrain.py", "run_*.py", "scripts/*.py"]}
+                "models.md": ["preprocess.py", "pretrain.py", "run_*.py", "scripts/*.py"],
+                "decoders.md": ["preprocess.py", "pretrain.py", "run_dpo.py", "scripts/*.py"]}
 OTHER_TOOLS_FLAGS = {"--nproc_per_node", "--logdir"}  # torchrun's and tensorboard's
 
 

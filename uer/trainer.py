@@ -12,6 +12,8 @@ from uer.data.pretrain_data import BatchLoader
 from uer.data.training_input import open_dataset
 from uer.model_builder import build_model
 from uer.model_loader import load_exact
+from uer.model_saver import unwrap
+from uer.runtime.flops import flops_per_token, peak_flops
 from uer.monitor.progress import write
 from uer.monitor.report import Reporter, StepBar
 from uer.optim.optimizers import build_optimizer
@@ -56,7 +58,8 @@ def train(args, runtime):
                 "dataset_instances": len(dataset)}
     state = ResumableState(runtime, model, optimizer, scheduler, identity)
     start = restore(args, runtime, state, loader, resume) if resume else 0
-    reporter = Reporter(args.batch_size, args.seq_length, runtime.size, args.total_steps)
+    reporter = Reporter(args.batch_size, args.seq_length, runtime.size, args.total_steps,
+                        model_flops(model, args, runtime))
     metrics = runtime.metrics(start if resume else None)
     model.train()
     bar = StepBar(args.batch_size * args.seq_length * runtime.size, args.total_steps, start, runtime.is_master)
@@ -87,6 +90,16 @@ def train(args, runtime):
                 raise distributed.lost_peer(e, runtime.placement) from None
             raise
     return 0
+
+
+def model_flops(model, args, runtime):
+    """(training FLOPs per token, peak FLOP/s of a device) for the report's MFU; said once where the peak comes
+    from."""
+    per_token = flops_per_token(unwrap(model), args, args.seq_length)
+    peak, source = peak_flops(runtime.device, runtime.precision, getattr(args, "peak_tflops", None))
+    if runtime.is_master:
+        write(f"MFU over {peak / 1e12:.2f} TFLOP/s per device ({source}); {per_token / 1e9:.3f} GFLOP per token")
+    return per_token, peak
 
 
 def train_step(model, batch, runtime, accumulation, sync):

@@ -8,7 +8,7 @@ import numpy as np
 TASKS = ("reverse", "sort", "add")
 
 
-def digits(rng, low=2, high=6):
+def digits(rng, low=2, high=5):
     return "".join(str(d) for d in rng.integers(0, 10, size=int(rng.integers(low, high + 1))))
 
 
@@ -64,15 +64,20 @@ def instructions(n, seed):
     return rows
 
 
-def preferences(n, seed):
-    """{"messages", "chosen", "rejected"}: the right answer against a near miss (one digit changed)."""
+def preferences(n, seed, style=True):
+    """{"messages", "chosen", "rejected"}. style: the answer ending with a full stop, "X.", preferred to the bare
+    "X" a chat-tuned model gives (a preference it does not have yet); otherwise the right answer against a near
+    miss (one digit changed)."""
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(n):
         q, a = exchange(rng)
-        k = int(rng.integers(0, len(a)))
-        wrong = a[:k] + str((int(a[k]) + int(rng.integers(1, 10))) % 10) + a[k + 1:]
-        rows.append({"messages": [{"role": "user", "content": q}], "chosen": a, "rejected": wrong})
+        if style:
+            chosen, rejected = f"{a}.", a
+        else:
+            k = int(rng.integers(0, len(a)))
+            chosen, rejected = a, a[:k] + str((int(a[k]) + int(rng.integers(1, 10))) % 10) + a[k + 1:]
+        rows.append({"messages": [{"role": "user", "content": q}], "chosen": chosen, "rejected": rejected})
     return rows
 
 

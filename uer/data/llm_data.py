@@ -123,7 +123,7 @@ class LlmSftData(JsonlData):
         records = json_records(path, lines, line_of, "'instruction', 'input', 'output' fields")
         prompts, outputs = [], []
         for line, r in records:
-            fields = [text_field(path, line, r, key, key != "output").replace("\\n", "\n")
+            fields = [text_field(path, line, r, key, key == "output").replace("\\n", "\n")
                       for key in ("instruction", "input", "output")]
             prompts.append(fields[0] + fields[1])
             outputs.append(fields[2])

@@ -9,10 +9,12 @@ from uer.monitor.progress import progress, write
 class Reporter:
     """Accumulates per-part loss/accuracy and throughput between reports."""
 
-    def __init__(self, batch_size, seq_length, world_size, total_steps):
+    def __init__(self, batch_size, seq_length, world_size, total_steps, flops=None):
+        """flops: (training FLOPs per token, peak FLOP/s of one device) when known: the report gives MFU."""
         self.tokens_per_step = batch_size * seq_length * world_size
         self.world_size = world_size
         self.total_steps = total_steps
+        self.flops = flops
         self.reset()
 
     def reset(self):
@@ -39,6 +41,9 @@ class Reporter:
             out[f"acc_{name}"] = correct / max(count, 1)
             out["loss"] += out[f"loss_{name}"]
         out["lr"] = lr
+        if self.flops:
+            per_token, peak = self.flops
+            out["mfu"] = per_token * out["real_tokens_per_s"] / (peak * self.world_size)
         self.reset()
         return out
 
@@ -57,6 +62,8 @@ class Reporter:
         fields += [f"{key} {fig[key]:7.3f}| acc_{key[5:]} {fig['acc_' + key[5:]]:6.3f}"
                    for key in fig if key.startswith("loss_")]
         fields.append(f"lr {fig['lr']:.2e}")
+        if "mfu" in fig:
+            fields.append(f"mfu {100 * fig['mfu']:.2f}%")
         return "| ".join(fields)
 
 
