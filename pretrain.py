@@ -24,6 +24,9 @@ def build_parser():
     parser.add_argument("--peak_tflops", type=float, default=None,
                         help="Peak TFLOP/s of one device for the report's MFU (default: a known GPU's data sheet, "
                              "else measured).")
+    parser.add_argument("--prefix_lm_loss", action="store_true",
+                        help="TencentPretrain's flag: the loss on the answers only. Here the llm_sft and chat datasets "
+                             "are made that way (preprocess.py --train_on_prompt: the whole row).")
     parser.add_argument("--accumulation_steps", type=int, default=1, help="Batches per optimizer update.")
     parser.add_argument("--batch_size", type=int, default=32, help="Batch size per process.")
     parser.add_argument("--instances_buffer_size", type=int, default=25600,

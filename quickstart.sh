@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is needed and run the quickstart pipeline on the shipped sample corpus:
 # preprocess -> pre-train a small BERT -> fine-tune it as a classifier -> predict, then the same with a tiny T5
-# (span corruption, classification written as words) (CPU, about five minutes).
+# (span corruption, classification written as words), then a tiny LLaMA-style decoder from pre-training to chat
+# (docs/decoders.md) (CPU, about seven minutes).
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 -m pip install -q --disable-pip-version-check torch==2.13.0 -r requirements.txt
@@ -47,5 +48,27 @@ python3 inference/run_text2text_infer.py --load_model_path models/text2text_mode
                                          --vocab_path models/reviews_t5_vocab.txt --config_path models/t5_tiny_config.json \
                                          --test_path datasets/book_review/test_nolabel.tsv \
                                          --prediction_path datasets/book_review/generated.txt --seq_length 64
+# A decoder from pre-training to chat (docs/decoders.md): JSONL texts, chat tuning on packed conversations, answers
+# through the chat template, preference training. The tokenizer: models/chat_tokenizer/ (byte-level, ChatML).
+CHAT_TOKENIZER="--tokenizer hf --tokenizer_path models/chat_tokenizer/tokenizer.json"
+python3 preprocess.py --corpus_path corpora/llm_pretrain_sample.jsonl $CHAT_TOKENIZER --target llm_pretrain \
+                      --seq_length 256 --full_sentences --dataset_path llm_dataset.pt
+python3 pretrain.py --dataset_path llm_dataset.pt $CHAT_TOKENIZER --config_path models/llama_chat_tiny_config.json \
+                    --output_model_path models/llm_base_model.bin --total_steps 200 --save_checkpoint_steps 200 \
+                    --report_steps 50 --batch_size 16 --learning_rate 2e-3 --target lm
+python3 preprocess.py --corpus_path datasets/chat_sample/train.jsonl $CHAT_TOKENIZER --target chat --seq_length 256 \
+                      --packing --dataset_path chat_dataset.pt
+python3 pretrain.py --dataset_path chat_dataset.pt $CHAT_TOKENIZER --config_path models/llama_chat_tiny_config.json \
+                    --pretrained_model_path models/llm_base_model.bin-200 --output_model_path models/chat_model.bin \
+                    --total_steps 300 --save_checkpoint_steps 300 --report_steps 50 --batch_size 8 \
+                    --learning_rate 2e-3 --target lm
+python3 scripts/chat.py --pretrained_model_path models/chat_model.bin-300 $CHAT_TOKENIZER \
+                        --config_path models/llama_chat_tiny_config.json --seq_length 256 --max_new_tokens 12 \
+                        --input_path datasets/chat_sample/test.jsonl --output_path datasets/chat_sample/answers.jsonl
+python3 run_dpo.py --pretrained_model_path models/chat_model.bin-300 $CHAT_TOKENIZER \
+                   --config_path models/llama_chat_tiny_config.json --train_path datasets/chat_sample/preferences_train.jsonl \
+                   --dev_path datasets/chat_sample/preferences_dev.jsonl --output_model_path models/dpo_model.bin \
+                   --learning_rate 5e-5 --epochs_num 2 --batch_size 16 --seq_length 128
 echo "quickstart done: models/book_review_model.bin, models/classifier_model.bin, datasets/book_review/prediction.tsv,"
-echo "                 models/t5_review_model.bin, models/text2text_model.bin, datasets/book_review/generated.txt"
+echo "                 models/t5_review_model.bin, models/text2text_model.bin, datasets/book_review/generated.txt,"
+echo "                 models/chat_model.bin-300, datasets/chat_sample/answers.jsonl, models/dpo_model.bin"

@@ -196,6 +196,7 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--batches", default="1,8")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--parts", default="decoding,tuning", help="Which tables: decoding, tuning or both.")
     p.add_argument("--conversations", type=int, default=64, help="Chat tuning: conversations in the pass.")
     p.add_argument("--min_length", type=int, default=32)
     p.add_argument("--max_length", type=int, default=512)
@@ -209,6 +210,13 @@ def main():
         hf, ours = models(args, folder)
     print(f"LLaMA-style {args.layers} x {args.hidden}, vocab {args.vocab}, greedy, {args.new_tokens} new tokens, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}\n")
+    if "decoding" in args.parts:
+        decoding_table(args, hf, ours)
+    if "tuning" in args.parts:
+        tuning_table(args, hf, ours)
+
+
+def decoding_table(args, hf, ours):
     print("| batch | ours tokens/s | transformers tokens/s | ratio | same tokens |")
     print("|---|---|---|---|---|")
     for batch in (int(b) for b in args.batches.split(",")):
@@ -225,7 +233,6 @@ def main():
         rate = {k: tokens / v for k, v in best.items()}
         print(f"| {batch} | {rate['ours']:.1f} | {rate['hf']:.1f} | {rate['ours'] / rate['hf']:.2f}x | "
               f"{sum(a == b for a, b in zip(mine, theirs))}/{batch} |")
-    tuning_table(args, hf, ours)
 
 
 if __name__ == "__main__":

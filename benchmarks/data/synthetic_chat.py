@@ -86,3 +86,21 @@ def write_jsonl(path, rows):
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
+
+
+def write_samples(folder):
+    """The decoder samples the repository ships (corpora/llm_pretrain_sample.jsonl, datasets/chat_sample/)."""
+    import os
+    root = os.path.abspath(folder)
+    os.makedirs(os.path.join(root, "datasets", "chat_sample"), exist_ok=True)
+    write_jsonl(os.path.join(root, "corpora", "llm_pretrain_sample.jsonl"), pretraining_texts(1000, 11))
+    for name, rows in (("train.jsonl", conversations(1500, 12)), ("test.jsonl", conversations(60, 13)),
+                       ("instructions.jsonl", instructions(300, 14)),
+                       ("preferences_train.jsonl", preferences(400, 15)),
+                       ("preferences_dev.jsonl", preferences(80, 16))):
+        write_jsonl(os.path.join(root, "datasets", "chat_sample", name), rows)
+
+
+if __name__ == "__main__":
+    import sys
+    write_samples(sys.argv[1] if len(sys.argv) > 1 else ".")

@@ -1,4 +1,6 @@
 """The dataset pretrain.py trains on, checked against the run's vocabularies and config before a model is built."""
+import sys
+
 from uer.core.errors import UserInputError
 from uer.core.model_config import model_config
 from uer.data.llm_data import needs_decoder_batch
@@ -18,6 +20,7 @@ def open_dataset(args):
                              f"preprocess.py --target {dataset.header['target']}; preprocess with --target {made_for}")
     dataset.check(args.target, vocab, args.span_masking, (args.span_geo_prob, args.span_max_length),
                   args.whole_word_masking)
+    check_answer_loss(args, dataset.header)
     facts = {"seq_length": dataset.header["seq_length"]}
     if args.target == "cls":
         facts["labels_num"] = dataset.header["labels_num"]
@@ -25,6 +28,20 @@ def open_dataset(args):
         raise UserInputError(f"{args.dataset_path} has seq_length {facts['seq_length']}, longer than the position "
                              f"embedding ({args.max_seq_length} positions, config max_seq_length)")
     return dataset, vocab, check_seq2seq(args, dataset), facts
+
+
+def check_answer_loss(args, header):
+    """TencentPretrain's --prefix_lm_loss (the loss on the answers) is how llm_sft and chat datasets are made here;
+    its absence, which there means the whole row, is said out loud."""
+    answers_only = header.get("token_flags") and not header.get("train_on_prompt")
+    if getattr(args, "prefix_lm_loss", False) and not answers_only:
+        how = "was made with --train_on_prompt" if header.get("token_flags") else \
+            f"of --target {header['target']} has no prompt"
+        raise UserInputError(f"--prefix_lm_loss: {args.dataset_path} {how}; the loss covers its whole rows")
+    if answers_only and not getattr(args, "prefix_lm_loss", False) and header["target"] == "llm_sft":
+        print(f"note: {args.dataset_path} (--target llm_sft) puts the loss on the outputs only, as TencentPretrain's "
+              "--prefix_lm_loss; for the whole row (TencentPretrain without it) preprocess with --train_on_prompt",
+              file=sys.stderr)
 
 
 def check_seq2seq(args, dataset):

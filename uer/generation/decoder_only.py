@@ -81,7 +81,7 @@ def generate(model, device, prompts, max_new_tokens, stop_ids, sampling=(1, 1.0,
     stop = torch.tensor(sorted(stop_ids), dtype=torch.long)
     done = torch.zeros(len(prompts), dtype=torch.bool)
     out = [[] for _ in prompts]
-    with torch.no_grad():
+    with torch.inference_mode():
         hidden = decoder.start(prompts)
         for step in range(max_new_tokens):
             logits = model.target.word_logits(hidden).float().cpu()

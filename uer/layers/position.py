@@ -80,8 +80,21 @@ class RotaryEmbedding(nn.Module):
         return self.inv_freq.to(device)
 
     def forward(self, start, length, device):
+        if self.stretch is not dynamic_scaling:  # the angles of positions 0 .. n-1 kept, sliced (decoding)
+            table = self.table(start + length, device)
+            return table[0][start:start + length], table[1][start:start + length]
         positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
         return self.angles(positions, start + length)
+
+    def table(self, length, device):
+        cached = getattr(self, "_table", None)
+        if cached is None or cached[0].size(0) < length or cached[0].device != device or torch.is_inference(
+                cached[0]) != torch.is_inference_mode_enabled():
+            size = max(length, 2 * cached[0].size(0) if cached is not None else 256)
+            with torch.no_grad():
+                cached = self.angles(torch.arange(size, device=device, dtype=torch.float32), size)
+            self._table = cached
+        return cached
 
     def at(self, positions):
         """cos and sin [batch, 1, length, head_size] of positions [batch, length] (packed rows, left padding)."""
