@@ -50,15 +50,16 @@ python3 inference/run_text2text_infer.py --load_model_path models/text2text_mode
                                          --prediction_path datasets/book_review/generated.txt --seq_length 64
 # A decoder from pre-training to chat (docs/decoders.md): JSONL texts, chat tuning on packed conversations, answers
 # through the chat template, preference training. The tokenizer: models/chat_tokenizer/ (byte-level, ChatML).
-CHAT_TOKENIZER="--tokenizer hf --tokenizer_path models/chat_tokenizer/tokenizer.json"
+CHAT_VOCAB="--tokenizer_path models/chat_tokenizer/tokenizer.json"  # pretrain.py: the vocabulary only
+CHAT_TOKENIZER="--tokenizer hf $CHAT_VOCAB"
 python3 preprocess.py --corpus_path corpora/llm_pretrain_sample.jsonl $CHAT_TOKENIZER --target llm_pretrain \
                       --seq_length 256 --full_sentences --dataset_path llm_dataset.pt
-python3 pretrain.py --dataset_path llm_dataset.pt $CHAT_TOKENIZER --config_path models/llama_chat_tiny_config.json \
+python3 pretrain.py --dataset_path llm_dataset.pt $CHAT_VOCAB --config_path models/llama_chat_tiny_config.json \
                     --output_model_path models/llm_base_model.bin --total_steps 200 --save_checkpoint_steps 200 \
                     --report_steps 50 --batch_size 16 --learning_rate 2e-3 --target lm
 python3 preprocess.py --corpus_path datasets/chat_sample/train.jsonl $CHAT_TOKENIZER --target chat --seq_length 256 \
                       --packing --dataset_path chat_dataset.pt
-python3 pretrain.py --dataset_path chat_dataset.pt $CHAT_TOKENIZER --config_path models/llama_chat_tiny_config.json \
+python3 pretrain.py --dataset_path chat_dataset.pt $CHAT_VOCAB --config_path models/llama_chat_tiny_config.json \
                     --pretrained_model_path models/llm_base_model.bin-200 --output_model_path models/chat_model.bin \
                     --total_steps 300 --save_checkpoint_steps 300 --report_steps 50 --batch_size 8 \
                     --learning_rate 2e-3 --target lm

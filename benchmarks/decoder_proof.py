@@ -41,7 +41,7 @@ def instances(out):
 
 def train(work, name, dataset, steps, batch, lr, start=None):
     more = ["--pretrained_model_path", start] if start else []
-    _, seconds = run("pretrain.py", "--dataset_path", dataset, *TOKENIZER, "--config_path", CONFIG,
+    _, seconds = run("pretrain.py", "--dataset_path", dataset, *TOKENIZER[2:], "--config_path", CONFIG,
                      "--output_model_path", os.path.join(work, name), "--total_steps", steps, "--batch_size", batch,
                      "--learning_rate", lr, "--warmup", 0.05, "--report_steps", max(1, steps // 5),
                      "--save_checkpoint_steps", steps, "--target", "lm", *more)

@@ -198,7 +198,8 @@ def test_a_left_padded_batch_generates_what_each_prompt_generates_alone():
 def train_chat_model(tmp_path, steps=60):
     data = synthetic_chat.conversations(200, 5, turns=(1, 1), system_share=0)
     preprocess(tmp_path, "chat", data, "--packing", seq_length=64)
-    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "d.pt"), *HF, "--config_path", LLAMA,
+    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "d.pt"), "--tokenizer_path", TOKENIZER,
+                                     "--config_path", LLAMA,
                                      "--output_model_path", str(tmp_path / "m.bin"), "--total_steps", str(steps),
                                      "--report_steps", str(steps), "--batch_size", "8", "--learning_rate", "3e-3",
                                      "--target", "lm", "--save_checkpoint_steps", str(steps)])
@@ -333,3 +334,38 @@ def test_multiple_choice_evaluation_reads_c_eval_files_and_counts(tmp_path):
     figures = evaluate(model, "cpu", lambda t: tok.hf.encode(t, add_special_tokens=False).ids, questions,
                        shots=questions[:1])
     assert figures["questions"] == 2 and figures["acc"] in (0.0, 0.5, 1.0)
+
+
+def test_lm_target_packs_plain_documents_and_pretrains(tmp_path):
+    """--target lm --packing on a one-document-per-line corpus with a BERT vocabulary: rows of whole documents
+    (longer ones cut first), trained by pretrain.py."""
+    from conftest import CORPUS, VOCAB
+    from uer.data.pretrain_data import PretrainDataset
+    for packing in (False, True):
+        load_script("preprocess.py").main(["--corpus_path", CORPUS, "--vocab_path", VOCAB, "--target", "lm",
+                                           "--seq_length", "64", "--dataset_path", str(tmp_path / f"{packing}.pt"),
+                                           *(["--packing"] if packing else [])])
+    plain, packed = (PretrainDataset(str(tmp_path / f"{p}.pt")) for p in (False, True))
+    assert len(packed) < len(plain)
+    _, tgt, _ = packed.batch(np.arange(len(packed)))
+    _, plain_tgt, _ = plain.batch(np.arange(len(plain)))
+    assert int(tgt["lm_mask"].sum()) == int((plain_tgt["lm"] > 0).sum())
+    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "True.pt"), "--vocab_path", VOCAB,
+                                     "--config_path", os.path.join(ROOT, "models", "bert_tiny_config.json"),
+                                     "--encoder", "gpt", "--embedding", "word_pos", "--target", "lm",
+                                     "--output_model_path", str(tmp_path / "m.bin"), "--total_steps", "3",
+                                     "--batch_size", "4"])
+    assert (tmp_path / "m.bin-3").exists()
+
+
+def test_prefix_lm_loss_is_how_sft_datasets_are_made(tmp_path, capsys):
+    preprocess(tmp_path, "llm_sft", synthetic_chat.instructions(20, 0), name="sft.pt")
+    preprocess(tmp_path, "llm_sft", synthetic_chat.instructions(20, 0), "--train_on_prompt", name="all.pt")
+    common = ["--tokenizer_path", TOKENIZER, "--config_path", LLAMA, "--target", "lm", "--total_steps", "1", "--batch_size", "4",
+              "--output_model_path", str(tmp_path / "m.bin")]
+    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "sft.pt"), *common])
+    assert "TencentPretrain's --prefix_lm_loss" in capsys.readouterr().err
+    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "sft.pt"), "--prefix_lm_loss", *common])
+    assert "--prefix_lm_loss" not in capsys.readouterr().err
+    with pytest.raises(UserInputError, match="made with --train_on_prompt"):
+        load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "all.pt"), "--prefix_lm_loss", *common])

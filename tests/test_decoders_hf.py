@@ -190,8 +190,7 @@ def test_chat_tuned_converted_qwen2_goes_back_to_transformers_with_our_logits(tm
     load_script("preprocess.py").main(["--corpus_path", str(tmp_path / "chat.jsonl"), "--tokenizer", "hf",
                                        "--tokenizer_path", TOKENIZER, "--target", "chat", "--seq_length", "96",
                                        "--packing", "--dataset_path", str(tmp_path / "d.pt")])
-    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "d.pt"), "--tokenizer", "hf",
-                                     "--tokenizer_path", TOKENIZER, "--config_path", str(tmp_path / "uer.json"),
+    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "d.pt"), "--tokenizer_path", TOKENIZER, "--config_path", str(tmp_path / "uer.json"),
                                      "--pretrained_model_path", str(tmp_path / "uer.bin"), "--output_model_path",
                                      str(tmp_path / "sft.bin"), "--total_steps", "4", "--batch_size", "4",
                                      "--learning_rate", "1e-2", "--target", "lm", "--report_steps", "4",
