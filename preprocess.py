@@ -3,7 +3,7 @@
 import argparse
 import time
 
-from uer.opts import tokenizer_opts, masking_opts, seq2seq_data_opts
+from uer.opts import tokenizer_opts, masking_opts, seq2seq_data_opts, resolve_tokenizer_alias
 from uer.core.cli import run_main
 from uer.data.targets import str2data
 from uer.text.segmenters import SEGMENTERS
@@ -47,7 +47,7 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = resolve_tokenizer_alias(build_parser().parse_args(argv))
     from uer.data import preprocessing
     vocab, _ = load_vocab(args, padding=not (str2data[args.target].decoder_rows or args.packing))
     if args.dup_factor is None:

@@ -51,13 +51,31 @@ def vocab_opts(parser):
     parser.add_argument("--spm_model_path", default=None, help="Sentencepiece model (replaces --vocab_path).")
     parser.add_argument("--tokenizer_path", default=None,
                         help="HuggingFace tokenizer.json (with --tokenizer hf): its vocabulary replaces --vocab_path.")
+    parser.add_argument("--merges_path", default=None,
+                        help="GPT-2's merges.txt (with --tokenizer bpe; --vocab_path is then its vocab.json).")
 
 
 def tokenizer_opts(parser):
     vocab_opts(parser)
-    parser.add_argument("--tokenizer", choices=["bert", "char", "space", "hf"], default="bert",
+    parser.add_argument("--tokenizer", choices=["bert", "char", "space", "hf", "hfpretrained", "bpe", "xlmroberta"], default="bert",
                         help="bert: Google BERT basic + WordPiece; char: characters; space: split on spaces; hf: "
-                             "the HuggingFace tokenizer of --tokenizer_path.")
+                             "the HuggingFace tokenizer of --tokenizer_path; hfpretrained (TencentPretrain's name): "
+                             "the one of the HF model folder --vocab_path; bpe: GPT-2's byte-level BPE "
+                             "(--vocab_path vocab.json --merges_path merges.txt); xlmroberta: --spm_model_path with "
+                             "fairseq's ids, as XLMRobertaTokenizer.")
+
+
+def resolve_tokenizer_alias(args):
+    """TencentPretrain's --tokenizer hfpretrained --vocab_path FOLDER is --tokenizer hf with the folder's
+    tokenizer.json."""
+    if getattr(args, "tokenizer", None) != "hfpretrained":
+        return args
+    folder = args.vocab_path
+    if not folder or not os.path.isfile(os.path.join(folder, "tokenizer.json")):
+        raise UserInputError(f"--tokenizer hfpretrained: --vocab_path {folder} must be a HuggingFace model folder "
+                             "holding tokenizer.json")
+    args.tokenizer, args.tokenizer_path, args.vocab_path = "hf", os.path.join(folder, "tokenizer.json"), None
+    return args
 
 
 def model_opts(parser, with_target=True):
@@ -145,6 +163,8 @@ def optimization_opts(parser, learning_rate=2e-5):
                         help="Learning-rate schedule after the warm-up (HuggingFace's formulas; constant has no "
                              "warm-up); linear is UER-py's.")
     parser.add_argument("--warmup", type=float, default=0.1, help="Fraction of steps with linear warm-up.")
+    parser.add_argument("--decay", type=float, default=None,
+                        help="--scheduler tri_stage: fraction of the steps in its exponential decay stage.")
     parser.add_argument("--beta1", type=float, default=0.9)
     parser.add_argument("--beta2", type=float, default=0.999)
     parser.add_argument("--weight_decay", type=float, default=0.01,
@@ -554,7 +574,7 @@ def apply_config(args, parser, argv=None):
 
 
 def parse(parser, argv=None):
-    args = parser.parse_args(argv)
+    args = resolve_tokenizer_alias(parser.parse_args(argv))
     if hasattr(args, "config_path"):
         apply_config(args, parser, argv)
     return args

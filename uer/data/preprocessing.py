@@ -280,7 +280,7 @@ def tokenize(args, data, dtype, work):
     size = os.path.getsize(args.corpus_path)
     ranges = corpus.split_ranges(args.corpus_path, max(max(1, args.processes_num) * 4, -(-size // JOB_BYTES)))
     tok_args = {"vocab_path": args.vocab_path, "spm_model_path": args.spm_model_path, "tokenizer": args.tokenizer,
-                "tokenizer_path": args.tokenizer_path}
+                "tokenizer_path": args.tokenizer_path, "merges_path": args.merges_path}
     tgt_args = target_tokenizer_args(args)
     words = {"name": args.segmenter, "user_dict_path": args.user_dict_path} if args.whole_word_masking else None
     if words:  # loaded once here: a missing package or a bad dictionary fails early, and forked workers share it

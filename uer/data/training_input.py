@@ -1,5 +1,6 @@
 """The dataset pretrain.py trains on, checked against the run's vocabularies and config before a model is built."""
 import sys
+from argparse import Namespace
 
 from uer.core.errors import UserInputError
 from uer.core.model_config import model_config
@@ -13,7 +14,10 @@ def open_dataset(args):
     """(dataset, vocabulary, target vocabulary or None, what the model takes from the dataset: seq_length, and
     labels_num for --target cls) of --dataset_path."""
     dataset = PretrainDataset(args.dataset_path)
-    vocab, _ = load_vocab(args, padding=not needs_decoder_batch(dataset.header))
+    # pretrain.py has no --tokenizer: the vocabulary is read as the dataset's tokenizer read it (xlmroberta's ids)
+    made_with = Namespace(**dict(vars(args), tokenizer=getattr(args, "tokenizer", None) or dataset.header.get(
+        "tokenizer")))
+    vocab, _ = load_vocab(made_with, padding=not needs_decoder_batch(dataset.header))
     made_for = getattr(args, "data_processor", None)
     if made_for and made_for != dataset.header["target"]:
         raise UserInputError(f"{args.config_path}: data_processor {made_for!r}, but {args.dataset_path} was made by "

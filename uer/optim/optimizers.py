@@ -11,7 +11,7 @@ import torch
 
 from uer.core.errors import UserInputError
 from uer.optim.adafactor import Adafactor
-from uer.optim.schedules import schedule_factor
+from uer.optim.schedules import schedule_factor, tri_stage_factor
 
 NO_DECAY = ("bias", "gamma", "beta")
 
@@ -80,9 +80,20 @@ def build_optimizer(model, args, total_updates):
         optimizer = adamw(groups, args)
     scheduler = getattr(args, "scheduler", "linear")
     # the first update has learning rate 0 when there is warm-up (it only fills the moving averages), as UER-py's
+    if scheduler == "tri_stage":
+        factor = tri_stage_factor(total_updates * args.warmup, total_updates * tri_stage_decay(args), total_updates)
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     warmup = 0 if scheduler == "constant" else int(total_updates * args.warmup)
     factor = schedule_factor(scheduler, warmup, total_updates, args.learning_rate)
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def tri_stage_decay(args):
+    decay = getattr(args, "decay", None)
+    if decay is None or not 0 <= decay <= 1 or decay + args.warmup > 1:
+        raise UserInputError("--scheduler tri_stage needs --decay, the fraction of the updates in its decay stage "
+                             "(0 to 1, with --warmup at most 1 together)")
+    return decay
 
 
 def adamw(groups, args):

@@ -4,9 +4,29 @@ and the default."""
 import math
 
 SCHEDULES = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
-             "inverse_sqrt")
+             "inverse_sqrt", "tri_stage")
 POLYNOMIAL_END_LR = 1e-7  # HF's and the successor's lr_end; power 1
 RESTART_CYCLES = 1  # HF's default number of hard restarts (one cycle)
+TRI_STAGE_SCALES = (0.01, 0.05)  # TencentPretrain's tri_stage: the first and the last rate, of --learning_rate
+
+
+def tri_stage_factor(warmup, decay, total):
+    """TencentPretrain's tri_stage (Park et al., SpecAugment): from 0.01 x the rate, linearly up over `warmup`
+    updates, held, then down exponentially over the last `decay` updates to 0.05 x; held there after `total`.
+    warmup and decay are --warmup and --decay x the updates, not rounded, as there."""
+    first, last = TRI_STAGE_SCALES
+    rate = (1 - first) / warmup if warmup else 0.0
+    decay_factor = -math.log(last) / max(decay, 1)
+
+    def factor(step):
+        if step < warmup:
+            return first + step * rate
+        if step < total - decay:
+            return 1.0
+        if step <= total:
+            return math.exp(-decay_factor * (step - total + decay))
+        return last
+    return factor
 
 
 def schedule_factor(name, warmup, total, learning_rate):

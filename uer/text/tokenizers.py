@@ -279,6 +279,13 @@ def load_vocab(args, padding=True):
     if getattr(args, "tokenizer_path", None):
         from uer.text.hf_tokenizer import load_hf
         return load_hf(args.tokenizer_path, padding)[0], None
+    if getattr(args, "merges_path", None):
+        from uer.text.bpe import load_bpe
+        return load_bpe(args.vocab_path, args.merges_path, padding)[0], None
+    if getattr(args, "tokenizer", None) == "xlmroberta":
+        from uer.text.xlmroberta import load_xlmroberta
+        vocab, tokenizer = load_xlmroberta(getattr(args, "spm_model_path", None))
+        return vocab, tokenizer.sp_model
     if getattr(args, "spm_model_path", None):
         sp_model = load_sp_model(args.spm_model_path)
         return Vocab.from_spm(sp_model, args.spm_model_path), sp_model
@@ -297,6 +304,15 @@ def load_vocab_and_tokenizer(args, padding=True):
     if kind == "hf":
         from uer.text.hf_tokenizer import load_hf
         return load_hf(hf_path, padding)
+    if (kind == "bpe") != bool(getattr(args, "merges_path", None)):
+        raise UserInputError("--tokenizer bpe and --merges_path go together: GPT-2's vocab.json (--vocab_path) and "
+                             "merges.txt")
+    if kind == "bpe":
+        from uer.text.bpe import load_bpe
+        return load_bpe(args.vocab_path, args.merges_path, padding)
+    if kind == "xlmroberta":
+        from uer.text.xlmroberta import load_xlmroberta
+        return load_xlmroberta(getattr(args, "spm_model_path", None))
     vocab, sp_model = load_vocab(args)
     return vocab, str2tokenizer[kind](vocab, sp_model)
 

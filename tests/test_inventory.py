@@ -1,0 +1,108 @@
+"""What UER-py and TencentPretrain ship beyond the 2020 toolkit, each against its original's formula or format:
+the tri_stage schedule, TencentPretrain's tokenizer names (hfpretrained, bpe, xlmroberta)."""
+import json
+import math
+import os
+from argparse import Namespace
+
+import pytest
+import torch
+
+from conftest import ROOT, CORPUS, load_script
+from uer.core.errors import UserInputError
+
+TOKENIZER = os.path.join(ROOT, "models", "chat_tokenizer", "tokenizer.json")
+
+
+def tri_stage_written_out(step, lr, warmup_steps, decay_steps, total):
+    """TencentPretrain's get_tri_stage_schedule, as its docstring and code state it."""
+    lr_int, lr_end = lr * 0.01, lr * 0.05
+    if step < warmup_steps:
+        return lr_int + step * (lr - lr_int) / warmup_steps
+    if step < total - decay_steps:
+        return lr
+    if step <= total:
+        return lr * math.exp(math.log(0.05) / decay_steps * (step - total + decay_steps))
+    return lr_end
+
+
+def test_tri_stage_schedule_is_tencentpretrain_s():
+    from uer.optim.optimizers import build_optimizer
+    model = torch.nn.Linear(3, 3)
+    args = Namespace(learning_rate=1e-3, warmup=0.13, decay=0.45, scheduler="tri_stage", optimizer="adamw",
+                     beta1=0.9, beta2=0.999, weight_decay=0.0, bias_correction=True)
+    total = 100
+    optimizer, scheduler = build_optimizer(model, args, total)
+    for step in range(total + 5):
+        expected = tri_stage_written_out(step, 1e-3, 13.0, 45.0, total)
+        assert math.isclose(scheduler.get_last_lr()[0], expected, rel_tol=1e-9), step
+        optimizer.step()
+        scheduler.step()
+    assert math.isclose(scheduler.get_last_lr()[0], 5e-5, rel_tol=1e-9)
+    with pytest.raises(UserInputError, match="tri_stage needs --decay"):
+        build_optimizer(model, Namespace(**dict(vars(args), decay=None)), total)
+
+
+def test_hfpretrained_is_the_hf_tokenizer_of_a_model_folder(tmp_path):
+    from uer.opts import resolve_tokenizer_alias
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    args = resolve_tokenizer_alias(Namespace(tokenizer="hfpretrained", vocab_path=os.path.dirname(TOKENIZER),
+                                             tokenizer_path=None, spm_model_path=None))
+    assert args.tokenizer == "hf" and args.tokenizer_path == TOKENIZER
+    _, tok = load_vocab_and_tokenizer(args, padding=False)
+    _, direct = load_vocab_and_tokenizer(Namespace(tokenizer="hf", tokenizer_path=TOKENIZER), padding=False)
+    assert tok.encode("sort 312 好") == direct.encode("sort 312 好")
+    with pytest.raises(UserInputError, match="must be a HuggingFace model folder"):
+        resolve_tokenizer_alias(Namespace(tokenizer="hfpretrained", vocab_path=str(tmp_path), tokenizer_path=None))
+
+
+def gpt2_files(folder):
+    """A byte-level BPE (vocab.json, merges.txt) trained on the sample corpus."""
+    from tokenizers import ByteLevelBPETokenizer
+    tok = ByteLevelBPETokenizer()
+    tok.train([CORPUS], vocab_size=600, special_tokens=["<|endoftext|>"])
+    folder.mkdir(parents=True, exist_ok=True)
+    tok.save_model(str(folder))
+    return str(folder / "vocab.json"), str(folder / "merges.txt")
+
+
+def test_bpe_tokenizer_reads_gpt2_files_and_preprocesses(tmp_path):
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    vocab_path, merges = gpt2_files(tmp_path / "gpt2")
+    vocab, tok = load_vocab_and_tokenizer(Namespace(tokenizer="bpe", vocab_path=vocab_path, merges_path=merges),
+                                          padding=False)
+    with open(vocab_path, encoding="utf-8") as f:
+        table = json.load(f)
+    ids = tok.encode("这本书 isn't bad!")
+    assert ids and all(0 <= i < len(table) for i in ids) and tok.decode(ids) == "这本书 isn't bad!"
+    assert vocab.get("[SEP]") == table["<|endoftext|>"]
+    with pytest.raises(UserInputError, match="--tokenizer bpe and --merges_path go together"):
+        load_vocab_and_tokenizer(Namespace(tokenizer="bpe", vocab_path=vocab_path, merges_path=None))
+    (tmp_path / "docs.jsonl").write_text('{"text": "这本书写得很好"}\n{"text": "not bad at all"}\n')
+    load_script("preprocess.py").main(["--corpus_path", str(tmp_path / "docs.jsonl"), "--tokenizer", "bpe",
+                                       "--vocab_path", vocab_path, "--merges_path", merges, "--target",
+                                       "llm_pretrain", "--seq_length", "16", "--dataset_path", str(tmp_path / "d.pt")])
+    assert (tmp_path / "d.pt").exists()
+
+
+def spm_model(folder):
+    """A sentencepiece model laid out as XLM-R's (<unk> 0, <s> 1, </s> 2), trained on the sample corpus."""
+    import sentencepiece as spm
+    prefix = str(folder / "xlmr")
+    spm.SentencePieceTrainer.train(input=CORPUS, model_prefix=prefix, vocab_size=400, unk_id=0, bos_id=1,
+                                   eos_id=2, pad_id=-1, character_coverage=0.9995)
+    return prefix + ".model"
+
+
+def test_xlmroberta_ids_are_fairseq_s(tmp_path):
+    import sentencepiece as spm
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    path = spm_model(tmp_path)
+    vocab, tok = load_vocab_and_tokenizer(Namespace(tokenizer="xlmroberta", spm_model_path=path, vocab_path=None))
+    sp = spm.SentencePieceProcessor(model_file=path)
+    text = "这本书写得很好，我很喜欢。Quite good!"
+    pieces = sp.encode(text, out_type=str)
+    expected = [sp.piece_to_id(p) + 1 if sp.piece_to_id(p) else 3 for p in pieces]  # fairseq's offset
+    assert tok.encode(text) == expected
+    assert [vocab.get(t) for t in ("[CLS]", "[PAD]", "[SEP]", "[UNK]")] == [0, 1, 2, 3]
+    assert vocab.get("[MASK]") == len(vocab) - 1 == sp.get_piece_size() + 1
