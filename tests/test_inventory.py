@@ -106,3 +106,26 @@ def test_xlmroberta_ids_are_fairseq_s(tmp_path):
     assert tok.encode(text) == expected
     assert [vocab.get(t) for t in ("[CLS]", "[PAD]", "[SEP]", "[UNK]")] == [0, 1, 2, 3]
     assert vocab.get("[MASK]") == len(vocab) - 1 == sp.get_piece_size() + 1
+
+
+def test_classifier_grid_tries_every_combination_and_keeps_the_best(tmp_path, capsys):
+    from conftest import VOCAB
+    data = os.path.join(ROOT, "datasets", "book_review")
+    for split, n in (("train", 120), ("dev", 60)):
+        with open(os.path.join(data, f"{split}.tsv"), encoding="utf-8") as f:
+            (tmp_path / f"{split}.tsv").write_text("".join(f.readlines()[:n + 1]), encoding="utf-8")
+    load_script("run_classifier_grid.py").main([
+        "--vocab_path", VOCAB, "--config_path", os.path.join(ROOT, "models", "bert_tiny_config.json"),
+        "--train_path", str(tmp_path / "train.tsv"), "--dev_path", str(tmp_path / "dev.tsv"),
+        "--output_model_path", str(tmp_path / "best.bin"), "--batch_size_list", "16", "32",
+        "--learning_rate_list", "1e-4", "--epochs_num_list", "1", "2", "--seq_length", "32"])
+    out = capsys.readouterr().out
+    rows = [line.split(" | ") for line in out.splitlines() if line.startswith("| ") and "batch_size" not in line]
+    assert [(r[0][2:], r[2]) for r in rows] == [("16", "1"), ("16", "2"), ("32", "1"), ("32", "2")]
+    last = [float(r[3]) for r in rows]
+    assert f"Best Acc. is: {max(last):.4f}" in out
+    assert (tmp_path / "best.bin").exists() and not (tmp_path / "best.bin.grid").exists()
+    with pytest.raises(UserInputError, match="has no test set"):
+        load_script("run_classifier_grid.py").main([
+            "--vocab_path", VOCAB, "--train_path", str(tmp_path / "train.tsv"), "--dev_path",
+            str(tmp_path / "dev.tsv"), "--test_path", str(tmp_path / "dev.tsv")])
