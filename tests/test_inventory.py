@@ -129,3 +129,34 @@ def test_classifier_grid_tries_every_combination_and_keeps_the_best(tmp_path, ca
         load_script("run_classifier_grid.py").main([
             "--vocab_path", VOCAB, "--train_path", str(tmp_path / "train.tsv"), "--dev_path",
             str(tmp_path / "dev.tsv"), "--test_path", str(tmp_path / "dev.tsv")])
+
+
+def test_cls_mlm_is_tencentpretrain_s_data_processor_and_target_pair(tmp_path, capsys):
+    """--target cls_mlm: labelled lines masked as mlm; a TencentPretrain config naming ["mlm", "cls"] and the
+    cls_mlm data processor trains both parts; its keys go to TencentPretrain's names and back."""
+    import numpy as np
+    from conftest import CORPUS_CLS, VOCAB
+    from uer.data.pretrain_data import PretrainDataset
+    load_script("preprocess.py").main(["--corpus_path", CORPUS_CLS, "--vocab_path", VOCAB, "--target", "cls_mlm",
+                                       "--seq_length", "48", "--dataset_path", str(tmp_path / "d.pt")])
+    data = PretrainDataset(str(tmp_path / "d.pt"))
+    src, tgt, seg = data.batch(np.arange(8))
+    assert (tgt["mlm"] > 0).any(1).all() and set(tgt["label"].tolist()) <= {0, 1}
+    assert data.header["labels_num"] == 2
+    with open(os.path.join(ROOT, "models", "bert_tiny_config.json")) as f:
+        config = json.load(f)
+    config.update({"embedding": ["word", "pos", "seg"], "encoder": "transformer", "mask": "fully_visible",
+                   "target": ["mlm", "cls"], "data_processor": "cls_mlm"})
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    load_script("pretrain.py").main(["--dataset_path", str(tmp_path / "d.pt"), "--vocab_path", VOCAB,
+                                     "--config_path", str(tmp_path / "config.json"), "--output_model_path",
+                                     str(tmp_path / "m.bin"), "--total_steps", "2", "--report_steps", "2",
+                                     "--batch_size", "8"])
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("|")][-1]
+    assert "loss_mlm" in line and "loss_cls" in line
+    from uer.model_layout import to_tencentpretrain, to_uer
+    state = torch.load(str(tmp_path / "m.bin-2"), map_location="cpu")
+    theirs = to_tencentpretrain(state, target="cls_mlm")
+    assert {"target.mlm.linear_1.weight", "target.cls.linear_2.weight"} <= set(theirs)
+    back, _ = to_uer(theirs)
+    assert set(back) == set(state) and all(torch.equal(back[k], state[k]) for k in state)

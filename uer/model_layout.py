@@ -39,7 +39,8 @@ STACK_RELATIVE = "encoder.relative_pos_emb."
 ROTATED = re.compile(r"encoder\.transformer\.(?:\d+\.)?self_attn\.linear_layers\.([01])\.(weight|bias)$")
 # The sentence heads of the two targets that have one, and the output layer of each LM-like target.
 SENTENCE_TASKS = ("nsp", "sop")
-TARGET_PARTS = {"lm": "lm", "bilm": "bilm", "bert": "mlm", "albert": "mlm", "mlm": "mlm", "cls": "cls"}
+TARGET_PARTS = {"lm": ("lm",), "bilm": ("bilm",), "bert": ("mlm",), "albert": ("mlm",), "mlm": ("mlm",),
+                "cls": ("cls",), "cls_mlm": ("mlm", "cls")}
 
 
 def layout_of(keys):
@@ -79,9 +80,9 @@ def to_uer(state, sentence_task="nsp", rotary_heads=None):
 def to_tencentpretrain(state, target="lm", rotary_heads=None):
     """state (this project's names) in TencentPretrain's; target: the model's pre-training target (which names
     its output layer and sentence head)."""
-    part = TARGET_PARTS.get(target, "lm")
+    parts = tuple(f"target.{part}." for part in TARGET_PARTS.get(target, ("lm",)))
     inverse = [(new.format(sp=task), old) for old, new in RENAMES for task in SENTENCE_TASKS
-               if old.startswith(("embedding.", "tgt_embedding.", "target.sp.", f"target.{part}."))]
+               if old.startswith(("embedding.", "tgt_embedding.", "target.sp.") + parts)]
     out = {}
     for key, value in state.items():
         for new, old in inverse:

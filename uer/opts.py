@@ -24,7 +24,7 @@ CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pr
                   "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
                   "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm",
-                                     "t5", "bart", "gsg", "mt", "prefixlm", "llm_pretrain", "llm_sft", "chat"),
+                                     "t5", "bart", "gsg", "mt", "prefixlm", "llm_pretrain", "llm_sft", "chat", "cls_mlm"),
                   "decoder": ("transformer",), "initializer": ("normal", "t5")}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
              "attention_qkv_bias", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
@@ -36,7 +36,8 @@ REAL_KEYS = ("rope_theta", "layer_norm_eps", "lm_hidden_scale")
 # TencentPretrain writes the embedding and the targets as lists of parts: what each list is here.
 SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert",
                         ("sinusoidalpos", "word"): "word_sinusoidalpos_tencentpretrain"}
-SUCCESSOR_TARGETS = {("lm",): "lm", ("mlm",): "mlm", ("mlm", "sp"): "bert", ("cls",): "cls", ("bilm",): "bilm"}
+SUCCESSOR_TARGETS = {("lm",): "lm", ("mlm",): "mlm", ("mlm", "sp"): "bert", ("cls",): "cls", ("bilm",): "bilm",
+                     ("cls", "mlm"): "cls_mlm"}
 
 
 def registry_choices():

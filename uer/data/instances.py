@@ -246,6 +246,16 @@ class ClsData(TargetData):
         return ids, {"label": labels, "seg": seg}, seg
 
 
+class ClsMlmData(ClsData):
+    """TencentPretrain's cls_mlm: the labelled lines of cls, masked as mlm (statically, or with
+    --dynamic_masking when batches are drawn)."""
+
+    masked = True
+
+    def batch(self, ids, seg, tgt_mlm, labels):
+        return ids, {"mlm": tgt_mlm, "label": labels, "seg": seg}, seg
+
+
 def layout_positions(inst, layout, store_offset=0):
     """Where each position of the [n, width] instance matrix comes from (width = longest instance): the
     store index of positions filled from the store (-1 elsewhere), and for the pair layout the lengths of A and

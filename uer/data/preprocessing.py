@@ -16,7 +16,7 @@ from uer.data import corpus
 from uer.core.constants import CLS_TOKEN, SEP_TOKEN, MASK_TOKEN, SPECIAL_TOKENS
 from uer.data.dataset_io import DatasetWriter
 from uer.core.errors import UserInputError
-from uer.data.targets import str2data
+from uer.data.targets import LABELLED_TARGETS, str2data
 from uer.data.instances import assemble, assemble_word_starts, layout_positions, python_rng
 from uer.data.masking import mask_matrix
 from uer.data.seq2seq_data import preprocess_settings
@@ -381,6 +381,6 @@ def dataset_header(args, data, vocab, dtype, count, labels_max):
               "special_ids": special_ids(vocab), "packing": bool(args.packing),
               "token_flags": bool(data.token_flags), "train_on_prompt": bool(args.train_on_prompt),
               "decoder_rows": decoder_rows(data, args)}
-    if args.target == "cls":
+    if args.target in LABELLED_TARGETS:
         header["labels_num"] = labels_max + 1
     return header

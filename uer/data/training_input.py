@@ -6,6 +6,7 @@ from uer.core.errors import UserInputError
 from uer.core.model_config import model_config
 from uer.data.llm_data import needs_decoder_batch
 from uer.data.pretrain_data import PretrainDataset
+from uer.data.targets import LABELLED_TARGETS
 from uer.models.body import POSITION_TABLES
 from uer.text.tokenizers import load_vocab, load_tgt_vocab
 
@@ -26,7 +27,7 @@ def open_dataset(args):
                   args.whole_word_masking)
     check_answer_loss(args, dataset.header)
     facts = {"seq_length": dataset.header["seq_length"]}
-    if args.target == "cls":
+    if args.target in LABELLED_TARGETS:
         facts["labels_num"] = dataset.header["labels_num"]
     if args.embedding in POSITION_TABLES and facts["seq_length"] > args.max_seq_length:
         raise UserInputError(f"{args.dataset_path} has seq_length {facts['seq_length']}, longer than the position "
