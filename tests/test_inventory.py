@@ -160,3 +160,40 @@ def test_cls_mlm_is_tencentpretrain_s_data_processor_and_target_pair(tmp_path, c
     assert {"target.mlm.linear_1.weight", "target.cls.linear_2.weight"} <= set(theirs)
     back, _ = to_uer(theirs)
     assert set(back) == set(state) and all(torch.equal(back[k], state[k]) for k in state)
+
+
+def test_a_model_split_into_blocks_loads_wherever_a_model_file_does(tmp_path):
+    """convert_model_into_blocks.py's folder (TencentPretrain's layout: blocks of at most --block_size GB and a
+    weight_map index) read by pre-training, fine-tuning, inference and a converter as the file itself."""
+    from conftest import VOCAB, TINY
+    from uer.model_loader import read_state_dict
+    data = os.path.join(ROOT, "datasets", "book_review")
+    common = ["--vocab_path", VOCAB, "--config_path", TINY, "--seq_length", "32"]
+    load_script("run_classifier.py").main(common + [
+        "--train_path", os.path.join(data, "dev.tsv"), "--dev_path", os.path.join(data, "dev.tsv"),
+        "--output_model_path", str(tmp_path / "cls.bin"), "--epochs_num", "1"])
+    load_script("scripts/convert_model_into_blocks.py").main([
+        "--input_model_path", str(tmp_path / "cls.bin"), "--output_model_path", str(tmp_path / "blocks"),
+        "--block_size", "0.0002"])
+    index = json.loads((tmp_path / "blocks" / "tencentpretrain_model.bin.index.json").read_text())
+    files = sorted(set(index["weight_map"].values()))
+    whole, split = read_state_dict(str(tmp_path / "cls.bin")), read_state_dict(str(tmp_path / "blocks"))
+    sizes = {f: [whole[k].numel() * whole[k].element_size() for k, v in index["weight_map"].items() if v == f]
+             for f in files}
+    assert len(files) > 2 and all(sum(s) <= 0.0002e9 or len(s) == 1 for s in sizes.values())
+    assert list(whole) == list(split) and all(torch.equal(whole[k], split[k]) for k in whole)
+    for model in (str(tmp_path / "cls.bin"), str(tmp_path / "blocks")):  # inference predicts the same
+        load_script("inference/run_classifier_infer.py").main(common + [
+            "--load_model_path", model, "--test_path", os.path.join(data, "test_nolabel.tsv"),
+            "--prediction_path", str(tmp_path / f"{os.path.basename(model)}.tsv"), "--labels_num", "2",
+            "--output_logits"])
+    assert (tmp_path / "cls.bin.tsv").read_text() == (tmp_path / "blocks.tsv").read_text()
+    load_script("run_classifier.py").main(common + [
+        "--pretrained_model_path", str(tmp_path / "blocks" / "tencentpretrain_model.bin.index.json"),
+        "--train_path", os.path.join(data, "dev.tsv"), "--dev_path", os.path.join(data, "dev.tsv"),
+        "--output_model_path", str(tmp_path / "again.bin"), "--epochs_num", "1"])
+    load_script("scripts/convert_bert_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "blocks"), "--output_model_path", str(tmp_path / "hf" / "model.bin")])
+    assert (tmp_path / "hf" / "model.bin").exists()
+    with pytest.raises(UserInputError, match="without tencentpretrain_model.bin.index.json"):
+        read_state_dict(str(tmp_path / "hf"))

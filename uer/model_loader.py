@@ -1,3 +1,4 @@
+import os
 import sys
 import zipfile
 
@@ -20,12 +21,54 @@ def safe_torch_load(path, what, mmap=False):
         raise UserInputError(f"{path}: not a loadable {what} ({type(e).__name__}: {first_line(e)})") from None
 
 
+BLOCKS_INDEX = "tencentpretrain_model.bin.index.json"  # scripts/convert_model_into_blocks.py's, TencentPretrain's
+
+
 def read_state_dict(path, mmap=False):
-    """A checkpoint's state_dict, loaded without executing code."""
+    """A checkpoint's state_dict, loaded without executing code: a model file, or a folder of blocks with their
+    index (TencentPretrain's convert_model_into_blocks.py layout; the folder or its index file named)."""
+    index = blocks_index(path)
+    if index:
+        return read_blocks(index, mmap)
     state = safe_torch_load(path, "UER model file", mmap)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserInputError(f"{path}: expected a state_dict (parameter name -> tensor)")
     return state
+
+
+def blocks_index(path):
+    """The index file of a model split into blocks, when `path` is one or its folder; None otherwise."""
+    if os.path.isdir(path):
+        index = os.path.join(path, BLOCKS_INDEX)
+        if not os.path.isfile(index):
+            raise UserInputError(f"{path}: a folder without {BLOCKS_INDEX}; expected a model file or the folder of "
+                                 "scripts/convert_model_into_blocks.py")
+        return index
+    return path if path.endswith(".index.json") else None
+
+
+def read_blocks(index_path, mmap=False):
+    from uer.core.readers import read_json_object
+    index = read_json_object(index_path, "model blocks index")
+    weight_map = index.get("weight_map")
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise UserInputError(f"{index_path}: expected a \"weight_map\" of parameter name -> block file")
+    folder, state = os.path.dirname(os.path.abspath(index_path)), {}
+    for name in sorted(set(weight_map.values()), key=block_order):
+        block = read_state_dict(os.path.join(folder, name), mmap)
+        state.update({k: v for k, v in block.items() if weight_map.get(k) == name})
+    missing = sorted(set(weight_map) - set(state))
+    if missing:
+        raise UserInputError(f"{index_path}: the blocks lack {', '.join(missing[:3])}"
+                             f"{f' and {len(missing) - 3} more' if len(missing) > 3 else ''}")
+    return {k: state[k] for k in weight_map}
+
+
+def block_order(name):
+    """tencentpretrain_model-10.bin after -9.bin."""
+    stem = os.path.splitext(name)[0]
+    number = stem.rsplit("-", 1)[-1]
+    return (int(number) if number.isdigit() else -1, name)
 
 
 def read_in_uer_layout(path, config=None, mmap=False, log=None):
