@@ -45,3 +45,69 @@ def test_xlmroberta_ids_are_xlmroberta_tokenizer_s(tmp_path):
     for text in sample_texts():
         assert ours.encode(text) == theirs.encode(text, add_special_tokens=False), repr(text)
     assert vocab.get("[MASK]") == theirs.mask_token_id and len(vocab) == len(theirs)
+
+
+def to_meta_rows(w, heads):
+    """HF's rotary halves back to Meta's adjacent pairs (the inverse of transformers' conversion permute)."""
+    rows, cols = w.shape
+    return w.view(heads, 2, rows // heads // 2, cols).transpose(1, 2).reshape(rows, cols)
+
+
+def meta_checkpoint(hf, folder, shards=1):
+    """Meta's consolidated files and params.json of a HF LlamaForCausalLM (split into model-parallel shards)."""
+    import json
+    import torch
+    c = hf.config
+    heads, kv = c.num_attention_heads, c.num_key_value_heads
+    state = {"tok_embeddings.weight": hf.model.embed_tokens.weight, "norm.weight": hf.model.norm.weight,
+             "output.weight": hf.lm_head.weight}
+    for i, layer in enumerate(hf.model.layers):
+        a, m = layer.self_attn, layer.mlp
+        state.update({f"layers.{i}.attention.wq.weight": to_meta_rows(a.q_proj.weight, heads),
+                      f"layers.{i}.attention.wk.weight": to_meta_rows(a.k_proj.weight, kv),
+                      f"layers.{i}.attention.wv.weight": a.v_proj.weight,
+                      f"layers.{i}.attention.wo.weight": a.o_proj.weight,
+                      f"layers.{i}.feed_forward.w1.weight": m.gate_proj.weight,
+                      f"layers.{i}.feed_forward.w3.weight": m.up_proj.weight,
+                      f"layers.{i}.feed_forward.w2.weight": m.down_proj.weight,
+                      f"layers.{i}.attention_norm.weight": layer.input_layernorm.weight,
+                      f"layers.{i}.ffn_norm.weight": layer.post_attention_layernorm.weight})
+    state = {k: v.detach().clone() for k, v in state.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in range(shards):
+        part = {}
+        for k, v in state.items():
+            kind = k.split(".")[-2]
+            dim = 0 if kind in ("wq", "wk", "wv", "w1", "w3", "output") else \
+                1 if kind in ("wo", "w2", "tok_embeddings") else None
+            part[k] = v if dim is None else v.chunk(shards, dim)[s].clone()
+        torch.save(part, folder / f"consolidated.{s:02d}.pth")
+    (folder / "params.json").write_text(json.dumps({
+        "dim": c.hidden_size, "n_layers": c.num_hidden_layers, "n_heads": heads, "n_kv_heads": kv,
+        "vocab_size": c.vocab_size, "multiple_of": 32, "ffn_dim_multiplier": None, "norm_eps": c.rms_norm_eps,
+        "rope_theta": 10000.0}))
+    return state
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_meta_llama_checkpoints_convert_with_transformers_logits_and_back(tmp_path, shards):
+    import torch
+    from conftest import load_script
+    from test_llama import VOCAB_SIZE, hf_model, uer_model
+    hf = hf_model("llama", tmp_path / "hf", intermediate_size=192, hidden_size=64)  # Meta's rule: 2/3 x 4 x 64 -> 192
+    original = meta_checkpoint(hf, tmp_path / "meta", shards)
+    load_script("scripts/convert_llama_from_meta_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "meta"), "--output_model_path", str(tmp_path / "uer.bin")])
+    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
+    src = torch.randint(3, VOCAB_SIZE, (2, 30))
+    with torch.no_grad():
+        assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
+    load_script("scripts/convert_llama_from_uer_to_meta.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "consolidated.00.pth")])
+    back = torch.load(tmp_path / "back" / "consolidated.00.pth")
+    assert set(back) == set(original) and all(torch.equal(back[k], original[k]) for k in original)
+    import json
+    params = json.loads((tmp_path / "back" / "params.json").read_text())
+    from uer.interop.convert_meta_llama import feedforward_size
+    assert feedforward_size(params) == 192 and params["n_kv_heads"] == 2

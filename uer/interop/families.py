@@ -8,7 +8,8 @@ from types import ModuleType
 from typing import Callable
 
 from uer.core.errors import UserInputError
-from uer.interop import convert_bart, convert_bert, convert_google, convert_gpt2, convert_llama, convert_t5
+from uer.interop import (convert_bart, convert_bert, convert_google, convert_gpt2, convert_llama, convert_meta_llama,
+                         convert_t5)
 from uer.interop.hf_files import iter_tensors, write_weights
 
 
@@ -34,6 +35,8 @@ str2family = {
     "google": Family(convert_google, convert_google.read_checkpoint, convert_google.write_checkpoint,
                      "bert_config.json", "bert_config_path", layers_flag=True, any_weights_file=True,
                      config_to_source="none", check=convert_google.tensorflow),
+    "meta_llama": Family(convert_meta_llama, convert_meta_llama.read_checkpoint, convert_meta_llama.write_checkpoint,
+                         "params.json", "params_path", any_weights_file=True),
 }
 
 SEQ2SEQ = ("t5", "bart")  # the encoder-decoder families, one pair of scripts
