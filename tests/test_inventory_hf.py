@@ -1,6 +1,7 @@
 """TencentPretrain's tokenizer names against transformers: --tokenizer bpe as GPT2Tokenizer, --tokenizer
 xlmroberta as XLMRobertaTokenizer, on the shipped samples and on fuzzed text. Needs
 `pip install -r requirements-interop.txt`; skipped without it."""
+import json
 import random
 import shutil
 from argparse import Namespace
@@ -111,3 +112,41 @@ def test_meta_llama_checkpoints_convert_with_transformers_logits_and_back(tmp_pa
     params = json.loads((tmp_path / "back" / "params.json").read_text())
     from uer.interop.convert_meta_llama import feedforward_size
     assert feedforward_size(params) == 192 and params["n_kv_heads"] == 2
+
+
+def test_qwen3_converts_with_its_query_key_norms_and_generates_as_transformers(tmp_path):
+    import torch
+    from conftest import load_script
+    from test_llama import VOCAB_SIZE
+    from uer.generation.decoder_only import generate
+    config = transformers.Qwen3Config(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96,
+                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                                      max_position_embeddings=128, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                                      bos_token_id=1, eos_token_id=2)
+    torch.manual_seed(0)
+    hf = transformers.Qwen3ForCausalLM(config).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    hf.save_pretrained(tmp_path / "hf")
+    load_script("scripts/convert_llama_from_huggingface_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
+    uer_config = json.loads((tmp_path / "uer.json").read_text())
+    assert uer_config["qk_norm"] is True and uer_config["attention_head_size"] == 32
+    from test_llama import uer_model
+    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
+    src = torch.randint(3, VOCAB_SIZE, (2, 25))
+    with torch.no_grad():
+        assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
+        prompt = src[0, :9].tolist()
+        theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
+                             pad_token_id=0)[0, 9:].tolist()
+    mine = generate(ours, "cpu", [prompt], 12, {2})[0]
+    assert mine == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
+    load_script("scripts/convert_llama_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    assert type(back).__name__ == "Qwen3ForCausalLM"
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)

@@ -44,6 +44,7 @@ class ModelConfig:
     attention_head_size: Optional[int] = None
     local_kv_heads_num: Optional[int] = None
     attention_qkv_bias: Optional[bool] = None
+    qk_norm: bool = False
     rotary_position_embedding: bool = False
     rope_theta: float = 10000.0
     alibi_position_embedding: bool = False

@@ -1,9 +1,10 @@
-"""LLaMA-family weights (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM; TencentPretrain's LLaMA
-checkpoints) to and from UER's names, one tensor at a time.
+"""LLaMA-family weights (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM; TencentPretrain's
+LLaMA checkpoints) to and from UER's names, one tensor at a time.
 
 UER expresses these models as: "embedding": "word" without its layer norm, "encoder": "transformer" with
 "mask": "causal", pre-LN layers with "layernorm": "rms", "feed_forward": "gated" (silu), no biases
-("remove_transformer_bias"; Qwen2 keeps its query/key/value biases: "attention_qkv_bias"),
+("remove_transformer_bias"; Qwen2 keeps its query/key/value biases: "attention_qkv_bias"; Qwen3 normalises each
+head's query and key: "qk_norm"),
 "rotary_position_embedding" with HF's "rope_theta", "local_kv_heads_num" for grouped-query attention, and an LM
 target without bias ("has_lmtarget_bias": false), tied to the embedding where HF ties them.
 
@@ -17,12 +18,13 @@ import torch
 
 from uer.core.errors import UserInputError
 
-ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM")
+ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
 LAYER = {"self_attn.q_proj": "self_attn.linear_layers.0", "self_attn.k_proj": "self_attn.linear_layers.1",
          "self_attn.v_proj": "self_attn.linear_layers.2", "self_attn.o_proj": "self_attn.final_linear",
          "mlp.gate_proj": "feed_forward.linear_gate", "mlp.up_proj": "feed_forward.linear_1",
          "mlp.down_proj": "feed_forward.linear_2", "input_layernorm": "layer_norm_1",
-         "post_attention_layernorm": "layer_norm_2"}
+         "post_attention_layernorm": "layer_norm_2", "self_attn.q_norm": "self_attn.query_norm",
+         "self_attn.k_norm": "self_attn.key_norm"}
 OUTSIDE = {"model.embed_tokens.weight": "embedding.word_embedding.weight",
            "model.norm.weight": "encoder.layer_norm.weight", "lm_head.weight": "target.output_layer.weight"}
 HF_LAYER = re.compile(r"model\.layers\.(\d+)\.(.+)\.(weight|bias)$")
@@ -140,6 +142,8 @@ def config_to_uer(config, source):
         out["attention_head_size"] = head_dim
     if arch == "Qwen2ForCausalLM":
         out["attention_qkv_bias"] = True
+    if arch == "Qwen3ForCausalLM":
+        out["qk_norm"] = True
     return out
 
 
@@ -167,10 +171,13 @@ def config_from_uer(config, vocab_size):
         wrong.append("has_lmtarget_bias (needs false)")
     if wrong:
         raise UserInputError("not a LLaMA-style UER config: " + "; ".join(wrong))
-    qwen = bool(config.get("attention_qkv_bias"))
+    qwen, qwen3 = bool(config.get("attention_qkv_bias")), bool(config.get("qk_norm"))
+    if qwen and qwen3:
+        raise UserInputError("query/key/value biases and query/key norms together: neither Qwen2 nor Qwen3")
+    kind = "qwen3" if qwen3 else "qwen2" if qwen else "llama"
     heads = config["heads_num"]
-    out = {"architectures": ["Qwen2ForCausalLM" if qwen else "LlamaForCausalLM"],
-           "model_type": "qwen2" if qwen else "llama", "vocab_size": vocab_size,
+    out = {"architectures": [{"qwen3": "Qwen3ForCausalLM", "qwen2": "Qwen2ForCausalLM"}.get(kind, "LlamaForCausalLM")],
+           "model_type": kind, "vocab_size": vocab_size,
            "hidden_size": config["hidden_size"], "intermediate_size": config["feedforward_size"],
            "num_hidden_layers": config["layers_num"], "num_attention_heads": heads,
            "num_key_value_heads": config.get("local_kv_heads_num") or heads,
@@ -181,6 +188,6 @@ def config_from_uer(config, vocab_size):
            **hf_rope_scaling(config),
            "tie_word_embeddings": bool(config.get("tie_weights", False)), "attention_bias": False,
            "torch_dtype": "float32"}
-    if qwen:
+    if qwen or qwen3:
         out.update(use_sliding_window=False, sliding_window=None)
     return out

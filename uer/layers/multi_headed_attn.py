@@ -5,6 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from uer.layers.dropout import dropout
+from uer.layers.layer_norm import RMSNorm
 from uer.layers.position import apply_rotary
 from uer.core.model_config import model_config
 
@@ -17,11 +18,12 @@ class MultiHeadedAttention(nn.Module):
     not be the hidden size), "local_kv_heads_num" (grouped-query attention: fewer key/value heads, each serving
     heads_num / local_kv_heads_num query heads), "remove_transformer_bias" (no biases), "attention_qkv_bias"
     (biases on the query/key/value projections only, Qwen2), "remove_attention_scale" (scores not divided by
-    sqrt(head size), T5).
+    sqrt(head size), T5), "qk_norm" (Qwen3: each head's query and key RMS-normalised, `query_norm` and
+    `key_norm` over the head size, before the rotary positions).
     """
 
     def __init__(self, hidden_size, heads_num, dropout, head_size=None, kv_heads_num=None, bias=True,
-                 qkv_bias=None, scale=True):
+                 qkv_bias=None, scale=True, qk_norm=None):
         super().__init__()
         if head_size is None and hidden_size % heads_num:
             raise ValueError(f"hidden_size {hidden_size} is not divisible by heads_num {heads_num}")
@@ -37,6 +39,8 @@ class MultiHeadedAttention(nn.Module):
         self.linear_layers = nn.ModuleList([nn.Linear(hidden_size, size, bias=qkv_bias)
                                             for size in (inner, kv_inner, kv_inner)])
         self.final_linear = nn.Linear(inner, hidden_size, bias=bias)
+        if qk_norm is not None:  # the norm's eps
+            self.query_norm, self.key_norm = RMSNorm(self.per_head_size, qk_norm), RMSNorm(self.per_head_size, qk_norm)
 
     def forward(self, key, value, query, mask=None, is_causal=False, cache=None, rope=None, static=False):
         """mask: bool [batch|1, 1, 1|seq, keys], True where attention is allowed, or float (added to the scores:
@@ -51,11 +55,14 @@ class MultiHeadedAttention(nn.Module):
             return x.view(batch, -1, n, self.per_head_size).transpose(1, 2)
 
         q = heads(self.linear_layers[0](query), self.heads_num)
+        normed = hasattr(self, "query_norm")
+        q = self.query_norm(q) if normed else q
         if static and cache is not None and "k" in cache:
             k, v = cache["k"], cache["v"]
         else:
             k = heads(self.linear_layers[1](key), self.kv_heads_num)
             v = heads(self.linear_layers[2](value), self.kv_heads_num)
+            k = self.key_norm(k) if normed else k
             if rope is not None:
                 q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
             if cache is not None:
@@ -103,4 +110,5 @@ def attention_from_args(args):
                                 kv_heads_num=args.local_kv_heads_num,
                                 bias=not args.remove_transformer_bias,
                                 qkv_bias=args.attention_qkv_bias,
-                                scale=not args.remove_attention_scale)
+                                scale=not args.remove_attention_scale,
+                                qk_norm=args.layer_norm_eps if args.qk_norm else None)
