@@ -28,7 +28,8 @@ def flops_per_token(model, config, seq_length):
 
 
 def measured_gpu_peak(device, dtype, size=4096, repeats=5):
-    a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
+    numbers = torch.Generator(device=device).manual_seed(0)  # the run's own generator stays untouched
+    a, b = (torch.randn(size, size, device=device, dtype=dtype, generator=numbers) for _ in range(2))
     torch.mm(a, b)
     torch.cuda.synchronize(device)
     start = time.perf_counter()

@@ -24,8 +24,10 @@ def cpu_matmul_rates(rows=512, width=768, repeats=3):
     """{dtype name: GFLOP/s} of [rows, width] x [width, width] products in fp32 and bf16 on this CPU with this
     process's threads, best of `repeats` after a warm-up; measured once per process (~20 ms)."""
     rates = {}
+    numbers = torch.Generator().manual_seed(0)  # not the global generator: a run's random draws stay its own
     for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        a, b = torch.randn(rows, width).to(dtype), torch.randn(width, width).to(dtype)
+        a = torch.randn(rows, width, generator=numbers).to(dtype)
+        b = torch.randn(width, width, generator=numbers).to(dtype)
         torch.mm(a, b)
         best = math.inf
         for _ in range(repeats):
