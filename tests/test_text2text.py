@@ -129,7 +129,7 @@ def test_prefixlm_scores_only_the_second_segment(tmp_path, vocab):
 def test_flags_of_other_targets_are_refused(tmp_path, vocab):
     with pytest.raises(UserInputError, match="--noise_density applies to --target t5 and bart, not mt"):
         preprocess(tmp_path, vocab, "mt", "w1\tw2\n", "--noise_density", "0.2")
-    with pytest.raises(UserInputError, match="--full_sentences packs documents of --target bilm, lm, mlm, t5, "
+    with pytest.raises(UserInputError, match="--full_sentences packs documents of --target bilm, llm_pretrain, lm, mlm, t5, "
                                              "not bart"):
         preprocess(tmp_path, vocab, "bart", "w1 w2\n", "--full_sentences")
 
