@@ -150,3 +150,40 @@ def test_qwen3_converts_with_its_query_key_norms_and_generates_as_transformers(t
     assert type(back).__name__ == "Qwen3ForCausalLM"
     original, again = hf.state_dict(), back.state_dict()
     assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+
+
+def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_as_transformers(tmp_path):
+    import torch
+    from conftest import load_script
+    from test_llama import VOCAB_SIZE, uer_model
+    from uer.generation.decoder_only import generate
+    config = transformers.GemmaConfig(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96,
+                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1, head_dim=32,
+                                      max_position_embeddings=128, rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2,
+                                      pad_token_id=0)
+    torch.manual_seed(0)
+    hf = transformers.GemmaForCausalLM(config).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    hf.save_pretrained(tmp_path / "hf")
+    load_script("scripts/convert_llama_from_huggingface_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
+    uer_config = json.loads((tmp_path / "uer.json").read_text())
+    assert uer_config["layernorm"] == "gemma" and uer_config["hidden_act"] == "gelu_fast"
+    assert uer_config["embedding_scale"] == 8.0 and uer_config["tie_weights"] is True
+    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
+    src = torch.randint(3, VOCAB_SIZE, (2, 25))
+    with torch.no_grad():
+        assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
+        prompt = src[0, :9].tolist()
+        theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
+                             pad_token_id=0)[0, 9:].tolist()
+    assert generate(ours, "cpu", [prompt], 12, {2})[0] == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
+    load_script("scripts/convert_llama_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    assert type(back).__name__ == "GemmaForCausalLM"
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)

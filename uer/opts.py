@@ -21,7 +21,7 @@ DEFAULT_CONFIG = os.path.join(REPO_ROOT, "models", "bert_base_config.json")
 MODEL_DEFAULTS = {key: DEFAULTS[key] for key in CONFIG_KEYS}
 # Config keys with a fixed set of values.
 CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pre"),
-                  "layernorm": ("normal", "rms", "t5"), "feed_forward": ("dense", "gated"),
+                  "layernorm": ("normal", "rms", "t5", "gemma"), "feed_forward": ("dense", "gated"),
                   "mask": ("fully_visible", "causal", "causal_with_prefix"),
                   "data_processor": ("bert", "albert", "mlm", "lm", "cls", "bilm",
                                      "t5", "bart", "gsg", "mt", "prefixlm", "llm_pretrain", "llm_sft", "chat", "cls_mlm"),
@@ -31,8 +31,8 @@ BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bi
              "layer_norm_unbiased", "share_embedding", "relative_position_embedding")
 POSITIVE_KEYS = SHAPE_KEYS + ("attention_head_size", "local_kv_heads_num", "max_seq_length", "rope_theta",
                               "layer_norm_eps", "decoder_layers_num", "relative_attention_buckets_num",
-                              "lm_hidden_scale")
-REAL_KEYS = ("rope_theta", "layer_norm_eps", "lm_hidden_scale")
+                              "lm_hidden_scale", "embedding_scale")
+REAL_KEYS = ("rope_theta", "layer_norm_eps", "lm_hidden_scale", "embedding_scale")
 # TencentPretrain writes the embedding and the targets as lists of parts: what each list is here.
 SUCCESSOR_EMBEDDINGS = {("word",): "word", ("pos", "word"): "word_pos", ("pos", "seg", "word"): "bert",
                         ("sinusoidalpos", "word"): "word_sinusoidalpos_tencentpretrain"}

@@ -60,6 +60,7 @@ class ModelConfig:
     relative_position_embedding: bool = False
     relative_attention_buckets_num: int = 32
     lm_hidden_scale: float = 1.0
+    embedding_scale: float = 1.0
     position_offset: int = 0
     decoder_start_token_id: Optional[int] = None
     initializer: str = "normal"

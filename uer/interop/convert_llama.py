@@ -18,7 +18,8 @@ import torch
 
 from uer.core.errors import UserInputError
 
-ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
+ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GemmaForCausalLM")
+GEMMA_ACTIVATIONS = {"gelu_pytorch_tanh": "gelu_fast", "gelu": "gelu"}  # HF's hidden_activation: ours
 LAYER = {"self_attn.q_proj": "self_attn.linear_layers.0", "self_attn.k_proj": "self_attn.linear_layers.1",
          "self_attn.v_proj": "self_attn.linear_layers.2", "self_attn.o_proj": "self_attn.final_linear",
          "mlp.gate_proj": "feed_forward.linear_gate", "mlp.up_proj": "feed_forward.linear_1",
@@ -104,8 +105,7 @@ def config_to_uer(config, source):
         if config.get(key):
             raise UserInputError(f"{source}: {key} true (biases on every projection) is not supported")
     rope = config.get("rope_parameters") or {}  # transformers 5; 4 wrote rope_theta and rope_scaling
-    if config.get("hidden_act", "silu") != "silu":
-        raise UserInputError(f"{source}: hidden_act {config['hidden_act']!r}; LLaMA-style models use silu")
+    act = activation_of(config, arch, source)
     from uer.interop.hf_files import require
     require(config, ("num_attention_heads", "hidden_size", "intermediate_size", "num_hidden_layers"), source)
     heads, width = config["num_attention_heads"], config["hidden_size"]
@@ -120,7 +120,7 @@ def config_to_uer(config, source):
         max_length = int(max_length * scaling["factor"])
     out = {"emb_size": width, "hidden_size": width, "feedforward_size": config["intermediate_size"],
            "heads_num": heads, "layers_num": config["num_hidden_layers"], "max_seq_length": max_length,
-           "dropout": 0.0, "hidden_act": "silu", "embedding": "word", "remove_embedding_layernorm": True,
+           "dropout": 0.0, "hidden_act": act, "embedding": "word", "remove_embedding_layernorm": True,
            "encoder": "transformer", "mask": "causal", "layernorm_positioning": "pre", "layernorm": "rms",
            "layer_norm_eps": config.get("rms_norm_eps", 1e-6), "feed_forward": "gated",
            "remove_transformer_bias": True, "rotary_position_embedding": True,
@@ -144,7 +144,20 @@ def config_to_uer(config, source):
         out["attention_qkv_bias"] = True
     if arch == "Qwen3ForCausalLM":
         out["qk_norm"] = True
+    if arch == "GemmaForCausalLM":  # its norms scale by 1 + weight, its embeddings by sqrt(hidden_size)
+        out.update(layernorm="gemma", embedding_scale=width ** 0.5)
     return out
+
+
+def activation_of(config, arch, source):
+    if arch == "GemmaForCausalLM":
+        act = config.get("hidden_activation") or "gelu_pytorch_tanh"
+        if act not in GEMMA_ACTIVATIONS:
+            raise UserInputError(f"{source}: hidden_activation {act!r} is not supported; {', '.join(GEMMA_ACTIVATIONS)}")
+        return GEMMA_ACTIVATIONS[act]
+    if config.get("hidden_act", "silu") != "silu":
+        raise UserInputError(f"{source}: hidden_act {config['hidden_act']!r}; LLaMA-style models use silu")
+    return "silu"
 
 
 def hf_rope_scaling(config):
@@ -162,8 +175,15 @@ def hf_rope_scaling(config):
 
 def config_from_uer(config, vocab_size):
     """config.json of LlamaForCausalLM (Qwen2ForCausalLM when the query/key/value projections have biases)."""
-    needed = {"layernorm": "rms", "feed_forward": "gated", "rotary_position_embedding": True,
-              "remove_transformer_bias": True, "layernorm_positioning": "pre", "hidden_act": "silu"}
+    gemma = config.get("layernorm") == "gemma"
+    needed = {"layernorm": "gemma" if gemma else "rms", "feed_forward": "gated", "rotary_position_embedding": True,
+              "remove_transformer_bias": True, "layernorm_positioning": "pre"}
+    if not gemma:
+        needed["hidden_act"] = "silu"
+    elif config.get("hidden_act") not in GEMMA_ACTIVATIONS.values() or \
+            config.get("embedding_scale") != config["hidden_size"] ** 0.5:
+        raise UserInputError("a Gemma-style UER config needs hidden_act gelu_fast or gelu and embedding_scale "
+                             "sqrt(hidden_size)")
     wrong = [f"{k} {config.get(k)!r} (needs {v!r})" for k, v in needed.items() if config.get(k) != v]
     if config.get("mask", "causal") != "causal":
         wrong.append(f"mask {config['mask']!r} (needs 'causal')")
@@ -174,9 +194,10 @@ def config_from_uer(config, vocab_size):
     qwen, qwen3 = bool(config.get("attention_qkv_bias")), bool(config.get("qk_norm"))
     if qwen and qwen3:
         raise UserInputError("query/key/value biases and query/key norms together: neither Qwen2 nor Qwen3")
-    kind = "qwen3" if qwen3 else "qwen2" if qwen else "llama"
+    kind = "gemma" if gemma else "qwen3" if qwen3 else "qwen2" if qwen else "llama"
     heads = config["heads_num"]
-    out = {"architectures": [{"qwen3": "Qwen3ForCausalLM", "qwen2": "Qwen2ForCausalLM"}.get(kind, "LlamaForCausalLM")],
+    out = {"architectures": [{"qwen3": "Qwen3ForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                              "gemma": "GemmaForCausalLM"}.get(kind, "LlamaForCausalLM")],
            "model_type": kind, "vocab_size": vocab_size,
            "hidden_size": config["hidden_size"], "intermediate_size": config["feedforward_size"],
            "num_hidden_layers": config["layers_num"], "num_attention_heads": heads,
@@ -190,4 +211,7 @@ def config_from_uer(config, vocab_size):
            "torch_dtype": "float32"}
     if qwen or qwen3:
         out.update(use_sliding_window=False, sliding_window=None)
+    if gemma:
+        out["hidden_activation"] = {v: k for k, v in GEMMA_ACTIVATIONS.items()}[config["hidden_act"]]
+        out["hidden_act"] = out["hidden_activation"]
     return out

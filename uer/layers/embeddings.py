@@ -58,17 +58,22 @@ class WordEmbedding(nn.Module):
     shape_keys = ("emb_size",)
 
     def __init__(self, args, vocab_size):
+        args = model_config(args)
         super().__init__()
         self.dropout = args.dropout
         self.word_embedding = WordLookup(vocab_size, args.emb_size)
         self.layer_norm = embedding_layer_norm(args)
+        self.scale = args.embedding_scale  # "embedding_scale": the vectors multiplied (Gemma: sqrt(hidden_size))
 
     takes_positions = True  # forward(..., positions=) of packed rows and left padding (Body.encode)
 
     def forward(self, src, seg, start=0, positions=None):
         """start: position of src's first token when decoding continues a cached prefix (positions, if any, are
         the encoder's: rotary_position_embedding, alibi_position_embedding)."""
-        return normalise(self, self.word_embedding(src))
+        emb = self.word_embedding(src)
+        if self.scale != 1.0:  # in the vectors' precision, as Gemma rounds its normaliser
+            emb = emb * torch.tensor(self.scale, dtype=emb.dtype)
+        return normalise(self, emb)
 
 
 class BertEmbedding(nn.Module):
@@ -83,6 +88,10 @@ class BertEmbedding(nn.Module):
         super().__init__()
         self.dropout = args.dropout
         self.max_seq_length = args.max_seq_length
+        if args.embedding_scale != 1.0:
+            from uer.core.errors import UserInputError
+            raise UserInputError("\"embedding_scale\" applies to the \"word\" embedding (Gemma's), not to one with "
+                                 "learned positions")
         # "position_offset": rows before position 0's (BART's learned positions start at row 2)
         self.offset = args.position_offset
         self.word_embedding = WordLookup(vocab_size, args.emb_size)

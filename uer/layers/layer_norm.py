@@ -93,9 +93,24 @@ class RMSNorm(nn.Module):
         return f"{self.weight.numel()}, eps={self.eps}, rms"
 
 
+class GemmaRMSNorm(RMSNorm):
+    """"layernorm": "gemma": RMSNorm scaled by (1 + weight), its weight starting at 0 (GemmaRMSNorm), all in
+    fp32."""
+
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__(hidden_size, eps)
+        nn.init.zeros_(self.weight)
+
+    def forward(self, x):
+        normed = F.rms_norm(x.float(), self.weight.shape, None, self.eps)
+        return (normed * (1.0 + self.weight.float())).to(x.dtype)
+
+
 def layer_norm_from_args(args, size):
     args = model_config(args)
     eps = args.layer_norm_eps
+    if args.layernorm == "gemma":
+        return GemmaRMSNorm(size, eps=eps)
     if args.layernorm in ("rms", "t5"):
         return RMSNorm(size, eps=eps)
     return LayerNorm(size, eps=eps, unbiased_std=args.layer_norm_unbiased)
