@@ -234,8 +234,8 @@ def test_rope_scaling_of_transformers_4_configs_and_unsupported_types(tmp_path):
 def test_unsupported_architecture_is_named(tmp_path):
     folder = tmp_path / "hf"
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"architectures": ["GemmaForCausalLM"], "model_type": "gemma"}))
-    with pytest.raises(UserInputError, match="GemmaForCausalLM.*LlamaForCausalLM"):
+    (folder / "config.json").write_text(json.dumps({"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2"}))
+    with pytest.raises(UserInputError, match="Gemma2ForCausalLM.*LlamaForCausalLM"):
         load_script(TO_UER).main(["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
 
 
