@@ -187,3 +187,53 @@ def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_
     assert type(back).__name__ == "GemmaForCausalLM"
     original, again = hf.state_dict(), back.state_dict()
     assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+
+
+@pytest.mark.parametrize("kind,model_name", [("text_classification", "BertForSequenceClassification"),
+                                             ("token_classification", "BertForTokenClassification"),
+                                             ("extractive_qa", "BertForQuestionAnswering")])
+def test_bert_heads_go_both_ways_with_transformers_outputs(tmp_path, kind, model_name):
+    """A HF BERT with a fine-tuned head converted to the model of run_classifier.py / run_ner.py / run_cmrc.py
+    gives its outputs (and so its predictions) on the shipped samples; converted back, it is the same model."""
+    import torch
+    from conftest import VOCAB, load_script
+    from uer.models.classifier import Classifier, SpanReader
+    from uer.models.tagger import Tagger
+    from uer.model_loader import load_model
+    from uer.opts import MODEL_DEFAULTS, load_config
+    from uer.text.tokenizers import load_vocab_and_tokenizer
+    vocab, tokenizer = load_vocab_and_tokenizer(Namespace(vocab_path=VOCAB, spm_model_path=None, tokenizer="bert"))
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2,
+                                     num_attention_heads=4, intermediate_size=128, max_position_embeddings=128,
+                                     num_labels={"token_classification": 5, "extractive_qa": 2}.get(kind, 3))
+    torch.manual_seed(0)
+    hf = getattr(transformers, model_name)(config).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    hf.save_pretrained(tmp_path / "hf")
+    load_script(f"scripts/convert_bert_{kind}_from_huggingface_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
+    args = Namespace(**dict(MODEL_DEFAULTS, **dict(load_config(str(tmp_path / "uer.json")), embedding="bert",
+                            encoder="bert", pooling="first", labels_num=config.num_labels, crf_target=False,
+                            factorized_embedding_parameterization=False, parameter_sharing=False,
+                            bidirectional=False, dropout=0.0)))
+    model = {"text_classification": Classifier, "token_classification": Tagger,
+             "extractive_qa": SpanReader}[kind](args, len(vocab), vocab).eval()
+    report = load_model(model, str(tmp_path / "uer.bin"))
+    assert not report["missing"] and not report["unexpected"], report
+    texts = sample_texts(n_fuzz=0)[:40]
+    ids = [[vocab.get("[CLS]")] + tokenizer.encode(t)[:30] + [vocab.get("[SEP]")] for t in texts]
+    for row in ids:
+        src = torch.tensor([row])
+        with torch.no_grad():
+            ours = model(src, torch.ones_like(src))
+            out = hf(input_ids=src, token_type_ids=torch.zeros_like(src))
+        theirs = out.logits if kind != "extractive_qa" else torch.stack([out.start_logits, out.end_logits], -1)
+        assert (ours - theirs).abs().max() <= 1e-5
+    load_script(f"scripts/convert_bert_{kind}_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = getattr(transformers, model_name).from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)

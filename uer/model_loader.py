@@ -189,6 +189,8 @@ def load_model(model, path, log=None, ignore_prefixes=(), state=None):
     model = unwrap(model)
     on_meta = any(p.is_meta for p in model.parameters())  # a --fsdp process's (the master loads the weights)
     state = read_state_dict(path, mmap=on_meta) if state is None else state
+    if hasattr(model, "adapt_to_checkpoint"):  # a model whose head follows the file's (SpanReader)
+        model.adapt_to_checkpoint(state)
     own = model.state_dict()
     state = in_own_layout(model, state, own, path, log)
     mismatched = sorted(k for k in state.keys() & own.keys() if state[k].shape != own[k].shape)

@@ -53,7 +53,16 @@ class SpanReader(Body):
         self.output_layer_2 = nn.Linear(args.hidden_size, 2)
         init_weights(self, args)
 
+    def adapt_to_checkpoint(self, state):
+        """Today's UER-py run_cmrc.py (and a converted BertForQuestionAnswering) has one `output_layer`
+        (hidden -> 2) instead: a checkpoint with it gets that head."""
+        if "output_layer.weight" in state and "output_layer_1.weight" not in state:
+            del self.output_layer_1, self.output_layer_2
+            self.output_layer = nn.Linear(*reversed(state["output_layer.weight"].shape))
+
     def forward(self, src, seg):
+        if hasattr(self, "output_layer"):
+            return self.output_layer(self.encode(src, seg))
         return self.output_layer_2(torch.tanh(self.output_layer_1(self.encode(src, seg))))
 
 
