@@ -237,3 +237,45 @@ def test_bert_heads_go_both_ways_with_transformers_outputs(tmp_path, kind, model
     back = getattr(transformers, model_name).from_pretrained(str(tmp_path / "back")).eval()
     original, again = hf.state_dict(), back.state_dict()
     assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+
+
+@pytest.mark.parametrize("type_vocab_size", [1, 2])
+def test_xlmroberta_converts_with_transformers_logits_and_back(tmp_path, type_vocab_size):
+    import torch
+    from conftest import load_script
+    from uer.model_builder import build_model
+    from uer.model_loader import load_model
+    from uer.opts import MODEL_DEFAULTS, load_config
+    config = transformers.XLMRobertaConfig(vocab_size=300, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                           intermediate_size=128, max_position_embeddings=66,
+                                           type_vocab_size=type_vocab_size)
+    torch.manual_seed(0)
+    hf = transformers.XLMRobertaForMaskedLM(config).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    hf.save_pretrained(tmp_path / "hf")
+    load_script("scripts/convert_xlmroberta_from_huggingface_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
+    uer_config = load_config(str(tmp_path / "uer.json"))
+    assert uer_config["position_offset"] == 2 and uer_config["max_seq_length"] == 64
+    args = Namespace(**dict(MODEL_DEFAULTS, **dict(uer_config, embedding="bert", encoder="transformer",
+                                                    mask="fully_visible", target="mlm", tie_weights=False,
+                                                    factorized_embedding_parameterization=False,
+                                                    parameter_sharing=False, bidirectional=False)))
+    ours = build_model(args, 300).eval()
+    report = load_model(ours, str(tmp_path / "uer.bin"))
+    assert not report["missing"] and not report["unexpected"], report
+    src = torch.randint(3, 300, (2, 40))
+    src[1, 30:] = 1  # XLM-R's padding id: positions stop counting there, as seg 0 does here
+    seg = (src != 1).long()
+    with torch.no_grad():
+        mine = ours.target.word_logits(ours.encode(src, seg))
+        theirs = hf(input_ids=src, attention_mask=seg).logits
+    assert (mine - theirs)[seg > 0].abs().max() <= 1e-5
+    load_script("scripts/convert_xlmroberta_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = transformers.XLMRobertaForMaskedLM.from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)

@@ -1,0 +1,13 @@
+#!/usr/bin/env python3
+"""Convert a HuggingFace XLMRobertaModel or XLMRobertaForMaskedLM (folder, model.safetensors or pytorch_model.bin) to a UER model and config: the body as BERT's, learned positions from row 2 ("position_offset"), one token type.
+Its tokenizer here: --tokenizer xlmroberta --spm_model_path sentencepiece.bpe.model."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from uer.interop.conversion import script  # noqa: E402
+
+build_parser, main = script(__doc__, ["xlmroberta"], to_uer=True)
+
+if __name__ == "__main__":
+    main.run()
