@@ -114,3 +114,33 @@ def test_adafactor_takes_transformers_adafactors_steps():
         theirs.zero_grad()
     for (name, ours), hf_param in zip(model.named_parameters(), reference.parameters()):
         assert torch.allclose(ours, hf_param, atol=1e-7, rtol=0), name
+
+
+def test_sentence_transformers_model_converts_to_the_two_tower_model_with_its_vectors(tmp_path):
+    """all-MiniLM-L6-v2 as sentence-transformers runs it (BERT, mean pooling, Normalize): the converted model's
+    sentence vectors (run_simcse.py's / run_classifier_siamese.py's towers) equal its encode() within 1e-5."""
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    from uer.model_builder import build_body  # noqa: F401
+    from uer.model_loader import load_model
+    from uer.models.sentence import SentenceEncoder
+    from uer.text.tokenizers import BertTokenizer
+    from uer.text.vocab import Vocab
+    run_script("scripts/convert_sbert_from_huggingface_to_uer.py", "--input_model_path", MODEL_DIR,
+               "--output_model_path", str(tmp_path / "sbert.bin"))
+    config = json.loads((tmp_path / "sbert.json").read_text())
+    assert config["pooling"] == "mean" and config["normalize_sentence_vectors"] is True
+    args = model_args(config, "bert", "mlm", dropout=0.0)
+    model = SentenceEncoder(args, 30522).eval()
+    report = load_model(model, str(tmp_path / "sbert.bin"))
+    assert not report["missing"] and not report["unexpected"]
+    vocab = Vocab.load(os.path.join(MODEL_DIR, "vocab.txt"))
+    tokenizer = BertTokenizer(vocab)
+    texts = ["A man is playing a guitar.", "Héllo wörld, 你好！ Tokenizers and émojis 🙂 too.", "short",
+             "The quick brown fox jumps over the lazy dog while the cat sleeps."]
+    ids = [[vocab.get("[CLS]")] + tokenizer.encode(t) + [vocab.get("[SEP]")] for t in texts]
+    width = max(map(len, ids))
+    src = torch.tensor([row + [0] * (width - len(row)) for row in ids])
+    with torch.no_grad():
+        ours = model.vectors(src, (src > 0).long())
+    theirs = sentence_transformers.SentenceTransformer(MODEL_DIR, device="cpu").encode(texts, convert_to_tensor=True)
+    assert (ours - theirs).abs().max() <= 1e-5

@@ -61,6 +61,7 @@ class ModelConfig:
     relative_attention_buckets_num: int = 32
     lm_hidden_scale: float = 1.0
     embedding_scale: float = 1.0
+    normalize_sentence_vectors: bool = False
     position_offset: int = 0
     decoder_start_token_id: Optional[int] = None
     initializer: str = "normal"

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from uer.layers.pooling import pool
 from uer.models.body import build_body, init_weights
 from uer.models.model import Body
+from uer.core.model_config import model_config
 
 
 class SentenceEncoder(Body):
@@ -15,6 +16,8 @@ class SentenceEncoder(Body):
     def __init__(self, args, vocab_size, vocab=None):
         super().__init__(*build_body(args, vocab_size, vocab))
         self.pooling = args.pooling
+        # "normalize_sentence_vectors": vectors of length 1 (a sentence-transformers model's Normalize module)
+        self.normalize = model_config(args).normalize_sentence_vectors
 
     def forward(self, src, seg):
         """src, seg [examples, texts, length] -> [examples, texts, hidden_size]."""
@@ -22,7 +25,8 @@ class SentenceEncoder(Body):
         return torch.stack(vectors.split(src.shape[1]))  # not a view: FSDP warns of views as a model's output
 
     def vectors(self, src, seg):
-        return pool(self.encode(src, seg), seg, self.pooling)
+        pooled = pool(self.encode(src, seg), seg, self.pooling)
+        return F.normalize(pooled, dim=-1) if self.normalize else pooled
 
 
 class SiameseClassifier(SentenceEncoder):
