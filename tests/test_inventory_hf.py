@@ -279,3 +279,34 @@ def test_xlmroberta_converts_with_transformers_logits_and_back(tmp_path, type_vo
     back = transformers.XLMRobertaForMaskedLM.from_pretrained(str(tmp_path / "back")).eval()
     original, again = hf.state_dict(), back.state_dict()
     assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+
+
+def test_bloom_converts_with_alibi_and_generates_as_transformers(tmp_path):
+    import torch
+    from conftest import load_script
+    from test_llama import VOCAB_SIZE, uer_model
+    from uer.generation.decoder_only import generate
+    config = transformers.BloomConfig(vocab_size=VOCAB_SIZE, hidden_size=64, n_layer=2, n_head=4, bos_token_id=1,
+                                      eos_token_id=2, pad_token_id=0)
+    torch.manual_seed(0)
+    hf = transformers.BloomForCausalLM(config).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    hf.save_pretrained(tmp_path / "hf")
+    load_script("scripts/convert_bloom_from_huggingface_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
+    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
+    src = torch.randint(3, VOCAB_SIZE, (2, 25))
+    with torch.no_grad():
+        assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
+        prompt = src[0, :9].tolist()
+        theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
+                             pad_token_id=0)[0, 9:].tolist()
+    assert generate(ours, "cpu", [prompt], 12, {2})[0] == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
+    load_script("scripts/convert_bloom_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = transformers.BloomForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
