@@ -310,3 +310,40 @@ def test_bloom_converts_with_alibi_and_generates_as_transformers(tmp_path):
     back = transformers.BloomForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
     original, again = hf.state_dict(), back.state_dict()
     assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+
+
+def test_albert_converts_with_transformers_mlm_and_sop_logits_and_back(tmp_path):
+    import torch
+    from conftest import load_script
+    from uer.model_builder import build_model
+    from uer.model_loader import load_model
+    from uer.opts import MODEL_DEFAULTS, load_config
+    config = transformers.AlbertConfig(vocab_size=300, embedding_size=16, hidden_size=64, num_hidden_layers=3,
+                                       num_attention_heads=4, intermediate_size=128, max_position_embeddings=64,
+                                       hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    torch.manual_seed(0)
+    hf = transformers.AlbertForPreTraining(config).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    hf.save_pretrained(tmp_path / "hf")
+    load_script("scripts/convert_albert_from_huggingface_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
+    args = Namespace(**dict(MODEL_DEFAULTS, **dict(load_config(str(tmp_path / "uer.json")), bidirectional=False)))
+    ours = build_model(args, 300).eval()
+    report = load_model(ours, str(tmp_path / "uer.bin"))
+    assert not report["missing"] and not report["unexpected"], report
+    src = torch.randint(3, 300, (2, 30))
+    seg = torch.ones_like(src)
+    seg[:, 15:] = 2
+    with torch.no_grad():
+        hidden = ours.encode(src, seg)
+        out = hf(input_ids=src, token_type_ids=seg - 1)
+        assert (ours.target.word_logits(hidden) - out.prediction_logits).abs().max() <= 1e-5
+        assert (ours.target.sentence_logits(hidden) - out.sop_logits).abs().max() <= 1e-5
+    load_script("scripts/convert_albert_from_uer_to_huggingface.py").main([
+        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
+        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    back = transformers.AlbertForPreTraining.from_pretrained(str(tmp_path / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)

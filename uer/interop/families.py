@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Callable
 
 from uer.core.errors import UserInputError
-from uer.interop import (convert_bart, convert_bert, convert_bert_heads, convert_bloom, convert_google, convert_gpt2, convert_llama,
+from uer.interop import (convert_albert, convert_bart, convert_bert, convert_bert_heads, convert_bloom, convert_google, convert_gpt2, convert_llama,
                          convert_meta_llama, convert_sbert, convert_t5, convert_xlmroberta)
 from uer.interop.hf_files import iter_tensors, write_weights
 
@@ -38,6 +38,7 @@ str2family = {
     **{f"bert_{kind}": Family(convert_bert_heads.head_family(kind), layers_flag=True, any_weights_file=True,
                               config_to_source="optional") for kind in convert_bert_heads.HEADS},
     "bloom": Family(convert_bloom),
+    "albert": Family(convert_albert),
     "sbert": Family(convert_sbert, convert_sbert.read, layers_flag=True),
     "xlmroberta": Family(convert_xlmroberta, layers_flag=True, any_weights_file=True),
     "meta_llama": Family(convert_meta_llama, convert_meta_llama.read_checkpoint, convert_meta_llama.write_checkpoint,
