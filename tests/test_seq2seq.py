@@ -20,6 +20,9 @@ FAMILIES = {
     "bart": ("Bart", dict(d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
                           decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
                           max_position_embeddings=40)),
+    "pegasus": ("Pegasus", dict(d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
+                                decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                                max_position_embeddings=40, scale_embedding=True, activation_function="relu")),
 }
 
 
@@ -29,9 +32,10 @@ def hf_model(folder, family, noise=0.05, eos_bias=0.0):
     torch.manual_seed(0)
     model = getattr(transformers, prefix + "ForConditionalGeneration")(config).eval()
     with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * noise)
-        if prefix == "Bart":
+        for name, p in model.named_parameters():
+            if "embed_positions" not in name or prefix != "Pegasus":  # PEGASUS's: fixed sinusoids
+                p.add_(torch.randn_like(p) * noise)
+        if prefix in ("Bart", "Pegasus"):
             model.final_logits_bias.normal_(0, noise)
             model.final_logits_bias[0, 2] += eos_bias  # </s> likelier: hypotheses of several lengths
     model.save_pretrained(folder)
@@ -110,8 +114,8 @@ def test_other_encoder_decoder_architectures_are_named(tmp_path):
     from uer.core.errors import UserInputError
     folder = tmp_path / "hf"
     folder.mkdir()
-    (folder / "config.json").write_text('{"model_type": "pegasus"}')
-    with pytest.raises(UserInputError, match="model_type 'pegasus' is not an encoder-decoder model converted here"):
+    (folder / "config.json").write_text('{"model_type": "mbart"}')
+    with pytest.raises(UserInputError, match="model_type 'mbart' is not an encoder-decoder model converted here"):
         load_script("scripts/convert_seq2seq_from_huggingface_to_uer.py").main(
             ["--input_model_path", str(folder), "--output_model_path", str(tmp_path / "x.bin")])
 

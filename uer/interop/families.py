@@ -9,7 +9,7 @@ from typing import Callable
 
 from uer.core.errors import UserInputError
 from uer.interop import (convert_albert, convert_bart, convert_bert, convert_bert_heads, convert_bloom, convert_google, convert_gpt2, convert_llama,
-                         convert_meta_llama, convert_sbert, convert_t5, convert_xlmroberta)
+                         convert_meta_llama, convert_pegasus, convert_sbert, convert_t5, convert_xlmroberta)
 from uer.interop.hf_files import iter_tensors, write_weights
 
 
@@ -32,6 +32,7 @@ str2family = {
     "llama": Family(convert_llama),
     "t5": Family(convert_t5),
     "bart": Family(convert_bart),
+    "pegasus": Family(convert_pegasus),
     "google": Family(convert_google, convert_google.read_checkpoint, convert_google.write_checkpoint,
                      "bert_config.json", "bert_config_path", layers_flag=True, any_weights_file=True,
                      config_to_source="none", check=convert_google.tensorflow),
@@ -45,7 +46,7 @@ str2family = {
                          "params.json", "params_path", any_weights_file=True),
 }
 
-SEQ2SEQ = ("t5", "bart")  # the encoder-decoder families, one pair of scripts
+SEQ2SEQ = ("t5", "bart", "pegasus")  # the encoder-decoder families, one pair of scripts
 
 
 def family_of_source(names, config, source):
@@ -60,7 +61,10 @@ def family_of_source(names, config, source):
 
 
 def family_of_uer(names, config):
-    """The family of a UER config among `names`: T5 has relative positions, BART learned ones."""
+    """The family of a UER config among `names`: T5 has relative positions, PEGASUS fixed sinusoids, BART learned
+    ones."""
     if len(names) == 1:
         return str2family[names[0]]
-    return str2family["t5" if config.get("relative_position_embedding") else "bart"]
+    if config.get("relative_position_embedding"):
+        return str2family["t5"]
+    return str2family["pegasus" if config.get("embedding") == "word_sinusoidalpos" else "bart"]

@@ -135,7 +135,10 @@ def sinusoids(length, dim):
 
 
 class WordSinusoidalposEmbedding(WordEmbedding):
-    """Word embedding + fixed sinusoidal positions ("embedding": ["word", "sinusoidalpos"]; PEGASUS)."""
+    """Word embedding + fixed sinusoidal positions ("embedding": ["word", "sinusoidalpos"]; PEGASUS). With
+    "embedding_scale" the word vectors are scaled first (PEGASUS's scale_embedding: sqrt(d_model))."""
+
+    takes_positions = False  # its table is indexed from `start` only
 
     def __init__(self, args, vocab_size):
         args = model_config(args)
@@ -148,7 +151,10 @@ class WordSinusoidalposEmbedding(WordEmbedding):
         if seq_length > self.max_seq_length:
             raise ValueError(f"sequence of {seq_length} tokens is longer than max_seq_length "
                              f"({self.max_seq_length}); lower --seq_length")
-        return normalise(self, self.word_embedding(src) + self.positions[start:seq_length])
+        emb = self.word_embedding(src)
+        if self.scale != 1.0:
+            emb = emb * torch.tensor(self.scale, dtype=emb.dtype)
+        return normalise(self, emb + self.positions[start:seq_length])
 
 
 def interleaved_sinusoids(length, dim):
@@ -171,10 +177,15 @@ class TencentpretrainSinusoidalposEmbedding(WordEmbedding):
     at id 0, as in its vocabularies, is never used.)"""
 
     FIRST_ROW = 2
+    takes_positions = False
 
     def __init__(self, args, vocab_size):
         args = model_config(args)
         super().__init__(args, vocab_size)
+        if args.embedding_scale != 1.0:
+            from uer.core.errors import UserInputError
+            raise UserInputError("TencentPretrain's [\"word\", \"sinusoidalpos\"] scales by sqrt(emb_size) itself: "
+                                 "drop \"embedding_scale\"")
         self.max_seq_length = args.max_seq_length
         self.scale = math.sqrt(args.emb_size)
         self.register_buffer("positions", interleaved_sinusoids(self.max_seq_length, args.emb_size),
