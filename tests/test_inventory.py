@@ -3,8 +3,10 @@ the tri_stage schedule, TencentPretrain's tokenizer names (hfpretrained, bpe, xl
 import json
 import math
 import os
+import re
 from argparse import Namespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -197,3 +199,67 @@ def test_a_model_split_into_blocks_loads_wherever_a_model_file_does(tmp_path):
     assert (tmp_path / "hf" / "model.bin").exists()
     with pytest.raises(UserInputError, match="without tencentpretrain_model.bin.index.json"):
         read_state_dict(str(tmp_path / "hf"))
+
+
+def test_chid_rows_are_uer_py_s():
+    """Each blank: per candidate [CLS] candidate [SEP] left [SEP] right [SEP] of characters around it (other blanks
+    [MASK]), seq_length - 4 of them balanced as UER-py's add_tokens_around; padded to seq_length; missing candidates
+    are empty rows."""
+    import tempfile
+    from argparse import Namespace as NS
+    from conftest import VOCAB
+    from uer.tasks.chid import read_chid, around
+    from uer.text.tokenizers import CharTokenizer, load_vocab
+    vocab, _ = load_vocab(NS(vocab_path=VOCAB))
+    tok = CharTokenizer(vocab)
+    with tempfile.TemporaryDirectory() as d:
+        path, answers = os.path.join(d, "t.json"), os.path.join(d, "a.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"candidates": ["好书好书", "坏书坏书"], "content": ["我看#idiom000001#很好#idiom000002#了"]},
+                               ensure_ascii=False) + "\n")
+        with open(answers, "w") as f:
+            json.dump({"#idiom000001#": 1, "#idiom000002#": 0}, f)
+        examples = read_chid(path, answers, tok, 12, 3)
+    assert examples.fields["tag"] == ["#idiom000001#", "#idiom000002#"]
+    assert examples.fields["label"].tolist() == [1, 0] and examples.rows.pad_to == 12
+    src, _ = examples.batch(np.array([0, 1]), "cpu")
+    ids = [vocab.get(t) for t in ["[CLS]", "好", "书", "好", "书", "[SEP]", "我", "看", "[SEP]", "很", "好", "[MASK]"]]
+    assert src[0, 0].tolist() == ids  # 8 context tokens: the 2 before, then 6 after (2 only exist before)
+    assert src[0, 2].tolist() == [0] * 12  # the third candidate does not exist
+    assert around(list("abcdefghij"), 5, 4) == (list("de"), list("gh"))
+    assert around(list("abcdefghij"), 1, 4) == (list("a"), list("cde"))
+    assert around(list("abcdefghij"), 8, 4) == (list("fgh"), list("j"))
+
+
+def test_chid_assignment_takes_the_best_pairs_each_candidate_once():
+    from uer.tasks.chid import assign
+    scores = np.array([[0.9, 0.8, 0.1], [0.95, 0.2, 0.3]])  # blank 1 takes candidate 0 first, blank 0 then 1
+    assert assign(scores) == [1, 0]
+
+
+def test_run_chid_and_its_inference_run_as_users_run_them(tmp_path, capsys):
+    """run_chid.py trains and reports dev accuracy; run_chid_infer.py answers every blank, each passage group's
+    candidates used once."""
+    from conftest import VOCAB
+    import synthetic_tasks
+    for split, n, seed in (("train", 24, 1), ("dev", 8, 2)):
+        lines, answers = synthetic_tasks.idiom_cloze(n, seed, candidates=4)
+        (tmp_path / f"{split}.json").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+        (tmp_path / f"{split}_answer.json").write_text(json.dumps(answers))
+    common = ["--vocab_path", VOCAB, "--config_path", os.path.join(ROOT, "models", "bert_tiny_config.json"),
+              "--seq_length", "24", "--max_choices_num", "4"]
+    load_script("run_chid.py").main(common + [
+        "--train_path", str(tmp_path / "train.json"), "--train_answer_path", str(tmp_path / "train_answer.json"),
+        "--dev_path", str(tmp_path / "dev.json"), "--dev_answer_path", str(tmp_path / "dev_answer.json"),
+        "--output_model_path", str(tmp_path / "chid.bin"), "--epochs_num", "1", "--batch_size", "8"])
+    assert any(line.startswith("dev: accuracy") for line in capsys.readouterr().out.splitlines())
+    load_script("inference/run_chid_infer.py").main(common + [
+        "--load_model_path", str(tmp_path / "chid.bin"), "--test_path", str(tmp_path / "dev.json"),
+        "--prediction_path", str(tmp_path / "pred.json")])
+    predicted = json.loads((tmp_path / "pred.json").read_text())
+    truth = json.loads((tmp_path / "dev_answer.json").read_text())
+    assert set(predicted) == set(truth) and all(0 <= c < 4 for c in predicted.values())
+    lines = [json.loads(x) for x in (tmp_path / "dev.json").read_text().splitlines()]
+    for line in lines:  # within a passage group no candidate is given twice
+        tags = [t for text in line["content"] for t in re.findall(r"#idiom\d{6}#", text)]
+        assert len({predicted[t] for t in tags}) == len(tags)

@@ -72,3 +72,26 @@ def write_tsv(path, header, rows):
     with open(path, "w", encoding="utf-8") as f:
         f.write(header + "\n" + "".join("\t".join(r) + "\n" for r in rows))
     return str(path)
+
+
+IDIOM_CHARS = list("书电影音乐车茶画好坏的了是我很看")
+
+
+def idiom_cloze(n, seed, candidates=10):
+    """run_chid.py (JSON lines, answers): passages whose blank is followed by the first character of its idiom,
+    among `candidates` four-character idioms that all start differently; chance is 1 / candidates."""
+    rng = np.random.default_rng(seed)
+    lines, answers, blank = [], {}, 0
+    for _ in range(n):
+        firsts = rng.permutation(IDIOM_CHARS)[:candidates]
+        idioms = ["".join([f] + rng.choice(IDIOM_CHARS, size=3).tolist()) for f in firsts]
+        content = []
+        for _ in range(int(rng.integers(1, 3))):
+            text = "".join(rng.choice(NEUTRAL, size=int(rng.integers(3, 8))).tolist())
+            answer = int(rng.integers(0, candidates))
+            tag = f"#idiom{blank:06d}#"
+            blank += 1
+            answers[tag] = answer
+            content.append(text + tag + idioms[answer][0] + "".join(rng.choice(NEUTRAL, size=3).tolist()))
+        lines.append({"candidates": idioms, "content": content})
+    return lines, answers

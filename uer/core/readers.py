@@ -44,3 +44,25 @@ def read_json_object(path, what):
     if not isinstance(value, dict):
         raise UserInputError(f"{path}: expected a JSON object ({what})")
     return value
+
+
+def read_jsonl(path, what, expected):
+    """(line number, object) of each non-blank line of a JSON-lines file; one line naming the file and line for a
+    line that is not a JSON object (`expected` says what one holds)."""
+    import json
+    from uer.core.errors import fail_at
+    try:
+        f = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: {what} not found") from None
+    with f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                fail_at(path, number, f"invalid JSON ({e.msg}); expected one object per line: {expected}")
+            if not isinstance(record, dict):
+                fail_at(path, number, f"expected a JSON object: {expected}")
+            yield number, record

@@ -12,6 +12,7 @@ import torch
 
 from uer.core.errors import UserInputError, fail_at
 from uer.core.fileutil import atomic_open
+from uer.core.readers import read_jsonl
 from uer.generation.decoder_only import generate
 from uer.text.chat_template import load_chat_template
 
@@ -29,19 +30,12 @@ def read_conversations(path):
     """[(messages to answer, reference answer or None)] of a JSONL file of {"messages": [...]}."""
     from uer.text.chat_template import check_messages_only
     out = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                fail_at(path, number, f"invalid JSON ({e.msg}); expected one {{\"messages\": [...]}} per line")
-            messages = check_messages_only(path, number, record)
-            reference = messages.pop()["content"] if messages[-1]["role"] == "assistant" else None
-            if not messages or messages[-1]["role"] != "user":
-                fail_at(path, number, "the conversation must end with a user turn (or one assistant turn after it)")
-            out.append((messages, reference))
+    for number, record in read_jsonl(path, "conversations file", "{\"messages\": [...]}"):
+        messages = check_messages_only(path, number, record)
+        reference = messages.pop()["content"] if messages[-1]["role"] == "assistant" else None
+        if not messages or messages[-1]["role"] != "user":
+            fail_at(path, number, "the conversation must end with a user turn (or one assistant turn after it)")
+        out.append((messages, reference))
     if not out:
         raise UserInputError(f"{path}: no conversation")
     return out

@@ -78,3 +78,13 @@ class MultipleChoice(Body):
     def forward(self, src, seg):
         """src, seg [questions, choices, length] -> scores [questions, choices]."""
         return self.output_layer(self.encode(src.flatten(0, 1), seg.flatten(0, 1))[:, 0]).view(src.shape[:2])
+
+
+class IdiomCloze(MultipleChoice):
+    """ChID as UER-py's run_chid.py computes it: MultipleChoice over rows whose segment is 0 everywhere, which in
+    UER-py's encoder masks every position alike, that is none: segment 0 in the embedding, every position seen."""
+
+    def forward(self, src, seg):
+        rows = src.flatten(0, 1)
+        hidden = self.encoder(self.embed(rows, torch.zeros_like(rows)), torch.ones_like(rows))
+        return self.output_layer(hidden[:, 0]).view(src.shape[:2])

@@ -6,7 +6,7 @@ are shims over script(). Adding a task is one module and one line here."""
 import importlib
 
 TASKS = ("classifier", "classifier_cv", "classifier_multi_label", "classifier_prompt", "classifier_siamese",
-         "regression", "simcse", "mt_classifier", "dbqa", "ner", "cmrc", "c3", "text2text", "dpo", "classifier_grid")
+         "regression", "simcse", "mt_classifier", "dbqa", "ner", "cmrc", "c3", "text2text", "dpo", "classifier_grid", "chid")
 
 
 def task(name):

@@ -14,7 +14,6 @@ prompt, each answer as the assistant turn after it (its end-of-turn included); a
 answer and the end-of-sequence token. "chosen"/"rejected" are strings or one-message lists
 [{"role": "assistant", "content": ...}]. Rows longer than --seq_length keep the end of the prompt."""
 import argparse
-import json
 
 import numpy as np
 import torch
@@ -90,30 +89,18 @@ class PairEncoder:
 
 def read_preferences(path, encoder, seq_length):
     """GroupedExamples of (prompt + chosen, prompt + rejected) rows, segment 2 on the answers."""
-    from uer.core.errors import UserInputError, fail_at
+    from uer.core.errors import UserInputError
     from uer.finetune.data import Examples, GroupedExamples
+    from uer.core.readers import read_jsonl
     rows, a_lens = [], []
-    try:
-        f = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: preference file not found") from None
-    with f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                fail_at(path, number, f"invalid JSON ({e.msg}); expected one object per line")
-            if not isinstance(record, dict):
-                fail_at(path, number, "expected a JSON object with 'prompt' or 'messages', 'chosen', 'rejected'")
-            answers = [answer_text(path, number, record.get(k), k) for k in ("chosen", "rejected")]
-            prompt, encoded = encoder.encode(path, number, record, answers)
-            for answer in encoded:
-                answer = answer[:seq_length - 1]
-                kept = prompt[-(seq_length - len(answer)):]
-                rows.append(kept + answer)
-                a_lens.append(len(kept))
+    for number, record in read_jsonl(path, "preference file", "'prompt' or 'messages', 'chosen', 'rejected'"):
+        answers = [answer_text(path, number, record.get(k), k) for k in ("chosen", "rejected")]
+        prompt, encoded = encoder.encode(path, number, record, answers)
+        for answer in encoded:
+            answer = answer[:seq_length - 1]
+            kept = prompt[-(seq_length - len(answer)):]
+            rows.append(kept + answer)
+            a_lens.append(len(kept))
     if not rows:
         raise UserInputError(f"{path}: no preference example")
     return GroupedExamples(Examples(rows, a_lens), 2, {}, unit="preference pairs")
