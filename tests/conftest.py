@@ -42,6 +42,20 @@ def load_script(relative_path):
     return module
 
 
+def back_to_hf(script, folder, hf, uer_model=None, loader=None):
+    """Run the UER -> HuggingFace `script` on folder/uer.bin (or `uer_model`) with folder/uer.json, load what it
+    writes to folder/back (with `loader`, default hf's class) and check it holds hf's weights bit for bit."""
+    import torch
+    load_script(script).main(["--input_model_path", str(uer_model or folder / "uer.bin"), "--config_path",
+                              str(folder / "uer.json"), "--output_model_path", str(folder / "back" / "model.safetensors")])
+    back = (loader or type(hf)).from_pretrained(str(folder / "back")).eval()
+    original, again = hf.state_dict(), back.state_dict()
+    assert set(original) == set(again)
+    for key in original:
+        assert torch.equal(original[key], again[key]), key
+    return back
+
+
 def run_script(*argv, check=True, env=None):
     """Run a top-level script as a user would; returns CompletedProcess with text output."""
     proc = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=600,

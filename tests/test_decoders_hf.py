@@ -14,7 +14,8 @@ from conftest import ROOT, load_script
 import synthetic_chat
 
 transformers = pytest.importorskip("transformers")
-from test_llama import TO_UER, hf_model  # noqa: E402
+import test_llama  # noqa: E402
+from test_llama import hf_model  # noqa: E402
 
 TOKENIZER = os.path.join(ROOT, "models", "chat_tokenizer", "tokenizer.json")
 VOCAB = 259  # the chat tokenizer's
@@ -58,22 +59,12 @@ def tokenizer_folder(folder, style):
                                                 eos_token=eos, pad_token="<|endoftext|>", chat_template=template)
 
 
-def uer_model(model_path, config_path, vocab=VOCAB):
-    from argparse import Namespace
-    from uer.model_builder import build_model
-    from uer.model_loader import load_model
-    from uer.opts import load_config, MODEL_DEFAULTS
-    args = Namespace(**dict(MODEL_DEFAULTS, **load_config(str(config_path)), config_path=str(config_path)))
-    args.factorized_embedding_parameterization = args.parameter_sharing = args.bidirectional = False
-    model = build_model(args, vocab).eval()
-    report = load_model(model, str(model_path))
-    assert not report["missing"] and not report["unexpected"], report
-    return model
+def uer_model(model_path, config_path):
+    return test_llama.uer_model(model_path, config_path, VOCAB)
 
 
 def convert(hf_folder, out):
-    load_script(TO_UER).main(["--input_model_path", str(hf_folder), "--output_model_path", str(out / "uer.bin")])
-    return uer_model(out / "uer.bin", out / "uer.json")
+    return test_llama.convert(hf_folder, out, vocab=VOCAB)
 
 
 def hf_ids(hf_tok, messages, **kw):
@@ -202,9 +193,9 @@ def test_chat_tuned_converted_qwen2_goes_back_to_transformers_with_our_logits(tm
                                                    str(tmp_path / "merged.bin")])
         tuned = tmp_path / "merged.bin"
     ours = uer_model(tuned, tmp_path / "uer.json")
-    load_script("scripts/convert_llama_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tuned), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
+    load_script(test_llama.TO_HF).main(["--input_model_path", str(tuned), "--config_path",
+                                        str(tmp_path / "uer.json"), "--output_model_path",
+                                        str(tmp_path / "back" / "model.safetensors")])
     back = transformers.Qwen2ForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
     src = torch.randint(3, VOCAB, (2, 30))
     with torch.no_grad():

@@ -1,15 +1,19 @@
 """TencentPretrain's tokenizer names against transformers: --tokenizer bpe as GPT2Tokenizer, --tokenizer
 xlmroberta as XLMRobertaTokenizer, on the shipped samples and on fuzzed text. Needs
 `pip install -r requirements-interop.txt`; skipped without it."""
+import importlib.util
 import json
 import random
+import re
 import shutil
 from argparse import Namespace
 
+import numpy as np
 import pytest
 
-from conftest import CORPUS, CORPUS_CLS
+from conftest import CORPUS, CORPUS_CLS, back_to_hf
 from test_inventory import gpt2_files, spm_model
+from uer.core.errors import UserInputError
 
 transformers = pytest.importorskip("transformers")
 
@@ -143,13 +147,9 @@ def test_qwen3_converts_with_its_query_key_norms_and_generates_as_transformers(t
                              pad_token_id=0)[0, 9:].tolist()
     mine = generate(ours, "cpu", [prompt], 12, {2})[0]
     assert mine == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
-    load_script("scripts/convert_llama_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    back = back_to_hf("scripts/convert_llama_from_uer_to_huggingface.py", tmp_path, hf,
+                      loader=transformers.AutoModelForCausalLM)
     assert type(back).__name__ == "Qwen3ForCausalLM"
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
 
 
 def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_as_transformers(tmp_path):
@@ -180,13 +180,9 @@ def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_
         theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
                              pad_token_id=0)[0, 9:].tolist()
     assert generate(ours, "cpu", [prompt], 12, {2})[0] == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
-    load_script("scripts/convert_llama_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    back = back_to_hf("scripts/convert_llama_from_uer_to_huggingface.py", tmp_path, hf,
+                      loader=transformers.AutoModelForCausalLM)
     assert type(back).__name__ == "GemmaForCausalLM"
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
 
 
 @pytest.mark.parametrize("kind,model_name", [("text_classification", "BertForSequenceClassification"),
@@ -231,12 +227,7 @@ def test_bert_heads_go_both_ways_with_transformers_outputs(tmp_path, kind, model
             out = hf(input_ids=src, token_type_ids=torch.zeros_like(src))
         theirs = out.logits if kind != "extractive_qa" else torch.stack([out.start_logits, out.end_logits], -1)
         assert (ours - theirs).abs().max() <= 1e-5
-    load_script(f"scripts/convert_bert_{kind}_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = getattr(transformers, model_name).from_pretrained(str(tmp_path / "back")).eval()
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+    back_to_hf(f"scripts/convert_bert_{kind}_from_uer_to_huggingface.py", tmp_path, hf)
 
 
 @pytest.mark.parametrize("type_vocab_size", [1, 2])
@@ -273,12 +264,7 @@ def test_xlmroberta_converts_with_transformers_logits_and_back(tmp_path, type_vo
         mine = ours.target.word_logits(ours.encode(src, seg))
         theirs = hf(input_ids=src, attention_mask=seg).logits
     assert (mine - theirs)[seg > 0].abs().max() <= 1e-5
-    load_script("scripts/convert_xlmroberta_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = transformers.XLMRobertaForMaskedLM.from_pretrained(str(tmp_path / "back")).eval()
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+    back_to_hf("scripts/convert_xlmroberta_from_uer_to_huggingface.py", tmp_path, hf)
 
 
 def test_bloom_converts_with_alibi_and_generates_as_transformers(tmp_path):
@@ -304,35 +290,93 @@ def test_bloom_converts_with_alibi_and_generates_as_transformers(tmp_path):
         theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
                              pad_token_id=0)[0, 9:].tolist()
     assert generate(ours, "cpu", [prompt], 12, {2})[0] == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
-    load_script("scripts/convert_bloom_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = transformers.BloomForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+    back_to_hf("scripts/convert_bloom_from_uer_to_huggingface.py", tmp_path, hf)
 
 
 def test_albert_converts_with_transformers_mlm_and_sop_logits_and_back(tmp_path):
     import torch
     from conftest import load_script
-    from uer.model_builder import build_model
-    from uer.model_loader import load_model
-    from uer.opts import MODEL_DEFAULTS, load_config
-    config = transformers.AlbertConfig(vocab_size=300, embedding_size=16, hidden_size=64, num_hidden_layers=3,
-                                       num_attention_heads=4, intermediate_size=128, max_position_embeddings=64,
-                                       hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    torch.manual_seed(0)
-    hf = transformers.AlbertForPreTraining(config).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
+    from uer.opts import load_config
+    hf, _ = google_albert()
+    config = hf.config.to_dict()
+    assert config["hidden_act"] == "gelu_new"
     hf.save_pretrained(tmp_path / "hf")
     load_script("scripts/convert_albert_from_huggingface_to_uer.py").main([
         "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
-    args = Namespace(**dict(MODEL_DEFAULTS, **dict(load_config(str(tmp_path / "uer.json")), bidirectional=False)))
-    ours = build_model(args, 300).eval()
-    report = load_model(ours, str(tmp_path / "uer.bin"))
-    assert not report["missing"] and not report["unexpected"], report
+    state = torch.load(str(tmp_path / "uer.bin"), weights_only=True)
+    assert_albert_logits_equal(uer_albert(load_config(str(tmp_path / "uer.json")), state), hf)
+    back_to_hf("scripts/convert_albert_from_uer_to_huggingface.py", tmp_path, hf)
+
+
+# Google's ALBERT variables (google-research/albert modeling.py and run_pretraining.py), written out by hand:
+# Google name, HuggingFace AlbertForPreTraining name, T where Google stores the transposed kernel; L and H stand
+# for the one shared layer's scope in each
+GOOGLE_ALBERT_TABLE = """
+bert/embeddings/word_embeddings                  albert.embeddings.word_embeddings.weight
+bert/embeddings/position_embeddings              albert.embeddings.position_embeddings.weight
+bert/embeddings/token_type_embeddings            albert.embeddings.token_type_embeddings.weight
+bert/embeddings/LayerNorm/gamma                  albert.embeddings.LayerNorm.weight
+bert/embeddings/LayerNorm/beta                   albert.embeddings.LayerNorm.bias
+bert/encoder/embedding_hidden_mapping_in/kernel  albert.encoder.embedding_hidden_mapping_in.weight  T
+bert/encoder/embedding_hidden_mapping_in/bias    albert.encoder.embedding_hidden_mapping_in.bias
+L/attention_1/self/query/kernel                  H.attention.query.weight                           T
+L/attention_1/self/query/bias                    H.attention.query.bias
+L/attention_1/self/key/kernel                    H.attention.key.weight                             T
+L/attention_1/self/key/bias                      H.attention.key.bias
+L/attention_1/self/value/kernel                  H.attention.value.weight                           T
+L/attention_1/self/value/bias                    H.attention.value.bias
+L/attention_1/output/dense/kernel                H.attention.dense.weight                           T
+L/attention_1/output/dense/bias                  H.attention.dense.bias
+L/LayerNorm/gamma                                H.attention.LayerNorm.weight
+L/LayerNorm/beta                                 H.attention.LayerNorm.bias
+L/ffn_1/intermediate/dense/kernel                H.ffn.weight                                       T
+L/ffn_1/intermediate/dense/bias                  H.ffn.bias
+L/ffn_1/intermediate/output/dense/kernel         H.ffn_output.weight                                T
+L/ffn_1/intermediate/output/dense/bias           H.ffn_output.bias
+L/LayerNorm_1/gamma                              H.full_layer_layer_norm.weight
+L/LayerNorm_1/beta                               H.full_layer_layer_norm.bias
+bert/pooler/dense/kernel                         albert.pooler.weight                               T
+bert/pooler/dense/bias                           albert.pooler.bias
+cls/predictions/transform/dense/kernel           predictions.dense.weight                           T
+cls/predictions/transform/dense/bias             predictions.dense.bias
+cls/predictions/transform/LayerNorm/gamma        predictions.LayerNorm.weight
+cls/predictions/transform/LayerNorm/beta         predictions.LayerNorm.bias
+cls/predictions/output_bias                      predictions.bias
+cls/seq_relationship/output_weights              sop_classifier.classifier.weight
+cls/seq_relationship/output_bias                 sop_classifier.classifier.bias
+"""
+GOOGLE_ALBERT = [(re.sub("^L/", "bert/encoder/transformer/group_0/inner_group_0/", row[0]),
+                  re.sub(r"^H\.", "albert.encoder.albert_layer_groups.0.albert_layers.0.", row[1]), len(row) == 3)
+                 for row in map(str.split, GOOGLE_ALBERT_TABLE.strip().splitlines())]
+# google-research/albert's config/base/albert_config.json, sizes shrunk
+GOOGLE_ALBERT_CONFIG = {"attention_probs_dropout_prob": 0, "hidden_act": "gelu", "hidden_dropout_prob": 0,
+                        "embedding_size": 16, "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 128,
+                        "max_position_embeddings": 64, "num_attention_heads": 4, "num_hidden_layers": 3,
+                        "num_hidden_groups": 1, "net_structure_type": 0, "gap_size": 0, "num_memory_blocks": 0,
+                        "inner_group_num": 1, "down_scale_factor": 1, "type_vocab_size": 2, "vocab_size": 300}
+
+
+def google_albert(with_optimizer_slots=True):
+    """(AlbertForPreTraining computing what Google's code computes with GOOGLE_ALBERT_CONFIG, its variables under
+    Google's names)."""
+    import torch
+    sizes = {k: v for k, v in GOOGLE_ALBERT_CONFIG.items() if k not in ("net_structure_type", "gap_size",
+                                                                        "num_memory_blocks", "down_scale_factor")}
+    torch.manual_seed(0)
+    hf = transformers.AlbertForPreTraining(transformers.AlbertConfig(**dict(sizes, hidden_act="gelu_new"))).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    weights = hf.state_dict()
+    arrays = {google: (weights[name].t() if transpose else weights[name]).contiguous().numpy()
+              for google, name, transpose in GOOGLE_ALBERT}
+    if with_optimizer_slots:
+        arrays.update({"global_step": np.array(7), "bert/pooler/dense/kernel/adam_m": arrays["bert/pooler/dense/kernel"]})
+    return hf, arrays
+
+
+def assert_albert_logits_equal(ours, hf):
+    import torch
     src = torch.randint(3, 300, (2, 30))
     seg = torch.ones_like(src)
     seg[:, 15:] = 2
@@ -341,9 +385,51 @@ def test_albert_converts_with_transformers_mlm_and_sop_logits_and_back(tmp_path)
         out = hf(input_ids=src, token_type_ids=seg - 1)
         assert (ours.target.word_logits(hidden) - out.prediction_logits).abs().max() <= 1e-5
         assert (ours.target.sentence_logits(hidden) - out.sop_logits).abs().max() <= 1e-5
-    load_script("scripts/convert_albert_from_uer_to_huggingface.py").main([
+
+
+def uer_albert(config, state):
+    from uer.model_builder import build_model
+    from uer.opts import MODEL_DEFAULTS
+    ours = build_model(Namespace(**dict(MODEL_DEFAULTS, **dict(config, bidirectional=False))), 300).eval()
+    missing, unexpected = ours.load_state_dict(state, strict=False)
+    assert not missing and not unexpected, (missing, unexpected)
+    return ours
+
+
+def test_google_albert_variables_convert_with_transformers_logits():
+    from uer.interop import convert_google_albert
+    hf, arrays = google_albert()
+    config = convert_google_albert.config_to_uer(GOOGLE_ALBERT_CONFIG, "albert_config.json")
+    assert config["hidden_act"] == config["mlm_hidden_act"] == "gelu_new" and config["layers_num"] == 3
+    assert_albert_logits_equal(uer_albert(config, convert_google_albert.to_uer(arrays.items())), hf)
+    with pytest.raises(UserInputError, match="net_structure_type 1 is not built here"):
+        convert_google_albert.config_to_uer(dict(GOOGLE_ALBERT_CONFIG, net_structure_type=1), "albert_config.json")
+    with pytest.raises(UserInputError, match="group_1/inner_group_0/LayerNorm/gamma has no place"):
+        convert_google_albert.to_uer([("bert/encoder/transformer/group_1/inner_group_0/LayerNorm/gamma", np.ones(4))])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow (pip install tensorflow-cpu)")
+def test_google_albert_checkpoint_converts_with_the_scripts_and_back(tmp_path):
+    import torch
+    from conftest import load_script
+    from uer.interop.convert_google import write_checkpoint
+    from uer.opts import load_config
+    hf, arrays = google_albert()
+    (tmp_path / "google").mkdir()
+    write_checkpoint({f"module/{k}": v for k, v in arrays.items()}.items(), str(tmp_path / "google" / "model.ckpt"))
+    (tmp_path / "google" / "albert_config.json").write_text(json.dumps(GOOGLE_ALBERT_CONFIG))
+    load_script("scripts/convert_albert_from_google_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "google" / "model.ckpt"), "--output_model_path", str(tmp_path / "uer.bin")])
+    state = torch.load(str(tmp_path / "uer.bin"), weights_only=True)
+    assert_albert_logits_equal(uer_albert(load_config(str(tmp_path / "uer.json")), state), hf)
+    state["embedding.segment_embedding.weight"][0] = torch.randn(16)  # the padding row Google has no place for
+    torch.save(state, str(tmp_path / "uer.bin"))
+    load_script("scripts/convert_albert_from_uer_to_google.py").main([
         "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = transformers.AlbertForPreTraining.from_pretrained(str(tmp_path / "back")).eval()
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again) and all(torch.equal(original[k], again[k]) for k in original)
+        "--output_model_path", str(tmp_path / "back" / "model.ckpt")])
+    written = json.loads((tmp_path / "back" / "albert_config.json").read_text())
+    assert written == {k: v for k, v in GOOGLE_ALBERT_CONFIG.items() if k != "gap_size"}
+    load_script("scripts/convert_albert_from_google_to_uer.py").main([
+        "--input_model_path", str(tmp_path / "back" / "model.ckpt"), "--output_model_path", str(tmp_path / "again.bin")])
+    again = torch.load(str(tmp_path / "again.bin"), weights_only=True)
+    assert again.keys() == state.keys() and all(torch.equal(again[k], state[k]) for k in state)

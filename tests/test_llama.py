@@ -7,7 +7,7 @@ from argparse import Namespace
 import pytest
 import torch
 
-from conftest import load_script
+from conftest import back_to_hf, load_script
 from uer.core.errors import UserInputError
 
 transformers = pytest.importorskip("transformers")
@@ -39,22 +39,22 @@ def hf_model(family, folder, shard=False, **extra):
     return model
 
 
-def uer_model(model_path, config_path):
+def uer_model(model_path, config_path, vocab=VOCAB_SIZE):
     from uer.model_builder import build_model
     from uer.model_loader import load_model
     from uer.opts import load_config, MODEL_DEFAULTS
     args = Namespace(**dict(MODEL_DEFAULTS, **load_config(str(config_path)), config_path=str(config_path)))
     args.factorized_embedding_parameterization = args.parameter_sharing = args.bidirectional = False
-    model = build_model(args, VOCAB_SIZE).eval()
+    model = build_model(args, vocab).eval()
     report = load_model(model, str(model_path))
     assert not report["missing"] and not report["unexpected"], report
     return model
 
 
-def convert(hf_folder, out, *extra):
+def convert(hf_folder, out, *extra, vocab=VOCAB_SIZE):
     load_script(TO_UER).main(["--input_model_path", str(hf_folder), "--output_model_path", str(out / "uer.bin"),
                               *extra])
-    return uer_model(out / "uer.bin", out / "uer.json")
+    return uer_model(out / "uer.bin", out / "uer.json", vocab)
 
 
 def logits(model, src):
@@ -78,13 +78,7 @@ def test_sharded_checkpoint_converts_and_round_trips_bit_identically(tmp_path):
     hf = hf_model("qwen2", tmp_path / "hf", shard=True)
     assert (tmp_path / "hf" / "model.safetensors.index.json").exists()
     ours = convert(tmp_path / "hf", tmp_path)
-    load_script(TO_HF).main(["--input_model_path", str(tmp_path / "uer.bin"), "--output_model_path",
-                             str(tmp_path / "back" / "model.safetensors"), "--config_path", str(tmp_path / "uer.json")])
-    back = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again)
-    for key in original:
-        assert torch.equal(original[key], again[key]), key
+    back = back_to_hf(TO_HF, tmp_path, hf, loader=transformers.AutoModelForCausalLM)
     src = torch.randint(3, VOCAB_SIZE, (2, 17))
     with torch.no_grad():
         assert torch.equal(back(src).logits, hf(src).logits)

@@ -7,7 +7,7 @@ from argparse import Namespace
 import pytest
 import torch
 
-from conftest import load_script
+from conftest import back_to_hf, load_script
 
 transformers = pytest.importorskip("transformers")
 VOCAB_SIZE = 200
@@ -82,14 +82,7 @@ def test_converted_model_gives_transformers_decoder_logits(tmp_path, family):
 def test_round_trip_is_bit_identical(tmp_path, family):
     hf = hf_model(tmp_path / "hf", family)
     convert(tmp_path / "hf", tmp_path)
-    load_script("scripts/convert_seq2seq_from_uer_to_huggingface.py").main([
-        "--input_model_path", str(tmp_path / "uer.bin"), "--config_path", str(tmp_path / "uer.json"),
-        "--output_model_path", str(tmp_path / "back" / "model.safetensors")])
-    back = type(hf).from_pretrained(str(tmp_path / "back")).eval()
-    original, again = hf.state_dict(), back.state_dict()
-    assert set(original) == set(again)
-    for key in original:
-        assert torch.equal(original[key], again[key]), key
+    back = back_to_hf("scripts/convert_seq2seq_from_uer_to_huggingface.py", tmp_path, hf)
     src, seg, tgt = batch()
     with torch.no_grad():
         assert torch.equal(back(input_ids=src, decoder_input_ids=tgt).logits,

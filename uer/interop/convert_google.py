@@ -30,6 +30,11 @@ def tensorflow():
     return tf
 
 
+def is_training_state(name):
+    """Whether a checkpoint variable is the optimizer's (Adam's or LAMB's slots, the step), not the model's."""
+    return name == "global_step" or name.endswith(("/adam_m", "/adam_v")) or "AdamWeightDecayOptimizer" in name
+
+
 def hf_name_to_google(name):
     """(Google variable name, transpose?) of a HuggingFace BERT key, or None for keys Google does not store."""
     if name in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias"):
@@ -69,7 +74,7 @@ def to_uer(arrays, hf_config=None, layers_num=None):
     when given, must be the checkpoint's."""
     arrays, hf = dict(arrays), {}
     for name, value in arrays.items():
-        if name.startswith("uer/") or "adam" in name or name == "global_step":
+        if name.startswith("uer/") or is_training_state(name):
             continue
         key = re.sub(r"layer_(\d+)", r"layer.\1", name).replace("/", ".")
         tensor = torch.from_numpy(np.array(value))

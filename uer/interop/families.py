@@ -8,7 +8,8 @@ from types import ModuleType
 from typing import Callable
 
 from uer.core.errors import UserInputError
-from uer.interop import (convert_albert, convert_bart, convert_bert, convert_bert_heads, convert_bloom, convert_google, convert_gpt2, convert_llama,
+from uer.interop import (convert_albert, convert_bart, convert_bert, convert_bert_heads, convert_bloom, convert_google,
+                         convert_google_albert, convert_gpt2, convert_llama,
                          convert_meta_llama, convert_pegasus, convert_sbert, convert_t5, convert_xlmroberta)
 from uer.interop.hf_files import iter_tensors, write_weights
 
@@ -36,6 +37,9 @@ str2family = {
     "google": Family(convert_google, convert_google.read_checkpoint, convert_google.write_checkpoint,
                      "bert_config.json", "bert_config_path", layers_flag=True, any_weights_file=True,
                      config_to_source="none", check=convert_google.tensorflow),
+    "google_albert": Family(convert_google_albert, convert_google.read_checkpoint, convert_google.write_checkpoint,
+                            "albert_config.json", "albert_config_path", any_weights_file=True,
+                            config_to_source="optional", check=convert_google.tensorflow),
     **{f"bert_{kind}": Family(convert_bert_heads.head_family(kind), layers_flag=True, any_weights_file=True,
                               config_to_source="optional") for kind in convert_bert_heads.HEADS},
     "bloom": Family(convert_bloom),
