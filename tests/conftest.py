@@ -42,6 +42,20 @@ def load_script(relative_path):
     return module
 
 
+def perturbed_hf_model(model_class, config, folder=None, noise=0.05, **save):
+    """A transformers model of `config` made with seed 0, every weight moved by N(0, noise) (norms away from 1,
+    biases away from 0, so that a mix-up shows), saved to `folder` when one is given."""
+    import torch
+    torch.manual_seed(0)
+    model = model_class(config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * noise)
+    if folder is not None:
+        model.save_pretrained(folder, **save)
+    return model
+
+
 def back_to_hf(script, folder, hf, uer_model=None, loader=None):
     """Run the UER -> HuggingFace `script` on folder/uer.bin (or `uer_model`) with folder/uer.json, load what it
     writes to folder/back (with `loader`, default hf's class) and check it holds hf's weights bit for bit."""

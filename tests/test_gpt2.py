@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from conftest import VOCAB, run_script
+from conftest import VOCAB, perturbed_hf_model, run_script
 from uer.core.errors import UserInputError
 
 transformers = pytest.importorskip("transformers")
@@ -17,13 +17,7 @@ def hf_gpt2(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpt2")
     config = transformers.GPT2Config(vocab_size=676, n_positions=64, n_embd=32, n_layer=2, n_head=4,
                                      layer_norm_epsilon=1e-5)
-    torch.manual_seed(0)
-    model = transformers.GPT2LMHeadModel(config).eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.1)  # layer norms and biases away from 1 and 0
-    model.save_pretrained(out / "hf")
-    return model, out
+    return perturbed_hf_model(transformers.GPT2LMHeadModel, config, out / "hf", noise=0.1), out
 
 
 def uer_model(out):

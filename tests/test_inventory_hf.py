@@ -11,7 +11,7 @@ from argparse import Namespace
 import numpy as np
 import pytest
 
-from conftest import CORPUS, CORPUS_CLS, back_to_hf
+from conftest import CORPUS, CORPUS_CLS, back_to_hf, perturbed_hf_model
 from test_inventory import gpt2_files, spm_model
 from uer.core.errors import UserInputError
 
@@ -118,61 +118,20 @@ def test_meta_llama_checkpoints_convert_with_transformers_logits_and_back(tmp_pa
     assert feedforward_size(params) == 192 and params["n_kv_heads"] == 2
 
 
-def test_qwen3_converts_with_its_query_key_norms_and_generates_as_transformers(tmp_path):
-    import torch
+def converted(script, folder):
+    """The UER model the HuggingFace -> UER `script` makes of folder/hf (written to folder/uer.bin, uer.json)."""
     from conftest import load_script
+    from test_llama import uer_model
+    load_script(script).main(["--input_model_path", str(folder / "hf"), "--output_model_path",
+                              str(folder / "uer.bin")])
+    return uer_model(folder / "uer.bin", folder / "uer.json")
+
+
+def assert_computes_and_generates_as(ours, hf):
+    """Logits within 1e-5 of transformers' and greedy generation (12 tokens, stopping at id 2) equal to its."""
+    import torch
     from test_llama import VOCAB_SIZE
     from uer.generation.decoder_only import generate
-    config = transformers.Qwen3Config(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96,
-                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
-                                      max_position_embeddings=128, rms_norm_eps=1e-6, tie_word_embeddings=True,
-                                      bos_token_id=1, eos_token_id=2)
-    torch.manual_seed(0)
-    hf = transformers.Qwen3ForCausalLM(config).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    hf.save_pretrained(tmp_path / "hf")
-    load_script("scripts/convert_llama_from_huggingface_to_uer.py").main([
-        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
-    uer_config = json.loads((tmp_path / "uer.json").read_text())
-    assert uer_config["qk_norm"] is True and uer_config["attention_head_size"] == 32
-    from test_llama import uer_model
-    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
-    src = torch.randint(3, VOCAB_SIZE, (2, 25))
-    with torch.no_grad():
-        assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
-        prompt = src[0, :9].tolist()
-        theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
-                             pad_token_id=0)[0, 9:].tolist()
-    mine = generate(ours, "cpu", [prompt], 12, {2})[0]
-    assert mine == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
-    back = back_to_hf("scripts/convert_llama_from_uer_to_huggingface.py", tmp_path, hf,
-                      loader=transformers.AutoModelForCausalLM)
-    assert type(back).__name__ == "Qwen3ForCausalLM"
-
-
-def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_as_transformers(tmp_path):
-    import torch
-    from conftest import load_script
-    from test_llama import VOCAB_SIZE, uer_model
-    from uer.generation.decoder_only import generate
-    config = transformers.GemmaConfig(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96,
-                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1, head_dim=32,
-                                      max_position_embeddings=128, rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2,
-                                      pad_token_id=0)
-    torch.manual_seed(0)
-    hf = transformers.GemmaForCausalLM(config).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    hf.save_pretrained(tmp_path / "hf")
-    load_script("scripts/convert_llama_from_huggingface_to_uer.py").main([
-        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
-    uer_config = json.loads((tmp_path / "uer.json").read_text())
-    assert uer_config["layernorm"] == "gemma" and uer_config["hidden_act"] == "gelu_fast"
-    assert uer_config["embedding_scale"] == 8.0 and uer_config["tie_weights"] is True
-    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
     src = torch.randint(3, VOCAB_SIZE, (2, 25))
     with torch.no_grad():
         assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
@@ -180,6 +139,36 @@ def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_
         theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
                              pad_token_id=0)[0, 9:].tolist()
     assert generate(ours, "cpu", [prompt], 12, {2})[0] == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
+
+
+def test_qwen3_converts_with_its_query_key_norms_and_generates_as_transformers(tmp_path):
+    from test_llama import VOCAB_SIZE
+    config = transformers.Qwen3Config(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96,
+                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                                      max_position_embeddings=128, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                                      bos_token_id=1, eos_token_id=2)
+    hf = perturbed_hf_model(transformers.Qwen3ForCausalLM, config, tmp_path / "hf")
+    ours = converted("scripts/convert_llama_from_huggingface_to_uer.py", tmp_path)
+    uer_config = json.loads((tmp_path / "uer.json").read_text())
+    assert uer_config["qk_norm"] is True and uer_config["attention_head_size"] == 32
+    assert_computes_and_generates_as(ours, hf)
+    back = back_to_hf("scripts/convert_llama_from_uer_to_huggingface.py", tmp_path, hf,
+                      loader=transformers.AutoModelForCausalLM)
+    assert type(back).__name__ == "Qwen3ForCausalLM"
+
+
+def test_gemma_converts_with_its_norms_gelu_and_scaled_embeddings_and_generates_as_transformers(tmp_path):
+    from test_llama import VOCAB_SIZE
+    config = transformers.GemmaConfig(vocab_size=VOCAB_SIZE, hidden_size=64, intermediate_size=96,
+                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1, head_dim=32,
+                                      max_position_embeddings=128, rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2,
+                                      pad_token_id=0)
+    hf = perturbed_hf_model(transformers.GemmaForCausalLM, config, tmp_path / "hf")
+    ours = converted("scripts/convert_llama_from_huggingface_to_uer.py", tmp_path)
+    uer_config = json.loads((tmp_path / "uer.json").read_text())
+    assert uer_config["layernorm"] == "gemma" and uer_config["hidden_act"] == "gelu_fast"
+    assert uer_config["embedding_scale"] == 8.0 and uer_config["tie_weights"] is True
+    assert_computes_and_generates_as(ours, hf)
     back = back_to_hf("scripts/convert_llama_from_uer_to_huggingface.py", tmp_path, hf,
                       loader=transformers.AutoModelForCausalLM)
     assert type(back).__name__ == "GemmaForCausalLM"
@@ -202,12 +191,7 @@ def test_bert_heads_go_both_ways_with_transformers_outputs(tmp_path, kind, model
     config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2,
                                      num_attention_heads=4, intermediate_size=128, max_position_embeddings=128,
                                      num_labels={"token_classification": 5, "extractive_qa": 2}.get(kind, 3))
-    torch.manual_seed(0)
-    hf = getattr(transformers, model_name)(config).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    hf.save_pretrained(tmp_path / "hf")
+    hf = perturbed_hf_model(getattr(transformers, model_name), config, tmp_path / "hf")
     load_script(f"scripts/convert_bert_{kind}_from_huggingface_to_uer.py").main([
         "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
     args = Namespace(**dict(MODEL_DEFAULTS, **dict(load_config(str(tmp_path / "uer.json")), embedding="bert",
@@ -240,12 +224,7 @@ def test_xlmroberta_converts_with_transformers_logits_and_back(tmp_path, type_vo
     config = transformers.XLMRobertaConfig(vocab_size=300, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
                                            intermediate_size=128, max_position_embeddings=66,
                                            type_vocab_size=type_vocab_size)
-    torch.manual_seed(0)
-    hf = transformers.XLMRobertaForMaskedLM(config).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    hf.save_pretrained(tmp_path / "hf")
+    hf = perturbed_hf_model(transformers.XLMRobertaForMaskedLM, config, tmp_path / "hf")
     load_script("scripts/convert_xlmroberta_from_huggingface_to_uer.py").main([
         "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
     uer_config = load_config(str(tmp_path / "uer.json"))
@@ -268,28 +247,12 @@ def test_xlmroberta_converts_with_transformers_logits_and_back(tmp_path, type_vo
 
 
 def test_bloom_converts_with_alibi_and_generates_as_transformers(tmp_path):
-    import torch
-    from conftest import load_script
-    from test_llama import VOCAB_SIZE, uer_model
-    from uer.generation.decoder_only import generate
+    from test_llama import VOCAB_SIZE
     config = transformers.BloomConfig(vocab_size=VOCAB_SIZE, hidden_size=64, n_layer=2, n_head=4, bos_token_id=1,
                                       eos_token_id=2, pad_token_id=0)
-    torch.manual_seed(0)
-    hf = transformers.BloomForCausalLM(config).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    hf.save_pretrained(tmp_path / "hf")
-    load_script("scripts/convert_bloom_from_huggingface_to_uer.py").main([
-        "--input_model_path", str(tmp_path / "hf"), "--output_model_path", str(tmp_path / "uer.bin")])
-    ours = uer_model(tmp_path / "uer.bin", tmp_path / "uer.json")
-    src = torch.randint(3, VOCAB_SIZE, (2, 25))
-    with torch.no_grad():
-        assert (ours.target.word_logits(ours.encode(src, torch.ones_like(src))) - hf(src).logits).abs().max() <= 1e-5
-        prompt = src[0, :9].tolist()
-        theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=2,
-                             pad_token_id=0)[0, 9:].tolist()
-    assert generate(ours, "cpu", [prompt], 12, {2})[0] == (theirs[:theirs.index(2)] if 2 in theirs else theirs)
+    hf = perturbed_hf_model(transformers.BloomForCausalLM, config, tmp_path / "hf")
+    ours = converted("scripts/convert_bloom_from_huggingface_to_uer.py", tmp_path)
+    assert_computes_and_generates_as(ours, hf)
     back_to_hf("scripts/convert_bloom_from_uer_to_huggingface.py", tmp_path, hf)
 
 
@@ -356,22 +319,17 @@ GOOGLE_ALBERT_CONFIG = {"attention_probs_dropout_prob": 0, "hidden_act": "gelu",
                         "inner_group_num": 1, "down_scale_factor": 1, "type_vocab_size": 2, "vocab_size": 300}
 
 
-def google_albert(with_optimizer_slots=True):
+def google_albert():
     """(AlbertForPreTraining computing what Google's code computes with GOOGLE_ALBERT_CONFIG, its variables under
-    Google's names)."""
-    import torch
+    Google's names, two of the optimizer's among them)."""
     sizes = {k: v for k, v in GOOGLE_ALBERT_CONFIG.items() if k not in ("net_structure_type", "gap_size",
                                                                         "num_memory_blocks", "down_scale_factor")}
-    torch.manual_seed(0)
-    hf = transformers.AlbertForPreTraining(transformers.AlbertConfig(**dict(sizes, hidden_act="gelu_new"))).eval()
-    with torch.no_grad():
-        for p in hf.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
+    hf = perturbed_hf_model(transformers.AlbertForPreTraining,
+                            transformers.AlbertConfig(**dict(sizes, hidden_act="gelu_new")))
     weights = hf.state_dict()
     arrays = {google: (weights[name].t() if transpose else weights[name]).contiguous().numpy()
               for google, name, transpose in GOOGLE_ALBERT}
-    if with_optimizer_slots:
-        arrays.update({"global_step": np.array(7), "bert/pooler/dense/kernel/adam_m": arrays["bert/pooler/dense/kernel"]})
+    arrays.update({"global_step": np.array(7), "bert/pooler/dense/kernel/adam_m": arrays["bert/pooler/dense/kernel"]})
     return hf, arrays
 
 

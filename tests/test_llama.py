@@ -7,7 +7,7 @@ from argparse import Namespace
 import pytest
 import torch
 
-from conftest import back_to_hf, load_script
+from conftest import back_to_hf, load_script, perturbed_hf_model
 from uer.core.errors import UserInputError
 
 transformers = pytest.importorskip("transformers")
@@ -30,13 +30,7 @@ def hf_model(family, folder, shard=False, **extra):
     config = hf_config(family, **extra)
     cls = {"llama": transformers.LlamaForCausalLM, "qwen2": transformers.Qwen2ForCausalLM,
            "mistral": transformers.MistralForCausalLM}[family]
-    torch.manual_seed(0)
-    model = cls(config).eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)  # norms away from 1, biases away from 0
-    model.save_pretrained(folder, max_shard_size="100KB" if shard else "10GB")
-    return model
+    return perturbed_hf_model(cls, config, folder, max_shard_size="100KB" if shard else "10GB")
 
 
 def uer_model(model_path, config_path, vocab=VOCAB_SIZE):

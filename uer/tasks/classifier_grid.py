@@ -7,16 +7,12 @@ import argparse
 import os
 from itertools import product
 
-from uer.opts import finetune_opts
-from uer.layers.pooling import POOLINGS
+from uer.tasks import classifier
 
 
 def fine_tuning_options(doc):
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    finetune_opts(parser, output_model_path="models/classifier_model.bin")
-    parser.add_argument("--pooling", choices=POOLINGS, default="first", help="How the sequence vector is formed.")
-    parser.add_argument("--soft_targets", action="store_true", help="Also learn the teacher's logits (MSE).")
-    parser.add_argument("--soft_alpha", type=float, default=0.5, help="Weight of the soft-target loss.")
+    """run_classifier.py's options and the grid's lists."""
+    parser = classifier.fine_tuning_options(doc)
     parser.add_argument("--batch_size_list", default=[32, 64], nargs="+", type=int,
                         help="Batch sizes of the grid (replace --batch_size).")
     parser.add_argument("--learning_rate_list", default=[3e-5, 1e-4, 3e-4], nargs="+", type=float,

@@ -10,9 +10,9 @@ not a prefix of the longer cannot mark its turns this way and is refused.
 """
 import datetime
 import json
-import os
 
 from uer.core.errors import UserInputError, fail_at
+from uer.text.hf_tokenizer import declared_specials, tokenizer_config
 
 ROLES = ("system", "user", "assistant")
 SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
@@ -94,24 +94,6 @@ class ChatTemplate:
         return text, spans
 
 
-def tokenizer_config(tokenizer_path):
-    path = os.path.join(os.path.dirname(os.path.abspath(tokenizer_path)), "tokenizer_config.json")
-    if not os.path.exists(path):
-        return path, {}
-    with open(path, encoding="utf-8") as f:
-        return path, json.load(f)
-
-
-def special_tokens(config):
-    out = {}
-    for key in SPECIAL_KEYS:
-        value = config.get(key)
-        value = value.get("content") if isinstance(value, dict) else value
-        if isinstance(value, str):
-            out[key] = value
-    return out
-
-
 def load_chat_template(tokenizer_path=None, template_path=None):
     """The template of --chat_template (a jinja file), or else of the tokenizer_config.json beside
     --tokenizer_path; refused in one line when there is none."""
@@ -119,7 +101,7 @@ def load_chat_template(tokenizer_path=None, template_path=None):
     if template_path:
         try:
             with open(template_path, encoding="utf-8") as f:
-                return ChatTemplate(f.read(), template_path, special_tokens(config))
+                return ChatTemplate(f.read(), template_path, declared_specials(config, SPECIAL_KEYS))
         except FileNotFoundError:
             raise UserInputError(f"{template_path}: chat template file not found") from None
     source = config.get("chat_template")
@@ -129,7 +111,7 @@ def load_chat_template(tokenizer_path=None, template_path=None):
         where = config_path or "the tokenizer"
         raise UserInputError(f"{where}: the tokenizer has no chat_template, which chat data is rendered with; "
                              "give one with --chat_template FILE.jinja (models/chatml.jinja is ChatML)")
-    return ChatTemplate(source, config_path, special_tokens(config))
+    return ChatTemplate(source, config_path, declared_specials(config, SPECIAL_KEYS))
 
 
 def check_messages_only(path, line, record):

@@ -32,19 +32,25 @@ def load_tokenizer_file(path):
         raise UserInputError(f"{path}: not a HuggingFace tokenizer.json ({e})") from None
 
 
-def declared_specials(path):
-    """{role: token} from the tokenizer_config.json beside the tokenizer file, where there is one."""
+def tokenizer_config(path):
+    """(the path of the tokenizer_config.json beside the tokenizer file `path`, its content or {} where there is
+    none)."""
     config_path = os.path.join(os.path.dirname(os.path.abspath(path)), "tokenizer_config.json")
     if not os.path.exists(config_path):
-        return {}
+        return config_path, {}
     with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
+        return config_path, json.load(f)
+
+
+def declared_specials(config, keys):
+    """{key: token} of the special tokens among `keys` that a tokenizer_config.json declares (as a string or as an
+    added token's content)."""
     out = {}
-    for role in GUESSES:
-        value = config.get(role)
+    for key in keys:
+        value = config.get(key)
         value = value.get("content") if isinstance(value, dict) else value
         if isinstance(value, str):
-            out[role] = value
+            out[key] = value
     return out
 
 
@@ -53,7 +59,7 @@ class HfVocab(Vocab):
         self.i2w = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size(with_added_tokens=True))]
         self.w2i = {w: i for i, w in enumerate(self.i2w) if w is not None}
         self.source = path
-        declared = declared_specials(path)
+        declared = declared_specials(tokenizer_config(path)[1], GUESSES)
         ids = {}
         for role, guesses in GUESSES.items():
             token = declared.get(role) or next((g for g in guesses if g in self.w2i), None)
