@@ -4,7 +4,9 @@ the LLaMA converter), in one run:
 
 - decoding: scripts/chat.py's generation loop (uer/generation/decoder_only.py) against transformers' generate,
   greedy, the cache on for both, at batch 1 and batch 8 (prompts of different lengths, left-padded): new tokens
-  per second (rows x new tokens / seconds, the best of --repeats runs each, taking turns);
+  per second (rows x new tokens / seconds, the best of --repeats runs each, taking turns), and ours as a share
+  of the machine's bound: each step reads every weight once, so at most (measured memory read rate / bytes of
+  weights) steps per second;
 - chat tuning: one pass (forward, backward, AdamW) over conversations of mixed lengths (--min_length to
   --max_length tokens, the loss on their second half): transformers on padded batches of --batch_size
   conversations, ours on the same padded batches and on packed rows of --seq_length (preprocess.py --packing's
@@ -216,9 +218,32 @@ def main():
         tuning_table(args, hf, ours)
 
 
+def read_rate(megabytes=512, seconds=1.0):
+    """Bytes per second this machine reads from memory: sums of a tensor far larger than its caches."""
+    x = torch.ones(megabytes * (1 << 20) // 4)
+    x.sum()
+    runs, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        x.sum()
+        runs += 1
+    return x.numel() * 4 * runs / (time.perf_counter() - start)
+
+
+def weight_bytes_per_step(model):
+    """Bytes of the weights one decoding step reads: all but the word embedding's table, of which it reads a
+    row per token, unless the output layer is that table."""
+    tied = model.target.output_layer.weight is model.embedding.word_embedding.weight
+    return sum(p.numel() * p.element_size() for n, p in model.named_parameters()
+               if tied or not n.startswith("embedding.word_embedding."))
+
+
 def decoding_table(args, hf, ours):
-    print("| batch | ours tokens/s | transformers tokens/s | ratio | same tokens |")
-    print("|---|---|---|---|---|")
+    rate, weights = read_rate(16 if args.smoke else 512, 0.1 if args.smoke else 1.0), weight_bytes_per_step(ours)
+    bound = rate / weights
+    print(f"memory read rate {rate / 1e9:.1f} GB/s, {weights / 1e6:.0f} MB of weights read per decoding step: at "
+          f"most {bound:.0f} steps/s (the bound: batch x that many tokens/s)\n")
+    print("| batch | ours tokens/s | transformers tokens/s | ratio | same tokens | ours / the bound |")
+    print("|---|---|---|---|---|---|")
     for batch in (int(b) for b in args.batches.split(",")):
         rows = prompts(batch, args.vocab)
         ours_run(ours, rows, 2)
@@ -232,7 +257,7 @@ def decoding_table(args, hf, ours):
         tokens = batch * args.new_tokens
         rate = {k: tokens / v for k, v in best.items()}
         print(f"| {batch} | {rate['ours']:.1f} | {rate['hf']:.1f} | {rate['ours'] / rate['hf']:.2f}x | "
-              f"{sum(a == b for a, b in zip(mine, theirs))}/{batch} |")
+              f"{sum(a == b for a, b in zip(mine, theirs))}/{batch} | {rate['ours'] / (batch * bound):.0%} |")
 
 
 if __name__ == "__main__":

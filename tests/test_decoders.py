@@ -195,6 +195,27 @@ def test_a_left_padded_batch_generates_what_each_prompt_generates_alone():
     assert ids[len(prompts[0]):][:len(together[0])] == together[0]
 
 
+def test_decoding_stores_linear_weights_by_column_and_the_model_computes_and_trains_as_before():
+    from uer.generation.decoder_only import generate
+    model = llama(seed=4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    src = torch.tensor([[5, 9, 14, 200, 31, 8]])
+    with torch.no_grad():
+        logits = model.target.word_logits(model.encode(src, torch.ones_like(src)))
+    generate(model, "cpu", [src[0].tolist()], 4, {2})
+    linear = [m.weight for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linear and all(w.t().is_contiguous() and not w.is_contiguous() for w in linear)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    with torch.no_grad():
+        assert (model.target.word_logits(model.encode(src, torch.ones_like(src))) - logits).abs().max() <= 1e-5
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    part = model(src[:, :-1], {"lm": src[:, 1:]}, torch.ones_like(src[:, :-1]))["lm"]
+    (part["loss_sum"] / part["count"]).backward()
+    optimizer.step()
+    assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
 def train_chat_model(tmp_path, steps=60):
     data = synthetic_chat.conversations(200, 5, turns=(1, 1), system_share=0)
     preprocess(tmp_path, "chat", data, "--packing", seq_length=64)
