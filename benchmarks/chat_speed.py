@@ -169,6 +169,8 @@ def tuning_table(args, hf, ours):
     real = sum(len(r) for r in rows)
     padded = padded_batches(rows, args.batch_size)
     packed = packed_rows(rows, args.seq_length, max(1, args.batch_size * args.max_length // (2 * args.seq_length)))
+    from uer.generation.decoder_only import training_layout
+    training_layout(ours)  # the weights as a training run has them, whether or not the decoding table ran first
     hf.train()
     ours.train()
     sides = {"transformers, padded batches": (hf_tuner(hf), padded),

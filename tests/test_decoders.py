@@ -196,7 +196,7 @@ def test_a_left_padded_batch_generates_what_each_prompt_generates_alone():
 
 
 def test_decoding_stores_linear_weights_by_column_and_the_model_computes_and_trains_as_before():
-    from uer.generation.decoder_only import generate
+    from uer.generation.decoder_only import generate, training_layout
     model = llama(seed=4)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     src = torch.tensor([[5, 9, 14, 200, 31, 8]])
@@ -210,10 +210,16 @@ def test_decoding_stores_linear_weights_by_column_and_the_model_computes_and_tra
         assert (model.target.word_logits(model.encode(src, torch.ones_like(src))) - logits).abs().max() <= 1e-5
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    part = model(src[:, :-1], {"lm": src[:, 1:]}, torch.ones_like(src[:, :-1]))["lm"]
-    (part["loss_sum"] / part["count"]).backward()
-    optimizer.step()
-    assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    for layout in ("by column", "by row"):
+        part = model(src[:, :-1], {"lm": src[:, 1:]}, torch.ones_like(src[:, :-1]))["lm"]
+        (part["loss_sum"] / part["count"]).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items()), layout
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        training_layout(model)
+        assert all(w.is_contiguous() for w in linear)
+        assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 def train_chat_model(tmp_path, steps=60):
