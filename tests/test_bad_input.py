@@ -180,6 +180,11 @@ ROWS = [
     ("bilm target without split directions",
      lambda t, d: pretrain(t, d["bilm"], "--target", "bilm", "--encoder", "lstm"),
      "--target bilm needs an encoder whose output halves are a forward and a backward model"),
+    ("HF config without a size the conversion needs",
+     lambda t, d: (["scripts/convert_albert_from_huggingface_to_uer.py", "--input_model_path",
+                    os.path.dirname(write(f"{t}/config.json", '{"hidden_act": "gelu"}')), "--output_model_path",
+                    f"{t}/out.bin"], f"{t}/out.bin"),
+     "{t}/config.json: no 'embedding_size', which the converted model's config needs"),
 ]
 
 

@@ -223,6 +223,10 @@ def test_the_later_task_examples_run_as_written(tmp_path, monkeypatch):
     from uer.opts import load_config
     from uer.text.vocab import Vocab
     shutil.copytree(os.path.join(ROOT, "datasets"), tmp_path / "datasets")
+    for path in (tmp_path / "datasets").glob("*/*.tsv"):  # the header and 100 rows: the commands, not accuracy
+        with open(path, encoding="utf-8") as f:
+            head = [line for _, line in zip(range(101), f)]
+        path.write_text("".join(head), encoding="utf-8")
     (tmp_path / "models").mkdir()
     for name in os.listdir(os.path.join(ROOT, "models")):
         if not name.endswith(".bin"):

@@ -23,10 +23,15 @@ def tiny_bert(path, tie=False):
 
 
 @pytest.mark.skipif(HAS_TF, reason="TensorFlow is installed here")
-def test_missing_tensorflow_gives_a_clear_message(tmp_path):
+@pytest.mark.parametrize("script", ["convert_bert_from_uer_to_google.py", "convert_albert_from_uer_to_google.py",
+                                    "convert_albert_from_google_to_uer.py"])
+def test_missing_tensorflow_gives_a_clear_message(tmp_path, script):
     tiny_bert(tmp_path / "m.bin")
-    proc = run_script("scripts/convert_bert_from_uer_to_google.py", "--input_model_path", str(tmp_path / "m.bin"),
-                      "--output_model_path", str(tmp_path / "g.ckpt"), check=False)
+    (tmp_path / "albert_config.json").write_text('{"hidden_act": "gelu"}')
+    source = tmp_path / ("model.ckpt" if "google_to_uer" in script else "m.bin")
+    proc = run_script(f"scripts/{script}", "--input_model_path", str(source),
+                      "--output_model_path", str(tmp_path / ("out.bin" if "google_to_uer" in script else "g.ckpt")),
+                      check=False)
     assert proc.returncode == 2 and "needs TensorFlow: pip install tensorflow-cpu" in proc.stderr
 
 

@@ -52,9 +52,13 @@ def input_folder(path):
 def convert_to_uer(args, *names):
     """The source model (--input_model_path) as a UER model file, and its config as a UER config."""
     from uer.model_saver import atomic_torch_save
+    str2family[names[0]].check()
     source, path = source_config(args, str2family[names[0]])
     family = family_of_source(names, source, path) if source is not None else str2family[names[0]]
-    config = family.module.config_to_uer(source, path) if source is not None else None
+    try:
+        config = family.module.config_to_uer(source, path) if source is not None else None
+    except KeyError as e:
+        raise UserInputError(f"{path}: no {e.args[0]!r}, which the converted model's config needs") from None
     state = family.module.to_uer(family.read(args.input_model_path), source, getattr(args, "layers_num", None))
     if config is not None:
         tie_from_tensors(config, state, path)
