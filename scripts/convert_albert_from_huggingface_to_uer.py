@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Convert a HuggingFace AlbertForPreTraining or AlbertModel (a folder with config.json and weights) to a UER ALBERT model and config: the factorized embedding, the one shared layer, the MLM head with the config's activation,
-the SOP head."""
+"""Convert a HuggingFace AlbertForPreTraining or AlbertModel (a folder with config.json and weights) to a UER ALBERT
+model and config: the factorized embedding, the one shared layer, the MLM head with the config's activation, the SOP
+head."""
 import os
 import sys
 

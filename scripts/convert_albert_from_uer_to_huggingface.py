@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Convert a UER ALBERT model to HuggingFace's AlbertForPreTraining (model.safetensors; with --config_path its config.json): the factorized embedding, the one shared layer, the MLM head with the config's activation,
-the SOP head."""
+"""Convert a UER ALBERT model to HuggingFace's AlbertForPreTraining (model.safetensors; with --config_path its
+config.json): the factorized embedding, the one shared layer, the MLM head with the config's activation, the SOP
+head."""
 import os
 import sys
 

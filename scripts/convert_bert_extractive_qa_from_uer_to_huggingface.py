@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Convert the UER model of a fine-tuning script to a HuggingFace BERT with its head (extractive_qa), as UER-py's script of the same name (uer/interop/convert_bert_heads.py: text_classification is
-run_classifier.py's model, token_classification run_ner.py's, extractive_qa today's UER-py run_cmrc.py's)."""
+"""Convert the UER model of a fine-tuning script to a HuggingFace BERT with its head (extractive_qa), as UER-py's
+script of the same name (uer/interop/convert_bert_heads.py: text_classification is run_classifier.py's model,
+token_classification run_ner.py's, extractive_qa today's UER-py run_cmrc.py's)."""
 import os
 import sys
 

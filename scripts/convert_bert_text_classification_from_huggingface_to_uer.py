@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Convert a HuggingFace BERT with its fine-tuned head (text_classification) to the UER model of its fine-tuning script, as UER-py's script of the same name (uer/interop/convert_bert_heads.py: text_classification is
+"""Convert a HuggingFace BERT with its fine-tuned head (text_classification) to the UER model of its fine-tuning
+script, as UER-py's script of the same name (uer/interop/convert_bert_heads.py: text_classification is
 run_classifier.py's model, token_classification run_ner.py's, extractive_qa today's UER-py run_cmrc.py's)."""
 import os
 import sys

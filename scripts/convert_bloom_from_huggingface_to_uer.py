@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Convert a HuggingFace BloomForCausalLM (a folder with config.json and model.safetensors) to a UER model and config: ALiBi, the embedding's layer norm, the fused query/key/value split per head (and joined back)."""
+"""Convert a HuggingFace BloomForCausalLM (a folder with config.json and model.safetensors) to a UER model and config:
+ALiBi, the embedding's layer norm, the fused query/key/value split per head (and joined back)."""
 import os
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Convert a BLOOM UER model to HuggingFace's BloomForCausalLM (model.safetensors; with --config_path its config.json): ALiBi, the embedding's layer norm, the fused query/key/value split per head (and joined back)."""
+"""Convert a BLOOM UER model to HuggingFace's BloomForCausalLM (model.safetensors; with --config_path its config.json):
+ALiBi, the embedding's layer norm, the fused query/key/value split per head (and joined back)."""
 import os
 import sys
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Convert a HuggingFace encoder-decoder model, T5ForConditionalGeneration (v1.0 or v1.1),
-BartForConditionalGeneration or PegasusForConditionalGeneration (a folder with config.json and model.safetensors, or its shards with their
-index), to a UER encoder-decoder model, and its config.json to a UER config that describes the whole model.
-Tensors are read one at a time."""
+"""Convert a HuggingFace encoder-decoder model, T5ForConditionalGeneration (v1.0 or v1.1), BartForConditionalGeneration
+or PegasusForConditionalGeneration (a folder with config.json and model.safetensors, or its shards with their
+index), to a UER encoder-decoder model, and its config.json to a UER config that describes the whole model. Tensors
+are read one at a time."""
 import os
 import sys
 

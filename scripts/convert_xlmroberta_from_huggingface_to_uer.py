@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Convert a HuggingFace XLMRobertaModel or XLMRobertaForMaskedLM (folder, model.safetensors or pytorch_model.bin) to a UER model and config: the body as BERT's, learned positions from row 2 ("position_offset"), one token type.
-Its tokenizer here: --tokenizer xlmroberta --spm_model_path sentencepiece.bpe.model."""
+"""Convert a HuggingFace XLMRobertaModel or XLMRobertaForMaskedLM (folder, model.safetensors or pytorch_model.bin) to a
+UER model and config: the body as BERT's, learned positions from row 2 ("position_offset"), one token type. Its
+tokenizer here: --tokenizer xlmroberta --spm_model_path sentencepiece.bpe.model."""
 import os
 import sys
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Convert a UER XLM-R model to HuggingFace's XLMRobertaForMaskedLM names (with --config_path, its config.json): the body as BERT's, learned positions from row 2 ("position_offset"), one token type.
-Its tokenizer here: --tokenizer xlmroberta --spm_model_path sentencepiece.bpe.model."""
+"""Convert a UER XLM-R model to HuggingFace's XLMRobertaForMaskedLM names (with --config_path, its config.json): the
+body as BERT's, learned positions from row 2 ("position_offset"), one token type. Its tokenizer here: --tokenizer
+xlmroberta --spm_model_path sentencepiece.bpe.model."""
 import os
 import sys
 

@@ -27,8 +27,9 @@ CONFIG_CHOICES = {"synt_type": ("dense",), "layernorm_positioning": ("post", "pr
                                      "t5", "bart", "gsg", "mt", "prefixlm", "llm_pretrain", "llm_sft", "chat", "cls_mlm"),
                   "decoder": ("transformer",), "initializer": ("normal", "t5")}
 BOOL_KEYS = ("remove_embedding_layernorm", "tie_weights", "remove_transformer_bias", "remove_attention_scale",
-             "attention_qkv_bias", "qk_norm", "normalize_sentence_vectors", "rotary_position_embedding", "alibi_position_embedding", "has_lmtarget_bias",
-             "layer_norm_unbiased", "share_embedding", "relative_position_embedding")
+             "attention_qkv_bias", "qk_norm", "normalize_sentence_vectors", "rotary_position_embedding",
+             "alibi_position_embedding", "has_lmtarget_bias", "layer_norm_unbiased", "share_embedding",
+             "relative_position_embedding")
 POSITIVE_KEYS = SHAPE_KEYS + ("attention_head_size", "local_kv_heads_num", "max_seq_length", "rope_theta",
                               "layer_norm_eps", "decoder_layers_num", "relative_attention_buckets_num",
                               "lm_hidden_scale", "embedding_scale")

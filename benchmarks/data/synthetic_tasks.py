@@ -1,6 +1,7 @@
-"""Small synthetic fine-tuning sets whose answer is known, over characters of models/reviews_vocab.txt: a task
-script that works learns them well above chance in a few epochs of a small model (tests/test_tasks.py,
-benchmarks/task_demos.py); test and benchmark data, not part of the toolkit. Each function returns TSV rows (tuples of strings) for its script's columns."""
+"""Small synthetic fine-tuning sets whose answer is known, over characters of models/reviews_vocab.txt: a task script
+that works learns them well above chance in a few epochs of a small model (tests/test_tasks.py,
+benchmarks/task_demos.py); test and benchmark data, not part of the toolkit. Each function returns TSV rows (tuples
+of strings) for its script's columns."""
 import numpy as np
 
 NEUTRAL, MARKERS = list("的了是我很看"), list("好坏书")

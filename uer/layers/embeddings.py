@@ -70,10 +70,12 @@ class WordEmbedding(nn.Module):
     def forward(self, src, seg, start=0, positions=None):
         """start: position of src's first token when decoding continues a cached prefix (positions, if any, are
         the encoder's: rotary_position_embedding, alibi_position_embedding)."""
+        return normalise(self, self.words(src))
+
+    def words(self, src):
+        """The word vectors, times "embedding_scale" in their own precision (as Gemma rounds its normaliser)."""
         emb = self.word_embedding(src)
-        if self.scale != 1.0:  # in the vectors' precision, as Gemma rounds its normaliser
-            emb = emb * torch.tensor(self.scale, dtype=emb.dtype)
-        return normalise(self, emb)
+        return emb * torch.tensor(self.scale, dtype=emb.dtype) if self.scale != 1.0 else emb
 
 
 class BertEmbedding(nn.Module):
@@ -151,10 +153,7 @@ class WordSinusoidalposEmbedding(WordEmbedding):
         if seq_length > self.max_seq_length:
             raise ValueError(f"sequence of {seq_length} tokens is longer than max_seq_length "
                              f"({self.max_seq_length}); lower --seq_length")
-        emb = self.word_embedding(src)
-        if self.scale != 1.0:
-            emb = emb * torch.tensor(self.scale, dtype=emb.dtype)
-        return normalise(self, emb + self.positions[start:seq_length])
+        return normalise(self, self.words(src) + self.positions[start:seq_length])
 
 
 def interleaved_sinusoids(length, dim):

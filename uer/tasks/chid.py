@@ -61,10 +61,9 @@ def read_chid(path, answer_path, tokenizer, seq_length, max_choices_num):
     """GroupedExamples of the blanks (their candidates' rows) with fields "label", "valid" (all true: UER-py
     scores every row), "tag" and "group" (the passage group, for inference's assignment)."""
     from uer.core.errors import UserInputError, fail_at
-    from uer.core.readers import read_json
+    from uer.core.readers import read_json, read_jsonl
     from uer.finetune.data import Examples, GroupedExamples
     answers = read_json(answer_path, "ChID answers") if answer_path else None
-    from uer.core.readers import read_jsonl
     rows, labels, tags, groups = [], [], [], []
     for number, item in read_jsonl(path, "ChID file", "{\"candidates\": [...], \"content\": [...]}"):
         for tag, choices in blanks(path, number, item, tokenizer, seq_length, max_choices_num):
@@ -88,8 +87,10 @@ def blanks(path, number, item, tokenizer, seq_length, max_choices_num):
     from uer.core.constants import CLS_TOKEN, MASK_TOKEN, SEP_TOKEN
     from uer.core.errors import fail_at
     candidates, contents = item.get("candidates"), item.get("content")
-    if not isinstance(candidates, list) or not isinstance(contents, list) or not 1 <= len(candidates) <= max_choices_num:
-        fail_at(path, number, f"expected \"candidates\" (1 to --max_choices_num {max_choices_num}) and \"content\" lists")
+    if not (isinstance(candidates, list) and isinstance(contents, list)
+            and 1 <= len(candidates) <= max_choices_num):
+        fail_at(path, number, f"expected \"candidates\" (1 to --max_choices_num {max_choices_num}) and "
+                "\"content\" lists")
     options = [[CLS_TOKEN] + tokenizer.tokenize(c) + [SEP_TOKEN] for c in candidates]
     for text in contents:
         tokens = [t for p in pieces(text) for t in ([p] if BLANK.fullmatch(p) else tokenizer.tokenize(p))]
@@ -121,15 +122,12 @@ def fine_tune(args):
     tokenizer = CharTokenizer(vocab)
     answer_paths = {args.train_path: args.train_answer_path, args.dev_path: args.dev_answer_path}
     if args.test_path:
-        raise_test_without_answers()
+        from uer.core.errors import UserInputError
+        raise UserInputError("run_chid.py has no answers for a --test_path: predict it with "
+                             "inference/run_chid_infer.py")
     fine_tune_task(args, IdiomCloze, vocab,
                    lambda path: read_chid(path, answer_paths[path], tokenizer, args.seq_length, args.max_choices_num),
                    choice_loss, lambda runtime: choice_evaluator(args.batch_size, runtime))
-
-
-def raise_test_without_answers():
-    from uer.core.errors import UserInputError
-    raise UserInputError("run_chid.py has no answers for a --test_path: predict it with inference/run_chid_infer.py")
 
 
 def inference_options(doc):
