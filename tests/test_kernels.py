@@ -32,18 +32,53 @@ def test_softmax_cross_entropy_equals_torch(rows, vocab, monkeypatch):
 
 @pytest.mark.parametrize("rows,vocab", [(37, 5), (300, 997)])
 def test_softmax_cross_entropy_adds_an_output_bias_as_linear_would(rows, vocab, monkeypatch):
-    from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_predictions
+    from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_correct
     monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4 * vocab * 16)
     torch.manual_seed(rows)
     hidden, weight, bias = (torch.randn(*shape, requires_grad=True) for shape in ((rows, 8), (vocab, 8), (vocab,)))
     labels = torch.randint(0, vocab, (rows,))
     reference = F.cross_entropy(F.linear(hidden, weight, bias), labels, reduction="sum")
     expected = torch.autograd.grad(reference, (hidden, weight, bias))
-    ours, predicted = softmax_cross_entropy_sum_and_predictions(F.linear(hidden, weight), labels, bias)
+    ours, correct = softmax_cross_entropy_sum_and_correct(F.linear(hidden, weight), labels, bias)
     assert torch.allclose(ours, reference, rtol=1e-5)
-    assert torch.equal(predicted, F.linear(hidden, weight, bias).argmax(1))
+    assert correct.item() == (F.linear(hidden, weight, bias).argmax(1) == labels).sum().item()
     for got, want in zip(torch.autograd.grad(ours, (hidden, weight, bias)), expected):
         assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_softmax_cross_entropy_counts_correct_rows_as_argmax_does(monkeypatch):
+    """Rows right by a unique maximum at the label, wrong by a maximum tied at an earlier class (argmax takes the
+    first), right by one tied at a later class, wrong elsewhere; over several row blocks."""
+    from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_correct
+    monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4 * 7 * 3)
+    torch.manual_seed(0)
+    logits = torch.randn(40, 7)
+    labels = torch.randint(1, 6, (40,))
+    rows = torch.arange(40)
+    logits[rows[:10], labels[:10]] = 9.0
+    logits[rows[10:20], labels[10:20]] = 9.0
+    logits[rows[10:20], labels[10:20] - 1] = 9.0
+    logits[rows[20:30], labels[20:30]] = 9.0
+    logits[rows[20:30], labels[20:30] + 1] = 9.0
+    expected = (logits.argmax(1) == labels).sum().item()
+    for dtype in (torch.float32, torch.bfloat16):
+        _, correct = softmax_cross_entropy_sum_and_correct(logits.to(dtype), labels)
+        assert correct.item() == expected
+    assert expected >= 20
+
+
+def test_softmax_cross_entropy_of_bf16_logits_is_computed_in_fp32(monkeypatch):
+    monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4 * 997 * 16)
+    torch.manual_seed(1)
+    logits = (torch.randn(300, 997) * 4).bfloat16()
+    labels = torch.randint(0, 997, (300,))
+    ours_in, torch_in = logits.clone().requires_grad_(), logits.clone().requires_grad_()
+    ours = softmax_cross_entropy_sum(ours_in * 1.0, labels)
+    reference = F.cross_entropy(torch_in.float(), labels, reduction="sum")
+    ours.backward()
+    reference.backward()
+    assert torch.allclose(ours, reference, rtol=1e-5)
+    assert torch.allclose(ours_in.grad.float(), torch_in.grad.float(), rtol=2 ** -8, atol=1e-6)  # bf16's rounding
 
 
 def test_softmax_cross_entropy_is_stable_for_large_logits():
@@ -166,3 +201,22 @@ def test_tied_word_table_gets_the_dense_gradient_of_dense_lookups(through_output
         grads.append(table.grad.clone())
     assert torch.allclose(grads[0], grads[1], atol=1e-6, rtol=1e-5)
     assert grads[0][5:].abs().sum() > 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_rms_norm_computes_llamas_formula(dtype):
+    """weight * (x / sqrt(mean(x^2) + eps)), the normalisation in fp32 and cast back before the weight (as
+    HuggingFace's LlamaRMSNorm), forward and backward, for a model in fp32 and one cast to bf16."""
+    from uer.layers.layer_norm import RMSNorm
+    torch.manual_seed(0)
+    norm = RMSNorm(64, eps=1e-6).to(dtype)
+    norm.weight.data.normal_()
+    x = torch.randn(3, 5, 64, dtype=dtype, requires_grad=True)
+    upstream = torch.randn(3, 5, 64, dtype=dtype)
+    x32 = x.float()
+    written = norm.weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + 1e-6)).to(dtype)
+    expected = torch.autograd.grad(written, (x, norm.weight), upstream)
+    ours = norm(x)
+    assert torch.equal(ours, written)
+    for got, want in zip(torch.autograd.grad(ours, (x, norm.weight), upstream), expected):
+        assert torch.allclose(got.float(), want.float(), rtol=1e-5 if dtype == torch.float32 else 2 ** -7, atol=1e-6)

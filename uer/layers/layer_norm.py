@@ -86,6 +86,8 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(hidden_size))
 
     def forward(self, x):
+        if x.dtype == self.weight.dtype == torch.float32:  # the same products in the same order, fewer operations
+            return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
         normed = F.rms_norm(x.float(), self.weight.shape, None, self.eps).to(x.dtype)
         return self.weight * normed
 

@@ -3,10 +3,10 @@
 Keeping sums and counts (not means) lets the trainer normalise by the global count across processes, so
 data-parallel training computes exactly the loss of one process with the whole batch.
 """
-from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_predictions
+from uer.layers.softmax_loss import softmax_cross_entropy_sum_and_correct
 
 
 def classification_part(logits, labels, bias=None):
     """The part of logits [n, classes] (plus `bias`, an output layer's bias not yet added) against labels [n]."""
-    loss, predicted = softmax_cross_entropy_sum_and_predictions(logits, labels, bias)
-    return {"loss_sum": loss, "correct": (predicted == labels).sum(), "count": labels.new_tensor(labels.numel())}
+    loss, correct = softmax_cross_entropy_sum_and_correct(logits, labels, bias)
+    return {"loss_sum": loss, "correct": correct, "count": labels.new_tensor(labels.numel())}
