@@ -20,11 +20,12 @@ import torch
 ROW_BLOCK_BYTES = 1 << 20
 
 
-def _row_blocks(x):
-    """(block, first row) pairs; on a GPU one block, since each block costs kernel launches there."""
-    rows = x.size(0) if x.is_cuda else ROW_BLOCK_BYTES // max(1, x.size(1) * 4)
-    rows = max(1, rows)
-    return zip(x.split(rows), range(0, x.size(0), rows))
+def _row_blocks(*tensors):
+    """The tensors (the logits first, then per-row ones) split alike into blocks of rows; on a GPU one block,
+    since each block costs kernel launches there."""
+    logits = tensors[0]
+    rows = logits.size(0) if logits.is_cuda else ROW_BLOCK_BYTES // max(1, logits.size(1) * 4)
+    return zip(*(t.split(max(1, rows)) for t in tensors))
 
 
 def _correct(block, labels, maxima, label_logits):
@@ -43,21 +44,22 @@ def _correct(block, labels, maxima, label_logits):
 class _SoftmaxCrossEntropySum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, labels, bias=None):
-        rows_of = logits.size(0)
-        lse = torch.empty(rows_of, dtype=torch.float32, device=logits.device)
-        sums = torch.empty(rows_of, dtype=torch.float32, device=logits.device)
-        label_logits = torch.empty(rows_of, dtype=torch.float32, device=logits.device)
-        correct = torch.zeros((), dtype=torch.long, device=logits.device)
-        for block, start in _row_blocks(logits):
-            rows, block_labels = slice(start, start + block.size(0)), labels[start:start + block.size(0)]
+        label_logits = logits.gather(1, labels[:, None])[:, 0]
+        if bias is not None:  # the same sum as the block's below
+            label_logits = label_logits + bias.to(logits.dtype)[labels]
+        label_logits = label_logits.float()
+        maxima, sums = (torch.empty(logits.size(0), dtype=torch.float32, device=logits.device) for _ in range(2))
+        correct = 0
+        for block, block_labels, block_label_logits, block_maxima, block_sums in _row_blocks(
+                logits, labels, label_logits, maxima, sums):
             if bias is not None:  # added here, in cache, rather than in a pass of its own over the logits
                 block.add_(bias.to(block.dtype))
             block32 = block.float()  # block itself when it is fp32
-            maxima = block32.amax(1)
-            label_logits[rows] = block32.gather(1, block_labels[:, None])[:, 0]
-            correct += _correct(block32, block_labels, maxima, label_logits[rows])
-            sums[rows] = block32.sub_(maxima[:, None]).exp_().sum(1)
-            lse[rows] = maxima + sums[rows].log()
+            torch.amax(block32, 1, out=block_maxima)
+            correct += _correct(block32, block_labels, block_maxima, block_label_logits)
+            torch.sum(block32.sub_(block_maxima[:, None]).exp_(), 1, out=block_sums)
+        lse = maxima + sums.log()
+        correct = torch.as_tensor(correct, device=logits.device)
         ctx.kept_exponentials = logits.dtype == torch.float32
         ctx.save_for_backward(logits, sums if ctx.kept_exponentials else lse, labels)
         ctx.bias = bias.dtype if bias is not None else None
@@ -70,13 +72,15 @@ class _SoftmaxCrossEntropySum(torch.autograd.Function):
         logits, sums_or_lse, labels = ctx.saved_tensors
         grad = grad.float()
         bias_grad = torch.zeros(logits.size(1), dtype=torch.float32, device=logits.device) if ctx.bias else None
-        for block, start in _row_blocks(logits):
-            rows = block.size(0)
-            if ctx.kept_exponentials:  # exp(logit - maximum) / sum: the softmax
-                probs = block.mul_((grad / sums_or_lse[start:start + rows])[:, None])
+        # exp(logit - maximum) * grad / sum when the exponentials were kept, else the log-sum-exp to recompute them
+        per_row = grad / sums_or_lse if ctx.kept_exponentials else sums_or_lse
+        minus_grad = -grad
+        for block, block_labels, block_per_row in _row_blocks(logits, labels, per_row):
+            if ctx.kept_exponentials:
+                probs = block.mul_(block_per_row[:, None])
             else:
-                probs = block.float().sub_(sums_or_lse[start:start + rows, None]).exp_().mul_(grad)
-            probs[torch.arange(rows, device=block.device), labels[start:start + rows]] -= grad
+                probs = block.float().sub_(block_per_row[:, None]).exp_().mul_(grad)
+            probs.scatter_add_(1, block_labels[:, None], minus_grad.expand(block_labels.size(0), 1))
             if bias_grad is not None:
                 bias_grad += probs.sum(0)
             if probs is not block:
