@@ -101,6 +101,33 @@ def test_chat_rows_are_rendered_and_tokenized_as_apply_chat_template(tmp_path, s
         assert tuple(ids[:-1]) in rows and rows[tuple(ids[:-1])] == ids[-1]
 
 
+def test_template_of_a_tokenizer_saved_by_transformers_is_its_chat_template_jinja(tmp_path):
+    """transformers 5 saves the template as chat_template.jinja (not in tokenizer_config.json), and a jinja file
+    takes over a template the config still has: the template read here is the one it loads."""
+    from uer.text.chat_template import load_chat_template
+    tokenizer_folder(tmp_path / "built", "llama3").save_pretrained(str(tmp_path / "tok"))
+    assert (tmp_path / "tok" / "chat_template.jinja").exists()
+    config_path = tmp_path / "tok" / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    assert "chat_template" not in config
+    conversations = synthetic_chat.conversations(4, 3, system_share=0.5)
+    tokenizer = str(tmp_path / "tok" / "tokenizer.json")
+    for inline in (None, QWEN2):  # the jinja file wins over a template left in the config
+        if inline:
+            config_path.write_text(json.dumps(dict(config, chat_template=inline)))
+        hf_tok = transformers.AutoTokenizer.from_pretrained(str(tmp_path / "tok"))
+        template = load_chat_template(tokenizer)
+        for conversation in conversations:
+            messages = conversation["messages"]
+            assert template.render(messages) == hf_tok.apply_chat_template(messages, tokenize=False)
+            assert "<|eot_id|>" in template.render(messages)
+    load_script("preprocess.py").main(["--corpus_path", str(synthetic_chat.write_jsonl(tmp_path / "c.jsonl",
+                                                                                        conversations)),
+                                       "--tokenizer", "hf", "--tokenizer_path", tokenizer, "--target", "chat",
+                                       "--seq_length", "400", "--dataset_path", str(tmp_path / "d.pt")])
+    assert (tmp_path / "d.pt").exists()
+
+
 def test_assistant_turns_are_transformers_assistant_masks(tmp_path):
     """With a template marking its assistant text by {% generation %}, transformers' assistant mask is the set
     of tokens preprocess.py predicts."""

@@ -1,7 +1,7 @@
-"""A tokenizer's chat template (the jinja2 "chat_template" of its tokenizer_config.json), rendered as
-transformers' apply_chat_template renders it: a sandboxed environment with trim_blocks and lstrip_blocks, the
-loop controls, `raise_exception`, `strftime_now`, a `tojson` filter that keeps non-ASCII text, the tokenizer's
-special tokens as variables, and `{% generation %}` blocks accepted.
+"""A tokenizer's chat template (the chat_template.jinja beside it, or the "chat_template" of its
+tokenizer_config.json), rendered as transformers' apply_chat_template renders it: a sandboxed environment with
+trim_blocks and lstrip_blocks, the loop controls, `raise_exception`, `strftime_now`, a `tojson` filter that keeps
+non-ASCII text, the tokenizer's special tokens as variables, and `{% generation %}` blocks accepted.
 
 Which characters an assistant turn covers is found by rendering the conversation up to each assistant turn with
 the generation prompt and up to its end: the turn is what the second adds to the first (its content and the
@@ -10,11 +10,13 @@ not a prefix of the longer cannot mark its turns this way and is refused.
 """
 import datetime
 import json
+import os
 
 from uer.core.errors import UserInputError, fail_at
 from uer.text.hf_tokenizer import declared_specials, tokenizer_config
 
 ROLES = ("system", "user", "assistant")
+TEMPLATE_FILE = "chat_template.jinja"  # transformers' file name
 SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 
 
@@ -95,23 +97,37 @@ class ChatTemplate:
 
 
 def load_chat_template(tokenizer_path=None, template_path=None):
-    """The template of --chat_template (a jinja file), or else of the tokenizer_config.json beside
-    --tokenizer_path; refused in one line when there is none."""
+    """The template of --chat_template (a jinja file), or else the tokenizer's own as transformers loads it;
+    refused in one line when there is none."""
     config_path, config = tokenizer_config(tokenizer_path) if tokenizer_path else (None, {})
+    specials = declared_specials(config, SPECIAL_KEYS)
     if template_path:
         try:
             with open(template_path, encoding="utf-8") as f:
-                return ChatTemplate(f.read(), template_path, declared_specials(config, SPECIAL_KEYS))
+                return ChatTemplate(f.read(), template_path, specials)
         except FileNotFoundError:
             raise UserInputError(f"{template_path}: chat template file not found") from None
-    source = config.get("chat_template")
-    if isinstance(source, list):  # named templates: the default one
-        source = next((t.get("template") for t in source if t.get("name") == "default"), None)
+    where, source = tokenizer_template(config_path, config) if tokenizer_path else (None, None)
     if not isinstance(source, str):
         where = config_path or "the tokenizer"
-        raise UserInputError(f"{where}: the tokenizer has no chat_template, which chat data is rendered with; "
-                             "give one with --chat_template FILE.jinja (models/chatml.jinja is ChatML)")
-    return ChatTemplate(source, config_path, declared_specials(config, SPECIAL_KEYS))
+        raise UserInputError(f"{where}: the tokenizer has no chat_template (nor a {TEMPLATE_FILE} beside it), which "
+                             "chat data is rendered with; give one with --chat_template FILE.jinja "
+                             "(models/chatml.jinja is ChatML)")
+    return ChatTemplate(source, where, specials)
+
+
+def tokenizer_template(config_path, config):
+    """(where, source) of a tokenizer's default chat template: the chat_template.jinja beside its
+    tokenizer_config.json (what transformers 5 saves, and takes over the config's), else the config's
+    "chat_template" (a string, or named templates of which "default" is used)."""
+    jinja_path = os.path.join(os.path.dirname(config_path), TEMPLATE_FILE)
+    if os.path.exists(jinja_path):
+        with open(jinja_path, encoding="utf-8") as f:
+            return jinja_path, f.read()
+    source = config.get("chat_template")
+    if isinstance(source, list):
+        source = next((t.get("template") for t in source if t.get("name") == "default"), None)
+    return config_path, source
 
 
 def check_messages_only(path, line, record):
