@@ -264,6 +264,29 @@ def test_chat_script_answers_a_file_as_the_generation_loop_does(tmp_path, chat_m
         assert chat.answers([conversation["messages"][:-1]]) == [record["messages"][-1]["content"]]
 
 
+def test_chat_stops_at_the_special_token_its_template_ends_a_turn_with(tmp_path):
+    """A template's own end-of-turn token (not one of the known names) stops generation; plain text after the
+    words (a blank line) does not make a stop token."""
+    from tokenizers import Tokenizer
+    from uer.generation.chat import END_OF_TURN, stop_ids
+    from uer.text.chat_template import ChatTemplate
+    from uer.text.hf_tokenizer import load_hf
+    tok = Tokenizer.from_file(TOKENIZER)
+    tok.add_special_tokens(["<|turn_end|>"])
+    tok.save(str(tmp_path / "tokenizer.json"))
+    vocab, tokenizer = load_hf(str(tmp_path / "tokenizer.json"), padding=False)
+    own = ChatTemplate("{% for m in messages %}{{ m['role'] + ': ' + m['content'] + ' <|turn_end|>\n' }}"
+                       "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}", "own")
+    plain = ChatTemplate("{% for m in messages %}{{ m['role'] + ': ' + m['content'] + '\n\n' }}{% endfor %}"
+                         "{% if add_generation_prompt %}assistant: {% endif %}", "plain")
+    known = stop_ids(vocab)
+    assert vocab.w2i["<|turn_end|>"] not in known and "<|turn_end|>" not in END_OF_TURN
+    assert stop_ids(vocab, own, tokenizer) == known | {vocab.w2i["<|turn_end|>"]}
+    assert stop_ids(vocab, plain, tokenizer) == known
+    chatml = ChatTemplate(open(os.path.join(ROOT, "models", "chatml.jinja")).read(), "chatml")
+    assert vocab.w2i["<|im_end|>"] in stop_ids(vocab, chatml, tokenizer)
+
+
 def test_interactive_chat_streams_the_answer_it_keeps(chat_model):
     from uer.generation.chat import Chat, interactive
     from uer.model_builder import build_for_probing

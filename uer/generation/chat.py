@@ -4,7 +4,8 @@ many at once (left-padded, the keys and values cached).
 
 A conversation of the file ends with a user turn (answered) or with an assistant turn, which is then the
 reference: it is set aside, answered anew, and the exact-match share of the answers is reported. Generation
-stops at the tokenizer's end-of-sequence token or at an end-of-turn token of the known templates."""
+stops at the tokenizer's end-of-sequence token, at the special token the template ends an assistant turn
+with, or at an end-of-turn token of the known templates."""
 import json
 import sys
 
@@ -19,11 +20,30 @@ from uer.text.chat_template import load_chat_template
 END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "</s>", "<|endoftext|>", "<|eom_id|>")
 
 
-def stop_ids(vocab):
-    """The end-of-sequence token and the end-of-turn tokens of the known templates that the vocabulary has."""
+def stop_ids(vocab, template=None, tokenizer=None):
+    """The end-of-sequence token, the end-of-turn tokens of the known templates that the vocabulary has, and the
+    template's own end of turn (template_end_of_turn)."""
     ids = {vocab.w2i[t] for t in END_OF_TURN if t in vocab.w2i}
     eos = vocab.roles.get("[SEP]", (None, None))[1] if hasattr(vocab, "roles") else None
-    return ids | ({eos} if eos is not None else set())
+    own = template_end_of_turn(template, tokenizer) if template is not None else None
+    return ids | {i for i in (eos, own) if i is not None}
+
+
+def template_end_of_turn(template, tokenizer):
+    """The id of the special token a template puts right after an assistant's words (ChatML's <|im_end|>, or any
+    other template's own), None when what follows them is plain text or the template will not say."""
+    words = "0"
+    try:
+        text, spans = template.assistant_spans([{"role": "user", "content": "1"},
+                                                {"role": "assistant", "content": words}])
+    except ValueError:
+        return None
+    start, end = spans[-1]
+    turn = text[start:end]
+    after = turn[turn.rfind(words) + len(words):].strip()
+    ids = tokenizer.hf.encode(after, add_special_tokens=False).ids if after else []
+    added = tokenizer.hf.get_added_tokens_decoder()
+    return ids[0] if ids and ids[0] in added and added[ids[0]].special else None
 
 
 def read_conversations(path):
@@ -45,7 +65,7 @@ class Chat:
     def __init__(self, args, model, device, vocab, tokenizer):
         self.model, self.device, self.tokenizer = model, device, tokenizer
         self.template = load_chat_template(args.tokenizer_path, args.chat_template)
-        self.stop = stop_ids(vocab)
+        self.stop = stop_ids(vocab, self.template, tokenizer)
         self.sampling = (args.top_k, args.top_p, args.temperature)
         self.generator = torch.Generator().manual_seed(args.seed)
         self.max_new_tokens, self.seq_length = args.max_new_tokens or 256, args.seq_length
