@@ -320,6 +320,38 @@ def test_dpo_and_ipo_losses_are_trl_s_formulas():
     assert math.isclose(float(losses[0]), (margin - 1 / (2 * beta)) ** 2, rel_tol=1e-6)
 
 
+def test_preference_files_in_each_of_trl_s_layouts_give_the_same_rows(tmp_path):
+    """An explicit prompt (text, or a conversation as "prompt" or "messages") and TRL's implicit one (the shared
+    beginning of two texts or two conversations; a text "prompt" beside whole conversations) read alike."""
+    from uer.tasks.dpo import PairEncoder, preference_example, read_preferences
+    user, yes, no = {"role": "user", "content": "sort 312"}, "123", "132"
+
+    def said(text):
+        return [{"role": "assistant", "content": text}]
+    explicit = {"messages": [user], "chosen": yes, "rejected": no}
+    layouts = [{"prompt": [user], "chosen": said(yes), "rejected": said(no)},
+               {"chosen": [user] + said(yes), "rejected": [user] + said(no)},
+               {"prompt": "sort 312", "chosen": [user] + said(yes), "rejected": [user] + said(no)}]
+    for layout in layouts:
+        assert preference_example("f", 1, layout) == ({"messages": [user]}, yes, no)
+    # TRL's own example: the space before the answers goes with them
+    assert preference_example("f", 1, {"chosen": "The sky is blue.", "rejected": "The sky is green."}) == \
+        ({"prompt": "The sky is"}, " blue.", " green.")
+    vocab, tok = tokenizer()
+    args = Namespace(tokenizer_path=TOKENIZER, chat_template=os.path.join(ROOT, "models", "chatml.jinja"))
+
+    def rows(records):
+        synthetic_chat.write_jsonl(tmp_path / "p.jsonl", records)
+        examples = read_preferences(str(tmp_path / "p.jsonl"), PairEncoder(args, vocab, tok), 64)
+        return examples.batch(np.arange(len(examples)), "cpu")[0].tolist()
+    assert all(rows([layout]) == rows([explicit]) for layout in layouts)
+    for bad, why in [({"chosen": "abc", "rejected": "xyz"}, "share no prompt"),
+                     ({"chosen": "abc", "rejected": [user]}, "two texts or two conversations"),
+                     ({"messages": [user] + said("1"), "chosen": yes, "rejected": no}, "ends with an assistant turn")]:
+        with pytest.raises(UserInputError, match=f"p.jsonl:2: .*{why}"):
+            rows([explicit, bad])
+
+
 def test_dpo_raises_the_margin_of_chosen_over_rejected(tmp_path, chat_model, capsys):
     synthetic_chat.write_jsonl(tmp_path / "train.jsonl", synthetic_chat.preferences(64, 1))
     synthetic_chat.write_jsonl(tmp_path / "dev.jsonl", synthetic_chat.preferences(32, 2))

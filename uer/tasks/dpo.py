@@ -1,6 +1,7 @@
 """Preference training (run_dpo.py): a decoder learns to prefer the chosen answer to the rejected one of each
-JSONL example {"prompt" or "messages", "chosen", "rejected"}, against a frozen reference, the starting model
-(Rafailov et al.'s DPO; IPO with --loss_type ipo), with TRL's definitions:
+JSONL example {"prompt" or "messages", "chosen", "rejected"} (or TRL's implicit prompt, the beginning "chosen" and
+"rejected" share), against a frozen reference, the starting model (Rafailov et al.'s DPO; IPO with --loss_type
+ipo), with TRL's definitions:
 
   margin = (log pi(chosen) - log pi(rejected)) - (log ref(chosen) - log ref(rejected))
   sigmoid: loss = -log sigmoid(beta * margin)      ipo: loss = (margin - 1 / (2 beta))^2, over mean log-probs
@@ -44,6 +45,42 @@ def answer_text(path, number, value, key):
     return value
 
 
+def is_conversation(value):
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict) and "role" in value[0]
+
+
+def shared_prompt(path, number, chosen, rejected):
+    """(prompt, chosen, rejected) of TRL's implicit prompt: the beginning "chosen" and "rejected" share (characters
+    of two texts, messages of two conversations); a space ending it goes with the answers. As TRL, an answer that
+    begins the other leaves its last element to the answers."""
+    from uer.core.errors import fail_at
+    if not (type(chosen) is type(rejected) and isinstance(chosen, (str, list)) and chosen and rejected):
+        fail_at(path, number, "without 'prompt' or 'messages', 'chosen' and 'rejected' must be two texts or two "
+                              "conversations that begin with the same prompt")
+    limit = min(len(chosen), len(rejected))
+    shared = next((i for i in range(limit) if chosen[i] != rejected[i]), limit - 1)
+    if shared > 0 and chosen[shared - 1] == " ":
+        shared -= 1
+    if shared == 0:
+        fail_at(path, number, "'chosen' and 'rejected' share no prompt at their beginning")
+    return chosen[:shared], chosen[shared:], rejected[shared:]
+
+
+def preference_example(path, number, record):
+    """({"prompt": text} or {"messages": conversation}, chosen text, rejected text) of a record in any of TRL's
+    preference layouts: an explicit prompt (a text, or a conversation as "prompt" or "messages"), or an implicit
+    one shared by two texts or two conversations, which a text "prompt" beside whole conversations also is."""
+    from uer.core.errors import fail_at
+    if not isinstance(record, dict):
+        fail_at(path, number, "expected a JSON object with 'chosen' and 'rejected'")
+    chosen, rejected = record.get("chosen"), record.get("rejected")
+    prompt = record["messages"] if "messages" in record else record.get("prompt")
+    if prompt is None or (isinstance(prompt, str) and is_conversation(chosen) and len(chosen) > 1):
+        prompt, chosen, rejected = shared_prompt(path, number, chosen, rejected)
+    key = "messages" if isinstance(prompt, list) else "prompt"
+    return {key: prompt}, answer_text(path, number, chosen, "chosen"), answer_text(path, number, rejected, "rejected")
+
+
 class PairEncoder:
     """(prompt ids, answer ids) of an example, by the chat template or as plain text."""
 
@@ -71,6 +108,8 @@ class PairEncoder:
         from uer.text.chat_template import check_messages_only
         if "messages" in record:
             messages = check_messages_only(path, number, record)
+            if messages[-1]["role"] == "assistant":
+                fail_at(path, number, "the prompt ends with an assistant turn; it must end with the turn answered")
             template = self.chat_template(path)
             prompt = template.render(messages, add_generation_prompt=True)
             out = []
@@ -93,9 +132,9 @@ def read_preferences(path, encoder, seq_length):
     from uer.finetune.data import Examples, GroupedExamples
     from uer.core.readers import read_jsonl
     rows, a_lens = [], []
-    for number, record in read_jsonl(path, "preference file", "'prompt' or 'messages', 'chosen', 'rejected'"):
-        answers = [answer_text(path, number, record.get(k), k) for k in ("chosen", "rejected")]
-        prompt, encoded = encoder.encode(path, number, record, answers)
+    for number, record in read_jsonl(path, "preference file", "'chosen', 'rejected' (and 'prompt' or 'messages')"):
+        prompt, chosen, rejected = preference_example(path, number, record)
+        prompt, encoded = encoder.encode(path, number, prompt, [chosen, rejected])
         for answer in encoded:
             answer = answer[:seq_length - 1]
             kept = prompt[-(seq_length - len(answer)):]
