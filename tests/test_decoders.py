@@ -61,6 +61,25 @@ def test_chat_rows_predict_exactly_the_assistant_turns_and_their_end_of_turn(tmp
     assert "".join(predicted) == "13<|im_end|>\n4<|im_end|>\n"
 
 
+def test_sharegpt_and_trl_prompt_completion_conversations_are_read_as_their_messages(tmp_path):
+    """ShareGPT's {"conversations": [{"from", "value"}]} is its messages; TRL's {"prompt", "completion"} learns only
+    the completion's assistant turns."""
+    said = [("system", "be brief"), ("user", "sort 31"), ("assistant", "13"), ("user", "add 2+2"), ("assistant", "4")]
+    messages = [{"role": r, "content": c} for r, c in said]
+    speakers = {"system": "system", "user": "human", "assistant": "gpt"}
+    sharegpt = {"conversations": [{"from": speakers[r], "value": c} for r, c in said]}
+    split = {"prompt": messages[:4], "completion": messages[4:]}
+    rows = {}
+    for name, record in [("messages", {"messages": messages}), ("sharegpt", sharegpt), ("split", split)]:
+        src, tgt, _ = preprocess(tmp_path, "chat", [record], name=name + ".pt").batch(np.array([0]))
+        rows[name] = src[0].tolist(), tgt["lm_mask"][0].tolist(), tgt["lm"][0]
+    assert rows["sharegpt"][:2] == rows["messages"][:2] and rows["split"][0] == rows["messages"][0]
+    vocab, tok = tokenizer()
+    src, mask, labels = rows["split"]
+    assert tok.hf.decode([t for t, m in zip(labels, mask) if m], skip_special_tokens=False) == "4<|im_end|>\n"
+    assert sum(mask) < sum(rows["messages"][1])
+
+
 def test_train_on_prompt_predicts_every_next_token(tmp_path):
     data = preprocess(tmp_path, "chat", synthetic_chat.conversations(3, 0), "--train_on_prompt")
     _, tgt, seg = data.batch(np.arange(3))
@@ -90,6 +109,11 @@ def test_llm_sft_rows_are_tencentpretrain_s(tmp_path):
     ('{"text": "x"}\n', "field 'messages' is missing"),
     ('{"messages": [{"role": "bot", "content": "x"}]}\n', "unknown role 'bot'"),
     ('{"messages": [{"role": "user", "content": "x"}]}\n', "no assistant turn"),
+    ('{"conversations": [{"from": "bot", "value": "x"}]}\n', "turn 0 of 'conversations' is from 'bot'"),
+    ('{"conversations": [{"from": "human"}]}\n', "lacks a string 'value'"),
+    ('{"prompt": "x", "completion": "y"}\n', "must be lists"),
+    ('{"prompt": [{"role": "user", "content": "x"}], "completion": [{"role": "user", "content": "y"}]}\n',
+     "no assistant turn"),
     ('{"messages": [{"role": "user", "content": "' + "z" * 200 + '"}, {"role": "assistant", "content": "1"}]}\n',
      "answer is cut away entirely"),
 ])

@@ -6,7 +6,7 @@
   output [SEP], at most seq_length tokens; the loss covers the output and its [SEP] (TencentPretrain's
   --prefix_lm_loss); a literal backslash-n in the fields is a line break, as there.
 - chat: {"messages": [{"role": "system"|"user"|"assistant", "content": ...}, ...]} (the format of HF datasets and
-  OpenAI), rendered with the tokenizer's chat template (uer/text/chat_template.py) and tokenized as transformers'
+  OpenAI; ShareGPT's "conversations" and TRL's prompt-completion read as well: training_conversation), rendered with the tokenizer's chat template (uer/text/chat_template.py) and tokenized as transformers'
   apply_chat_template does; the loss covers the assistant turns (their text and end-of-turn), rows of at most
   seq_length + 1 tokens.
 --train_on_prompt puts every token of llm_sft and chat rows under the loss. A row longer than its width keeps
@@ -23,7 +23,7 @@ import numpy as np
 from uer.core.constants import CLS_TOKEN, PAD_ID, SEP_TOKEN
 from uer.core.errors import fail_at
 from uer.data.instances import LmData, TargetData, spans, chunk_stream
-from uer.text.chat_template import check_messages_only
+from uer.text.chat_template import training_conversation
 
 TARGET_FLAG = 1  # bit of a stored token's flag: the token is predicted (under the loss)
 
@@ -64,10 +64,11 @@ def text_field(path, line, record, key, required=True):
 
 
 def check_messages(path, line, record):
-    messages = check_messages_only(path, line, record)
-    if not any(m["role"] == "assistant" for m in messages):
+    """(messages, index of the first message learned), with an assistant turn to learn."""
+    messages, first = training_conversation(path, line, record)
+    if not any(m["role"] == "assistant" for m in messages[first:]):
         fail_at(path, line, "the conversation has no assistant turn to learn")
-    return messages
+    return messages, first
 
 
 def cut(path, line, ids, flags, width):
@@ -144,11 +145,12 @@ class ChatData(JsonlData):
 
     def encode(self, path, lines, line_of, tokenizer, vocab, opts):
         template = opts["template"]
-        records = json_records(path, lines, line_of, "a 'messages' list")
+        records = json_records(path, lines, line_of, "a 'messages' list (or 'conversations', or 'prompt' and "
+                                                     "'completion')")
         texts, turns = [], []
         for line, r in records:
             try:
-                text, spans_ = template.assistant_spans(check_messages(path, line, r))
+                text, spans_ = template.assistant_spans(*check_messages(path, line, r))
             except ValueError as e:
                 fail_at(path, line, str(e))
             texts.append(text)

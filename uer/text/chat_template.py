@@ -79,12 +79,12 @@ class ChatTemplate:
         except jinja2.exceptions.TemplateError as e:
             raise ValueError(f"the chat template ({self.where}) refused the conversation: {e}") from None
 
-    def assistant_spans(self, messages):
-        """(text, [(start, end) character range of each assistant turn])."""
+    def assistant_spans(self, messages, first=0):
+        """(text, [(start, end) character range of each assistant turn from message `first` on])."""
         text = self.render(messages)
         spans = []
         for i, message in enumerate(messages):
-            if message["role"] != "assistant":
+            if message["role"] != "assistant" or i < first:
                 continue
             before = self.render(messages[:i], add_generation_prompt=True)
             upto = self.render(messages[:i + 1])
@@ -142,3 +142,32 @@ def check_messages_only(path, line, record):
             fail_at(path, line, f"message {k} has the unknown role {m.get('role')!r}; expected system, user or "
                                 "assistant")
     return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+# ShareGPT's speakers (LLaMA-Factory's default tags): "from" and "value" in place of "role" and "content"
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+
+
+def training_conversation(path, line, record):
+    """(messages, index of the first message learned) of a chat training example in any of the layouts users'
+    files come in: {"messages"} (HF datasets, OpenAI; every assistant turn learned), ShareGPT's {"conversations":
+    [{"from": "human" | "gpt" | "system", "value"}]}, or TRL's prompt-completion {"prompt": [...], "completion":
+    [...]} (only the completion's assistant turns learned, as TRL trains them)."""
+    if isinstance(record, dict) and "messages" not in record:
+        if isinstance(record.get("conversations"), list):
+            turns = record["conversations"]
+            for k, turn in enumerate(turns):
+                speaker = turn.get("from") if isinstance(turn, dict) else None
+                if speaker not in SHAREGPT_ROLES:
+                    fail_at(path, line, f"turn {k} of 'conversations' is from {speaker!r}; expected one of "
+                                        f"{', '.join(SHAREGPT_ROLES)}")
+                if not isinstance(turn.get("value"), str):
+                    fail_at(path, line, f"turn {k} of 'conversations' lacks a string 'value'")
+            record = {"messages": [{"role": SHAREGPT_ROLES[t["from"]], "content": t.get("value")} for t in turns]}
+        elif "prompt" in record or "completion" in record:
+            prompt, completion = record.get("prompt"), record.get("completion")
+            if not (isinstance(prompt, list) and isinstance(completion, list) and completion):
+                fail_at(path, line, "'prompt' and 'completion' must be lists of {\"role\", \"content\"} (TRL's "
+                                    "conversational prompt-completion)")
+            return check_messages_only(path, line, {"messages": prompt + completion}), len(prompt)
+    return check_messages_only(path, line, record), 0
