@@ -311,6 +311,16 @@ def test_chat_stops_at_the_special_token_its_template_ends_a_turn_with(tmp_path)
     assert vocab.w2i["<|im_end|>"] in stop_ids(vocab, chatml, tokenizer)
 
 
+def test_chat_files_in_each_layout_give_the_turns_to_answer_and_the_reference(tmp_path):
+    from uer.generation.chat import read_conversations
+    user, answer = {"role": "user", "content": "sort 31"}, {"role": "assistant", "content": "13"}
+    synthetic_chat.write_jsonl(tmp_path / "c.jsonl", [
+        {"messages": [user, answer]}, {"prompt": [user], "completion": [answer]},
+        {"conversations": [{"from": "human", "value": "sort 31"}, {"from": "gpt", "value": "13"}]},
+        {"messages": [user]}])
+    assert read_conversations(str(tmp_path / "c.jsonl")) == [([user], "13")] * 3 + [([user], None)]
+
+
 def test_interactive_chat_streams_the_answer_it_keeps(chat_model):
     from uer.generation.chat import Chat, interactive
     from uer.model_builder import build_for_probing

@@ -47,11 +47,12 @@ def template_end_of_turn(template, tokenizer):
 
 
 def read_conversations(path):
-    """[(messages to answer, reference answer or None)] of a JSONL file of {"messages": [...]}."""
-    from uer.text.chat_template import check_messages_only
+    """[(messages to answer, reference answer or None)] of a JSONL file of {"messages": [...]} (or the other
+    layouts of training_conversation: a prompt-completion's completion is the reference)."""
+    from uer.text.chat_template import training_conversation
     out = []
     for number, record in read_jsonl(path, "conversations file", "{\"messages\": [...]}"):
-        messages = check_messages_only(path, number, record)
+        messages = training_conversation(path, number, record)[0]
         reference = messages.pop()["content"] if messages[-1]["role"] == "assistant" else None
         if not messages or messages[-1]["role"] != "user":
             fail_at(path, number, "the conversation must end with a user turn (or one assistant turn after it)")
