@@ -6,7 +6,8 @@
   output [SEP], at most seq_length tokens; the loss covers the output and its [SEP] (TencentPretrain's
   --prefix_lm_loss); a literal backslash-n in the fields is a line break, as there.
 - chat: {"messages": [{"role": "system"|"user"|"assistant", "content": ...}, ...]} (the format of HF datasets and
-  OpenAI; ShareGPT's "conversations" and TRL's prompt-completion read as well: training_conversation), rendered with the tokenizer's chat template (uer/text/chat_template.py) and tokenized as transformers'
+  OpenAI; ShareGPT's "conversations" and TRL's prompt-completion are read as well: training_conversation),
+  rendered with the tokenizer's chat template (uer/text/chat_template.py) and tokenized as transformers'
   apply_chat_template does; the loss covers the assistant turns (their text and end-of-turn), rows of at most
   seq_length + 1 tokens.
 --train_on_prompt puts every token of llm_sft and chat rows under the loss. A row longer than its width keeps
