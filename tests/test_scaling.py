@@ -165,6 +165,33 @@ def test_compiled_model_trains_as_eager(datasets):
     assert len(lengths) == 2 and np.allclose(losses[0], losses[1], rtol=1e-4)
 
 
+@pytest.mark.skipif(not __import__("shutil").which("g++"), reason="inductor's CPU backend needs a C++ compiler")
+def test_compiled_llama_style_lm_trains_as_eager_with_the_loss_in_several_blocks(monkeypatch):
+    """The vocabulary loss walks row blocks in place; under --compile it runs as written (more than one block
+    once made torch.compile fail)."""
+    from uer.layers import softmax_loss
+    from uer.runtime.compile import compile_model
+    monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4096)  # 3 rows of 300 classes a block
+    config = load_config(os.path.join(ROOT, "models", "llama_tiny_config.json"))
+    losses = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = build_model(model_args(config, encoder="transformer", target="lm"), 300).train()
+        model = compile_model(model, "cpu") if compiled else model
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        generator, curve = torch.Generator().manual_seed(1), []
+        for length in (16, 24):
+            src = torch.randint(1, 300, (4, length), generator=generator)
+            parts = model(src, {"lm": torch.roll(src, -1, 1)}, torch.ones_like(src))
+            loss = sum(p["loss_sum"] / p["count"] for p in parts.values())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            curve.append(loss.item())
+        losses.append(curve)
+    assert np.allclose(losses[0], losses[1], rtol=1e-5)
+
+
 # -- fine-tuning under torchrun
 
 CLS_DATA = os.path.join(ROOT, "datasets", "book_review")

@@ -89,6 +89,9 @@ class _SoftmaxCrossEntropySum(torch.autograd.Function):
         return logits, None, bias_grad.to(ctx.bias) if bias_grad is not None else None
 
 
+# Under --compile the loss runs as it is written (a graph break): its walk over row blocks, in place and with a
+# data-dependent branch, is what torch.compile would otherwise try to trace, and cannot (with more than one block).
+@torch.compiler.disable
 def softmax_cross_entropy_sum(logits, labels):
     """sum over rows of -log softmax(logits)[label] (== F.cross_entropy(..., reduction="sum")).
 
@@ -97,6 +100,7 @@ def softmax_cross_entropy_sum(logits, labels):
     return _SoftmaxCrossEntropySum.apply(logits, labels)[0]
 
 
+@torch.compiler.disable
 def softmax_cross_entropy_sum_and_correct(logits, labels, bias=None):
     """(the summed loss above, how many rows' highest-scoring class is their label), in one pass over the
     logits; `bias`, when given, is added to every row first (an output layer's bias, without a pass of its
