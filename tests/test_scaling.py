@@ -141,6 +141,20 @@ def test_compile_without_a_cpu_compiler_is_one_line(monkeypatch):
         compiling.compile_model(tiny_bert(), "cpu")
 
 
+def sgd_losses(model, batches):
+    """The loss of each batch (src, tgt, seg) in turn, an SGD step after each."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    curve = []
+    for src, tgt, seg in batches:
+        parts = model(src, tgt, seg)
+        loss = sum(p["loss_sum"] / p["count"] for p in parts.values())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        curve.append(loss.item())
+    return curve
+
+
 @pytest.mark.skipif(not __import__("shutil").which("g++"), reason="inductor's CPU backend needs a C++ compiler")
 def test_compiled_model_trains_as_eager(datasets):
     from uer.runtime.compile import compile_model
@@ -148,21 +162,12 @@ def test_compiled_model_trains_as_eager(datasets):
     eager, compiled = tiny_bert(dropout=0.0), compile_model(tiny_bert(dropout=0.0), "cpu")
     keys = list(eager.state_dict())
     assert list(compiled.state_dict()) == keys  # compiled in place: checkpoints keep their keys
-    losses, lengths = [], set()
-    for model in (eager, compiled):
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        curve = []
-        for start in (0, 8):  # batches of different lengths (padded to their longest)
-            src, tgt, seg = dataset.batch(np.arange(start, start + 8))
-            lengths.add(src.shape[1])
-            parts = model(tensor(src), {k: tensor(v) for k, v in tgt.items()}, tensor(seg))
-            loss = sum(p["loss_sum"] / p["count"] for p in parts.values())
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            curve.append(loss.item())
-        losses.append(curve)
-    assert len(lengths) == 2 and np.allclose(losses[0], losses[1], rtol=1e-4)
+    batches = []
+    for start in (0, 8):  # batches of different lengths (padded to their longest)
+        src, tgt, seg = dataset.batch(np.arange(start, start + 8))
+        batches.append((tensor(src), {k: tensor(v) for k, v in tgt.items()}, tensor(seg)))
+    assert batches[0][0].shape[1] != batches[1][0].shape[1]
+    assert np.allclose(sgd_losses(eager, batches), sgd_losses(compiled, batches), rtol=1e-4)
 
 
 @pytest.mark.skipif(not __import__("shutil").which("g++"), reason="inductor's CPU backend needs a C++ compiler")
@@ -173,22 +178,14 @@ def test_compiled_llama_style_lm_trains_as_eager_with_the_loss_in_several_blocks
     from uer.runtime.compile import compile_model
     monkeypatch.setattr(softmax_loss, "ROW_BLOCK_BYTES", 4096)  # 3 rows of 300 classes a block
     config = load_config(os.path.join(ROOT, "models", "llama_tiny_config.json"))
+    generator = torch.Generator().manual_seed(1)
+    sources = [torch.randint(1, 300, (4, length), generator=generator) for length in (16, 24)]
+    batches = [(src, {"lm": torch.roll(src, -1, 1)}, torch.ones_like(src)) for src in sources]
     losses = []
     for compiled in (False, True):
         torch.manual_seed(0)
         model = build_model(model_args(config, encoder="transformer", target="lm"), 300).train()
-        model = compile_model(model, "cpu") if compiled else model
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        generator, curve = torch.Generator().manual_seed(1), []
-        for length in (16, 24):
-            src = torch.randint(1, 300, (4, length), generator=generator)
-            parts = model(src, {"lm": torch.roll(src, -1, 1)}, torch.ones_like(src))
-            loss = sum(p["loss_sum"] / p["count"] for p in parts.values())
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            curve.append(loss.item())
-        losses.append(curve)
+        losses.append(sgd_losses(compile_model(model, "cpu") if compiled else model, batches))
     assert np.allclose(losses[0], losses[1], rtol=1e-5)
 
 
