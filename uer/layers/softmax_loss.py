@@ -6,8 +6,8 @@ page faults, and walks them in separate passes. This computes the same loss and 
 stay in the CPU's cache (4 MB: blocks that fit an L2 cache pay more in per-operation overhead than they gain),
 and writes the gradient into the logits' own buffer (on a GPU too, where it saves the memory), which nothing
 else reads once the loss has been taken: the logits come from a linear layer, whose backward does not need its
-output. Logits in fp32 hold, from the forward pass on, exp(logit - row maximum):
-the backward pass only scales them, instead of computing the exponentials a second time.
+output. Logits in fp32 hold, from the forward pass on, exp(logit - row maximum): the backward pass only scales
+them, instead of computing the exponentials a second time.
 
 Logits in bf16/fp16 (autocast) are read and written block by block in fp32, which gives the results of casting
 the whole tensor to fp32 first without the fp32 copy and the two passes of casting it and its gradient; their
@@ -89,17 +89,16 @@ class _SoftmaxCrossEntropySum(torch.autograd.Function):
         return logits, None, bias_grad.to(ctx.bias) if bias_grad is not None else None
 
 
-# Under --compile the loss runs as it is written (a graph break): its walk over row blocks, in place and with a
-# data-dependent branch, is what torch.compile would otherwise try to trace, and cannot (with more than one block).
-@torch.compiler.disable
 def softmax_cross_entropy_sum(logits, labels):
     """sum over rows of -log softmax(logits)[label] (== F.cross_entropy(..., reduction="sum")).
 
     `logits` must be a tensor only this loss reads after the forward pass: its buffer becomes the gradient.
     """
-    return _SoftmaxCrossEntropySum.apply(logits, labels)[0]
+    return softmax_cross_entropy_sum_and_correct(logits, labels)[0]
 
 
+# Under --compile the loss runs as it is written (a graph break): its walk over row blocks, in place and with a
+# data-dependent branch, is what torch.compile would otherwise try to trace, and cannot (with more than one block).
 @torch.compiler.disable
 def softmax_cross_entropy_sum_and_correct(logits, labels, bias=None):
     """(the summed loss above, how many rows' highest-scoring class is their label), in one pass over the

@@ -138,7 +138,7 @@ def check_messages_only(path, line, record):
     for k, m in enumerate(messages):
         if not isinstance(m, dict) or not isinstance(m.get("content"), str):
             fail_at(path, line, f"message {k} lacks a string 'content'")
-        if m.get("role") not in ("system", "user", "assistant"):
+        if m.get("role") not in ROLES:
             fail_at(path, line, f"message {k} has the unknown role {m.get('role')!r}; expected system, user or "
                                 "assistant")
     return [{"role": m["role"], "content": m["content"]} for m in messages]
